@@ -1,0 +1,469 @@
+"""Tensor dimensions: plain ints or exact symbolic integer expressions in canonical form."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NoReturn
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_RESERVED = frozenset({"floor", "ceil"})
+# min_value gives up past this bound rather than loop on an expression that never reaches 1.
+_SEARCH_LIMIT = 1 << 62
+
+
+@dataclass(frozen=True)
+class _Symbol:
+    """A named integer, such as the time axis T."""
+
+    name: str
+
+    @property
+    def text(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class _Floor:
+    """floor(num / den), kept reduced: den >= 2 and num is non-constant with its constant in
+    [0, den), no coefficient divisible by den, and no factor shared by all coefficients and den."""
+
+    num: Expr
+    den: int
+
+    @cached_property
+    def text(self) -> str:
+        return _floor_text(self.num, self.den)
+
+
+_Atom = _Symbol | _Floor
+_Mono = tuple[_Atom, ...]  # sorted by text; a repeated atom is a power
+_Poly = dict[_Mono, int]  # the empty monomial holds the constant
+
+
+class Expr:
+    """A non-constant integer polynomial over symbols and floor atoms; build it with `symbol`,
+    the arithmetic operators, `floordiv` and `ceildiv` rather than directly."""
+
+    def __init__(self, terms: tuple[tuple[_Mono, int], ...]) -> None:
+        self._terms = terms  # non-constant terms in print order, then the constant if nonzero
+        self._hash = hash(terms)
+
+    @property
+    def constant(self) -> int:
+        """The constant term (0 when there is none)."""
+        mono, coef = self._terms[-1]
+        return 0 if mono else coef
+
+    @cached_property
+    def _text(self) -> str:
+        return _format_expr(self)
+
+    @cached_property
+    def _symbols(self) -> frozenset[str]:
+        atoms = [atom for mono, _ in self._terms for atom in mono]
+        return frozenset().union(
+            *({a.name} if isinstance(a, _Symbol) else symbols(a.num) for a in atoms)
+        )
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Expr({self._text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Expr):
+            return NotImplemented
+        return self._hash == other._hash and self._terms == other._terms
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __add__(self, other: Dim) -> Dim:
+        return _combine(self, other, 1) if _is_dim(other) else NotImplemented
+
+    def __sub__(self, other: Dim) -> Dim:
+        return _combine(self, other, -1) if _is_dim(other) else NotImplemented
+
+    def __rsub__(self, other: Dim) -> Dim:
+        return _combine(other, self, -1) if _is_dim(other) else NotImplemented
+
+    def __mul__(self, other: Dim) -> Dim:
+        return _multiply(self, other) if _is_dim(other) else NotImplemented
+
+    def __neg__(self) -> Dim:
+        return _multiply(self, -1)
+
+    # The canonical form does not depend on operand order.
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+
+Dim = int | Expr
+
+
+# -- polynomial arithmetic --------------------------------------------------------------------
+
+
+def _is_dim(x: object) -> bool:
+    return isinstance(x, int | Expr)
+
+
+def _poly(d: Dim) -> _Poly:
+    if isinstance(d, int):
+        return {(): d} if d else {}
+    return dict(d._terms)
+
+
+def _mono_key(term: tuple[_Mono, int]) -> tuple[int, str]:
+    return -len(term[0]), "*".join(atom.text for atom in term[0])
+
+
+def _sorted_mono(atoms: Iterable[_Atom]) -> _Mono:
+    return tuple(sorted(atoms, key=lambda atom: atom.text))
+
+
+def _build(poly: _Poly) -> Dim:
+    """The canonical value of a polynomial: an int when no non-constant term survives."""
+    terms = sorted(((m, c) for m, c in poly.items() if m and c), key=_mono_key)
+    const = poly.get((), 0)
+    if not terms:
+        return const
+    if const:
+        terms.append(((), const))
+    return Expr(tuple(terms))
+
+
+def _combine(a: Dim, b: Dim, sign: int) -> Dim:
+    if isinstance(a, int) and isinstance(b, int):
+        return a + sign * b
+    poly = _poly(a)
+    for mono, coef in _poly(b).items():
+        poly[mono] = poly.get(mono, 0) + sign * coef
+    return _build(poly)
+
+
+def _multiply(a: Dim, b: Dim) -> Dim:
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    poly: _Poly = {}
+    for ma, ca in _poly(a).items():
+        for mb, cb in _poly(b).items():
+            mono = _sorted_mono(ma + mb)
+            poly[mono] = poly.get(mono, 0) + ca * cb
+    return _build(poly)
+
+
+# -- construction -----------------------------------------------------------------------------
+
+
+def symbol(name: str) -> Expr:
+    """The dimension named `name`, an identifier such as T, batch or T_2."""
+    if not _NAME.match(name) or name in _RESERVED:
+        raise ValueError(f"{name!r} is not a valid dimension name (an identifier, not floor/ceil)")
+    return Expr((((_Symbol(name),), 1),))
+
+
+def is_symbolic(d: Dim) -> bool:
+    """Whether `d` is an expression rather than a known int."""
+    return isinstance(d, Expr)
+
+
+def floordiv(a: Dim, d: int) -> Dim:
+    """floor(a / d) for an integer d >= 1, simplified to canonical form."""
+    if d < 1:
+        raise ValueError(f"divisor must be a positive integer, got {d}")
+    if isinstance(a, int):
+        return a // d
+    if d == 1:
+        return a
+    # floor((d*Q + R)/d) = Q + floor(R/d): move every term d divides out of the floor.
+    quotient: _Poly = {}
+    rest: _Poly = {}
+    for mono, coef in a._terms:
+        if mono and coef % d:
+            rest[mono] = coef
+        else:
+            quotient[mono] = coef // d
+    rest[()] = a.constant % d
+    return _combine(_build(quotient), _floor_of(rest, d), 1)
+
+
+def _floor_of(rest: _Poly, d: int) -> Dim:
+    """floor(rest / d) where d divides no coefficient of rest and its constant is in [0, d)."""
+    coefs = [coef for mono, coef in rest.items() if mono]
+    if not coefs:
+        return 0
+    # floor((g*Y + c)/d) = floor((Y + floor(c/g))/(d/g)) when g divides d and Y is an integer.
+    g = math.gcd(d, *coefs)
+    if g > 1:
+        rest = {mono: coef // g for mono, coef in rest.items()}
+        d //= g
+    num = _build(rest)
+    assert isinstance(num, Expr)
+    inner = _single_floor(num)
+    if inner is not None and inner[1] == 1:
+        # floor((floor(X/a) + c)/b) = floor((X + c*a)/(a*b)): nested floors flatten into one.
+        atom = inner[0]
+        return floordiv(atom.num + num.constant * atom.den, atom.den * d)
+    return _build({(_Floor(num, d),): 1})
+
+
+def _single_floor(e: Expr) -> tuple[_Floor, int] | None:
+    """(F, k) when e is k*F + c for one floor atom F and a constant c."""
+    (head, coef), *others = e._terms
+    if len(head) != 1 or not isinstance(head[0], _Floor) or any(mono for mono, _ in others):
+        return None
+    return head[0], coef
+
+
+def ceildiv(a: Dim, d: int) -> Dim:
+    """ceil(a / d) for an integer d >= 1, as floor((a + d - 1) / d)."""
+    return floordiv(a + (d - 1), d)
+
+
+def product(dims: Iterable[Dim]) -> Dim:
+    """The product of `dims` (1 when empty)."""
+    total: Dim = 1
+    for d in dims:
+        total = _multiply(total, d)
+    return total
+
+
+def exact_div(a: Dim, b: Dim) -> Dim | None:
+    """a / b when it is provably an exact integer quotient, else None."""
+    if isinstance(b, int):
+        if b == 0 or any(coef % b for coef in _poly(a).values()):
+            return None
+        return a // b if isinstance(a, int) else _build({m: c // b for m, c in a._terms})
+    if a == b:
+        return 1
+    if len(b._terms) != 1:
+        return None
+    return _divide_by_monomial(_poly(a), *b._terms[0])
+
+
+def _divide_by_monomial(poly: _Poly, mono: _Mono, coef: int) -> Dim | None:
+    need = Counter(mono)
+    out: _Poly = {}
+    for m, c in poly.items():
+        have = Counter(m)
+        if c % coef or have & need != need:
+            return None
+        out[_sorted_mono((have - need).elements())] = c // coef
+    return _build(out)
+
+
+# -- inspection -------------------------------------------------------------------------------
+
+
+def symbols(d: Dim) -> frozenset[str]:
+    """The names `d` depends on."""
+    return d._symbols if isinstance(d, Expr) else frozenset()
+
+
+def substitute(d: Dim, env: Mapping[str, int]) -> Dim:
+    """`d` with the names in `env` bound to their values; an int when every name is bound."""
+    if isinstance(d, int) or not symbols(d) & env.keys():
+        return d
+    total: Dim = 0
+    for mono, coef in d._terms:
+        term: Dim = coef
+        for atom in mono:
+            term = _multiply(term, _substitute_atom(atom, env))
+        total = _combine(total, term, 1)
+    return total
+
+
+def _substitute_atom(atom: _Atom, env: Mapping[str, int]) -> Dim:
+    if isinstance(atom, _Floor):
+        return floordiv(substitute(atom.num, env), atom.den)
+    return env[atom.name] if atom.name in env else _build({(atom,): 1})
+
+
+def equal(a: Dim, b: Dim) -> bool | None:
+    """True when provably equal, False when provably different, None when unknown."""
+    diff = _combine(a, b, -1)
+    return diff == 0 if isinstance(diff, int) else None
+
+
+def min_value(d: Dim, name: str) -> int | None:
+    """The smallest v >= 1 from which `d` stays >= 1 as `name` grows, when `d` depends on `name`
+    alone and visibly never decreases in it; None otherwise."""
+    if isinstance(d, int):
+        return 1 if d >= 1 else None
+    if symbols(d) != {name} or not _non_decreasing(d):
+        return None
+
+    def fits(v: int) -> bool:
+        value = substitute(d, {name: v})
+        assert isinstance(value, int)
+        return value >= 1
+
+    if fits(1):
+        return 1
+    low, high = 1, 2  # invariant: fits(low) is False
+    while not fits(high):
+        low, high = high, high * 2
+        if high > _SEARCH_LIMIT:
+            return None
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
+
+
+def _non_decreasing(e: Expr) -> bool:
+    """A sufficient check for values >= 1: positive coefficients on symbol products and on
+    floors of non-decreasing expressions."""
+    for mono, coef in e._terms:
+        if not mono:
+            continue
+        if coef < 0:
+            return False
+        if len(mono) == 1 and isinstance(mono[0], _Floor):
+            if not _non_decreasing(mono[0].num):
+                return False
+        elif not all(isinstance(atom, _Symbol) for atom in mono):
+            return False
+    return True
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def format_dim(d: Dim) -> str:
+    """`d` as text that `parse_dim` reads back: `640*ceil(T/4)`, `floor((T-3)/4)`, `2*T+1`."""
+    return str(d)
+
+
+def _format_expr(e: Expr) -> str:
+    const = e.constant
+    single = _single_floor(e)
+    if single is not None and single[1] > 0 and const % single[1] == 0:
+        # k*floor(X/d) + k*c reads better as k*floor((X + c*d)/d), the form conv layers give.
+        atom, coef = single
+        return _term_text(coef, _floor_text(atom.num + const // coef * atom.den, atom.den))
+    parts = [_term_text(c, "*".join(a.text for a in m)) for m, c in e._terms if m]
+    text = "".join(p if i == 0 or p.startswith("-") else "+" + p for i, p in enumerate(parts))
+    return f"{text}{const:+d}" if const else text
+
+
+def _term_text(coef: int, body: str) -> str:
+    if coef == 1:
+        return body
+    return "-" + body if coef == -1 else f"{coef}*{body}"
+
+
+def _floor_text(num: Dim, den: int) -> str:
+    assert isinstance(num, Expr)
+    shift = 1 - den
+    # floor((X + c)/d) == ceil((X + c - d + 1)/d): print whichever has the smaller constant.
+    name = "ceil" if abs(num.constant + shift) <= abs(num.constant) else "floor"
+    if name == "ceil":
+        num = num + shift
+        assert isinstance(num, Expr)
+    inner = str(num)
+    return f"{name}({inner}/{den})" if len(num._terms) == 1 else f"{name}(({inner})/{den})"
+
+
+# Whitespace, then a number, a name, an operator, or (group 2) any other character.
+_TOKEN = re.compile(r"\s*(?:(\d+|[A-Za-z_][A-Za-z0-9_]*|[-+*/()])|(\S))")
+
+
+def parse_dim(text: str) -> Dim:
+    """Read a dimension written as format_dim writes it; ValueError on anything else."""
+    return _Parser(text).parse()
+
+
+class _Parser:
+    """Recursive descent over + - * ( ) with floor(a/n) and ceil(a/n) as the only division."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, int]] = []  # (token, column), then ("", end) as a sentinel
+        for match in _TOKEN.finditer(text):
+            if match.group(2):
+                self.fail(match.start(2), f"unexpected character {match.group(2)!r}")
+            if match.group(1):
+                self.tokens.append((match.group(1), match.start(1)))
+        self.tokens.append(("", len(text)))
+        self.index = 0
+
+    def fail(self, column: int, why: str) -> NoReturn:
+        raise ValueError(f"invalid dimension {self.text!r} at column {column + 1}: {why}")
+
+    def peek(self) -> str:
+        return self.tokens[self.index][0]
+
+    def take(self, wanted: str | None = None) -> str:
+        """The next token, which must be `wanted` ("" is the end) or else any but the end."""
+        token, column = self.tokens[self.index]
+        if token != wanted if wanted is not None else not token:
+            expected = "a value" if wanted is None else repr(wanted) if wanted else "the end"
+            hint = " ('/' is only allowed as floor(a/n) or ceil(a/n))" if token == "/" else ""
+            self.fail(column, f"expected {expected}, found {_describe(token)}{hint}")
+        self.index += 1
+        return token
+
+    def parse(self) -> Dim:
+        if not self.text.strip():
+            raise ValueError("invalid dimension: the text is empty")
+        value = self.sum()
+        self.take("")
+        return value
+
+    def sum(self) -> Dim:
+        value = self.product()
+        while self.peek() in ("+", "-"):
+            sign = 1 if self.take() == "+" else -1
+            value = _combine(value, self.product(), sign)
+        return value
+
+    def product(self) -> Dim:
+        value = self.unary()
+        while self.peek() == "*":
+            self.take()
+            value = _multiply(value, self.unary())
+        return value
+
+    def unary(self) -> Dim:
+        if self.peek() in ("+", "-"):
+            sign = 1 if self.take() == "+" else -1
+            return _multiply(sign, self.unary())
+        return self.atom()
+
+    def atom(self) -> Dim:
+        column = self.tokens[self.index][1]
+        token = self.take()
+        if token.isdigit():
+            return int(token)
+        if token in _RESERVED:
+            return self.division(token)
+        if _NAME.match(token):
+            return symbol(token)
+        if token != "(":
+            self.fail(column, f"expected a number, a name or '(', found {token!r}")
+        value = self.sum()
+        self.take(")")
+        return value
+
+    def division(self, name: str) -> Dim:
+        self.take("(")
+        num = self.sum()
+        self.take("/")
+        den, column = self.tokens[self.index]
+        if not den.isdigit() or int(den) < 1:
+            self.fail(column, f"{name}() needs a positive integer divisor, found {_describe(den)}")
+        self.index += 1
+        self.take(")")
+        return floordiv(num, int(den)) if name == "floor" else ceildiv(num, int(den))
+
+
+def _describe(token: str) -> str:
+    return repr(token) if token else "the end"
