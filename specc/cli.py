@@ -1,0 +1,152 @@
+"""The command line: parses arguments, calls the pipeline, renders, picks the exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from specc import __version__
+
+app = typer.Typer(
+    name="specc",
+    help="Compile, check and explain declarative YAML neural-network specs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Layout(str, Enum):
+    keras = "keras"
+    torch = "torch"
+
+
+def _exit(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+
+
+def _load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
+    """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
+    from specc import codes
+    from specc.api import check_file
+    from specc.report.text import format_text
+
+    result = check_file(spec)
+    if not result.ok:
+        sources = {result.path: result.source}
+        typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
+        _exit(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+    return result
+
+
+@app.command()
+def report(
+    spec: SpecArg,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
+    layout: Annotated[
+        Layout, typer.Option(help="Kernel layout: keras (k..., C_in, C_out) or torch (C_out, C_in, k...).")
+    ] = Layout.keras,
+) -> None:
+    """Print every layer's output shape, kernel shape and parameter count, with totals."""
+    from specc.report.summary import summarize, to_json
+
+    result = _load_or_exit(spec)
+    assert result.shapes is not None
+    summary = summarize(result.shapes, layout.value)
+    if format is ReportFormat.json:
+        typer.echo(json.dumps(to_json(summary), indent=2))
+    elif format is ReportFormat.markdown:
+        from specc.report.tables import markdown
+
+        typer.echo(markdown(summary), nl=False)
+    else:
+        from rich.console import Console
+
+        from specc.report.tables import rich_table
+
+        Console().print(rich_table(summary))
+
+
+@app.command()
+def check(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+) -> None:
+    """Validate specs and infer their shapes; print each problem as path:line:col: CODE message."""
+    from specc import codes
+    from specc.api import check_file
+    from specc.report.text import count_line, format_text
+
+    diagnostics = []
+    sources = {}
+    for spec in specs:
+        result = check_file(spec)
+        diagnostics += result.diagnostics
+        sources[result.path] = result.source
+    if diagnostics:
+        typer.echo(format_text(diagnostics, sources, color=_stdout_is_terminal()))
+        typer.echo("")
+    typer.echo(count_line(diagnostics, len(specs)))
+    if any(d.code == codes.IO_ERROR for d in diagnostics):
+        _exit(2)
+    from specc.diagnostics import has_errors
+
+    _exit(1 if has_errors(diagnostics) else 0)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editors: yaml-language-server)."""
+    from specc.schema import build_schema
+
+    typer.echo(json.dumps(build_schema(), indent=2))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"specc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Compile, check and explain declarative YAML neural-network specs."""
+
+
+def main() -> None:
+    """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the boundary where bugs become one line
+        if os.environ.get("SPECC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"specc: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
+        )
+        sys.exit(3)

@@ -1,0 +1,88 @@
+"""The typed intermediate representation: TensorType, Layer and Model (no numpy here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from specc.dims import Dim, format_dim
+from specc.source import NodePath, SourceMap, Span
+
+if TYPE_CHECKING:
+    from specc.ops.base import Op
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """A per-sample tensor shape, channels last; the batch axis is never part of it."""
+
+    shape: tuple[Dim, ...]
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def channels(self) -> Dim:
+        return self.shape[-1]
+
+    @property
+    def spatial(self) -> tuple[Dim, ...]:
+        return self.shape[:-1]
+
+    def __str__(self) -> str:
+        return format_shape(self.shape)
+
+
+def format_shape(shape: tuple[Dim, ...]) -> str:
+    """`(56, 56, 64)`, `(ceil(T/4), 20, 32)`; a 1-tuple keeps Python's trailing comma."""
+    inner = ", ".join(format_dim(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+@dataclass(frozen=True)
+class Input:
+    """A model input: its name, per-sample type and where it is declared."""
+
+    name: str
+    type: TensorType
+    span: Span
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the graph with its names resolved."""
+
+    name: str
+    op: Op
+    inputs: tuple[str, ...]
+    index: int  # 0-based position in `layers:`
+    span: Span  # the layer's mapping
+    node: NodePath  # ("layers", index)
+    explicit_inputs: bool = False  # the spec wrote `inputs:` (reports show them then)
+
+    @property
+    def type(self) -> str:
+        return self.op.type
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole spec after name resolution: inputs, layers in order and outputs."""
+
+    name: str
+    description: str
+    inputs: tuple[Input, ...]
+    layers: tuple[Layer, ...]
+    outputs: tuple[str, ...]
+    source: SourceMap = field(compare=False, repr=False)
+
+    def layer(self, name: str) -> Layer | None:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        return None
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)

@@ -1,0 +1,84 @@
+"""Attribute schemas shared by several layer families, and their normalisers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from specc.ops.base import Json, Problem
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"  # no dots: weights are keyed "<layer>.<param>"
+MAX_DIM = 2**31 - 1
+
+POSITIVE_INT: Json = {"type": "integer", "minimum": 1, "maximum": MAX_DIM}
+NONNEG_INT: Json = {"type": "integer", "minimum": 0, "maximum": MAX_DIM}
+BOOL: Json = {"type": "boolean"}
+
+
+def window_schema() -> Json:
+    """An int, or a list with one positive int per spatial axis."""
+    return {
+        "description": "a positive integer, or a list with one per spatial axis",
+        "oneOf": [POSITIVE_INT, {"type": "array", "items": POSITIVE_INT, "minItems": 1, "maxItems": 3}],
+    }
+
+
+KERNEL = window_schema()
+STRIDE = window_schema()
+DILATION = window_schema()
+POOL = window_schema()
+
+PAIR: Json = {"type": "array", "items": NONNEG_INT, "minItems": 2, "maxItems": 2}
+EXPLICIT_PADDING: Json = {
+    "description": "a non-negative integer, or a list with one entry per spatial axis "
+    "(an integer, or a [before, after] pair)",
+    "oneOf": [
+        NONNEG_INT,
+        {"type": "array", "minItems": 1, "maxItems": 3, "items": {"oneOf": [NONNEG_INT, PAIR]}},
+    ],
+}
+PADDING: Json = {
+    "description": "'valid', 'same', a non-negative integer, or a list with one entry per "
+    "spatial axis (an integer, or a [before, after] pair)",
+    "oneOf": [{"enum": ["valid", "same"]}, *EXPLICIT_PADDING["oneOf"]],
+}
+MODE_PADDING: Json = {"description": "'valid' or 'same'", "enum": ["valid", "same"]}
+
+Window = int | tuple[int, ...]
+PaddingValue = str | int | tuple[Any, ...]
+Pads = tuple[tuple[int, int], ...] | Literal["same"]
+
+
+def per_axis(value: Window, n: int, attr: str) -> tuple[int, ...]:
+    """Spread an int over `n` spatial axes, or check a list has exactly `n` entries."""
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise Problem(
+            "S107",
+            f"{attr} has {len(value)} entries {list(value)}; this layer has {n} spatial "
+            f"axis{'es' if n != 1 else ''}",
+            attr,
+        )
+    return tuple(value)
+
+
+def explicit_pads(value: PaddingValue, n: int, attr: str = "padding") -> tuple[tuple[int, int], ...]:
+    """Explicit padding as one (before, after) pair per spatial axis."""
+    if isinstance(value, int):
+        return ((value, value),) * n
+    assert isinstance(value, tuple)
+    if len(value) != n:
+        raise Problem(
+            "S107", f"{attr} has {len(value)} entries; this layer has {n} spatial axes", attr
+        )
+    return tuple((p, p) if isinstance(p, int) else (p[0], p[1]) for p in value)
+
+
+def pads(value: PaddingValue, n: int) -> Pads:
+    """Padding as 'same' or explicit pairs; 'valid' is zero padding."""
+    if value == "same":
+        return "same"
+    if value == "valid":
+        return ((0, 0),) * n
+    return explicit_pads(value, n)

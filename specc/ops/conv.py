@@ -1,0 +1,189 @@
+"""Convolutions: conv1d/2d/3d (grouped, dilated), depthwise_conv2d and conv2d_transpose."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from specc.dims import Dim, exact_div, format_dim, is_symbolic
+from specc.ir import TensorType
+from specc.ops.activation import ACTIVATION
+from specc.ops.base import Op, Param, Problem, attr, expect_rank
+from specc.ops.common import (
+    BOOL,
+    DILATION,
+    KERNEL,
+    MODE_PADDING,
+    PADDING,
+    POSITIVE_INT,
+    STRIDE,
+    PaddingValue,
+    Pads,
+    Window,
+    pads,
+    per_axis,
+)
+from specc.ops.window import window_shape
+
+AXES = {1: "steps, channels", 2: "height, width, channels", 3: "depth, height, width, channels"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowOp(Op):
+    """An op that slides a window over `spatial` axes; normalises its per-axis attributes."""
+
+    spatial: ClassVar[int] = 2
+
+    def _check_input(self, x: TensorType) -> None:
+        expect_rank(self, x, self.spatial + 1, AXES[self.spatial])
+
+    def _axes(self, value: Window, name: str) -> tuple[int, ...]:
+        return per_axis(value, self.spatial, name)
+
+    # Per-axis views of the window attributes; ops name the window `kernel` or `pool`, and an
+    # op without `stride`, `dilation` or `padding` gets the window, 1 and valid.
+    window_attr: ClassVar[str] = "kernel"
+
+    @property
+    def kernel_size(self) -> tuple[int, ...]:
+        return self._axes(getattr(self, self.window_attr), self.window_attr)
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        stride = getattr(self, "stride", None)
+        return self.kernel_size if stride is None else self._axes(stride, "stride")
+
+    @property
+    def dilations(self) -> tuple[int, ...]:
+        return self._axes(getattr(self, "dilation", 1), "dilation")
+
+    @property
+    def pads(self) -> Pads:
+        return pads(getattr(self, "padding", "valid"), self.spatial)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvND(WindowOp):
+    """A full (optionally grouped) convolution: every filter spans all C_in/groups channels."""
+
+    family = "conv"
+    filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    stride: Window = attr(1, schema=STRIDE, doc="step per spatial axis")
+    padding: PaddingValue = attr("valid", schema=PADDING, doc="'valid', 'same' or explicit")
+    dilation: Window = attr(1, schema=DILATION, doc="spacing between kernel taps")
+    groups: int = attr(1, schema=POSITIVE_INT, doc="split channels into independent groups")
+    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per filter")
+    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        self._check_input(x)
+        self._check_groups(x.channels)
+        out = window_shape(x.spatial, self.kernel_size, self.strides, self.dilations, self.pads)
+        return TensorType((*out, self.filters))
+
+    def _check_groups(self, channels: Dim) -> None:
+        g = self.groups
+        if g == 1:
+            return
+        if exact_div(channels, g) is None:
+            raise Problem(
+                "S103", f"groups={g} does not divide the {format_dim(channels)} input channels", "groups"
+            )
+        if self.filters % g:
+            raise Problem("S103", f"groups={g} does not divide filters={self.filters}", "groups")
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        per_group = exact_div(inputs[0].channels, self.groups)
+        assert per_group is not None
+        k = self.kernel_size
+        kernel = Param("kernel", (*k, per_group, self.filters), torch_shape=(self.filters, per_group, *k))
+        return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv1D(ConvND):
+    type = "conv1d"
+    spatial = 1
+    summary = "1-D convolution over (steps, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2D(ConvND):
+    type = "conv2d"
+    spatial = 2
+    summary = "2-D convolution over (height, width, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv3D(ConvND):
+    type = "conv3d"
+    spatial = 3
+    summary = "3-D convolution over (depth, height, width, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DepthwiseConv2D(WindowOp):
+    """Each input channel convolved with its own `multiplier` filters: the per-channel convolution."""
+
+    type = "depthwise_conv2d"
+    family = "conv"
+    summary = "per-channel 2-D convolution: channel c gives outputs c*multiplier ... c*multiplier+m"
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    stride: Window = attr(1, schema=STRIDE, doc="step per spatial axis")
+    padding: PaddingValue = attr("valid", schema=PADDING, doc="'valid', 'same' or explicit")
+    dilation: Window = attr(1, schema=DILATION, doc="spacing between kernel taps")
+    multiplier: int = attr(1, schema=POSITIVE_INT, doc="filters per input channel")
+    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per output channel")
+    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        self._check_input(x)
+        out = window_shape(x.spatial, self.kernel_size, self.strides, self.dilations, self.pads)
+        return TensorType((*out, x.channels * self.multiplier))
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        c, m, k = inputs[0].channels, self.multiplier, self.kernel_size
+        kernel = Param("kernel", (*k, c, m), torch_shape=(c * m, 1, *k))
+        return (kernel, Param("bias", (c * m,))) if self.bias else (kernel,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2DTranspose(WindowOp):
+    """The gradient of a strided convolution: upsamples by `stride` (Keras's output lengths)."""
+
+    type = "conv2d_transpose"
+    family = "conv"
+    summary = "transposed 2-D convolution: each input pixel paints a k x k patch of the output"
+    filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    stride: Window = attr(1, schema=STRIDE, doc="upsampling step per spatial axis")
+    padding: str = attr("valid", schema=MODE_PADDING, doc="'valid' (full output) or 'same'")
+    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per filter")
+    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        self._check_input(x)
+        out = tuple(
+            transpose_out(n, k, s, self.padding)
+            for n, k, s in zip(x.spatial, self.kernel_size, self.strides, strict=True)
+        )
+        return TensorType((*out, self.filters))
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        c, k = inputs[0].channels, self.kernel_size
+        kernel = Param("kernel", (*k, self.filters, c), torch_shape=(c, self.filters, *k))
+        return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+
+
+def transpose_out(size: Dim, kernel: int, stride: int, padding: str) -> Dim:
+    """Keras's deconv length: size*stride, plus max(kernel - stride, 0) for 'valid'."""
+    out = size * stride
+    if padding == "valid":
+        out = out + max(kernel - stride, 0)
+    assert is_symbolic(out) or isinstance(out, int)
+    return out

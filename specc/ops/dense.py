@@ -1,0 +1,33 @@
+"""The fully connected layer; it acts on the last axis only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from specc.ir import TensorType
+from specc.ops.activation import ACTIVATION
+from specc.ops.base import Op, Param, attr, expect_min_rank
+from specc.ops.common import BOOL, POSITIVE_INT
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dense(Op):
+    """y = x @ kernel + bias over the last axis; other axes are kept."""
+
+    type = "dense"
+    family = "dense"
+    summary = "fully connected over the last axis"
+    units: int = attr(schema=POSITIVE_INT, doc="number of output units")
+    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per unit")
+    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        expect_min_rank(self, x, 1)
+        return TensorType((*x.shape[:-1], self.units))
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        c = inputs[0].channels
+        kernel = Param("kernel", (c, self.units), torch_shape=(self.units, c))
+        return (kernel, Param("bias", (self.units,))) if self.bias else (kernel,)

@@ -1,0 +1,36 @@
+"""Normalisation: batch_norm over the channel (last) axis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from specc.ir import TensorType
+from specc.ops.base import Op, Param, attr, expect_min_rank
+from specc.ops.common import BOOL
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNorm(Op):
+    """Inference-mode batch normalisation with moving statistics, per channel."""
+
+    type = "batch_norm"
+    family = "norm"
+    summary = "gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, per channel"
+    epsilon: float = attr(
+        0.001, schema={"type": "number", "exclusiveMinimum": 0}, doc="added to the variance"
+    )
+    center: bool = attr(True, schema=BOOL, doc="learn an offset beta")
+    scale: bool = attr(True, schema=BOOL, doc="learn a scale gamma")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        expect_min_rank(self, x, 1)
+        return x
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        c = (inputs[0].channels,)
+        learned = [Param("gamma", c)] if self.scale else []
+        learned += [Param("beta", c)] if self.center else []
+        stats = [Param("moving_mean", c, trainable=False), Param("moving_variance", c, trainable=False)]
+        return (*learned, *stats)

@@ -1,0 +1,76 @@
+"""Pooling: max and average over 1-3 spatial axes, and global pooling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from specc.ir import TensorType
+from specc.ops.base import Op, attr, expect_min_rank
+from specc.ops.common import MODE_PADDING, POOL, STRIDE, Window
+from specc.ops.conv import WindowOp
+from specc.ops.window import window_shape
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(WindowOp):
+    """A window reduction; average pooling leaves padded cells out of the divisor."""
+
+    family = "pool"
+    window_attr = "pool"
+    kind: ClassVar[Literal["max", "avg"]] = "max"
+    pool: Window = attr(2, schema=POOL, doc="window size per spatial axis")
+    stride: Window | None = attr(
+        None, schema={**STRIDE, "oneOf": [*STRIDE["oneOf"], {"type": "null"}]}, doc="step (default: the pool size)"
+    )
+    padding: str = attr("valid", schema=MODE_PADDING, doc="'valid' or 'same'")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        self._check_input(x)
+        out = window_shape(x.spatial, self.kernel_size, self.strides, self.dilations, self.pads, "pool window")
+        return TensorType((*out, x.channels))
+
+
+def _pool(kind: Literal["max", "avg"], n: int) -> type[Pool]:
+    what = "maximum" if kind == "max" else "average"
+    cls = dataclass(frozen=True, kw_only=True)(
+        type(
+            f"{kind.title()}Pool{n}D",
+            (Pool,),
+            {"type": f"{kind}_pool{n}d", "kind": kind, "spatial": n, "summary": f"{what} over each {n}-D window"},
+        )
+    )
+    return cls
+
+
+MaxPool1D, MaxPool2D, MaxPool3D = (_pool("max", n) for n in (1, 2, 3))
+AvgPool1D, AvgPool2D, AvgPool3D = (_pool("avg", n) for n in (1, 2, 3))
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalPool(Op):
+    """Reduce every spatial axis, leaving one value per channel."""
+
+    family = "pool"
+    kind: ClassVar[Literal["max", "avg"]] = "avg"
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        expect_min_rank(self, x, 2)
+        return TensorType((x.channels,))
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalAvgPool(GlobalPool):
+    type = "global_avg_pool"
+    kind = "avg"
+    summary = "mean over all spatial axes"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPool(GlobalPool):
+    type = "global_max_pool"
+    kind = "max"
+    summary = "maximum over all spatial axes"

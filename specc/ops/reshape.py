@@ -1,0 +1,150 @@
+"""Layers that move values around without weights: flatten, reshape, zero padding, upsampling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from specc.dims import Dim, exact_div, format_dim, product, symbol
+from specc.ir import TensorType, format_shape
+from specc.ops.base import Op, Problem, attr, expect_min_rank, expect_rank
+from specc.ops.common import EXPLICIT_PADDING, IDENTIFIER, MAX_DIM, POOL, PaddingValue, Window, explicit_pads, per_axis
+from specc.ops.conv import AXES
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Op):
+    """Collapse all axes into one (the batch axis is never touched)."""
+
+    type = "flatten"
+    family = "reshape"
+    summary = "collapse every axis into one"
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        return TensorType((product(inputs[0].shape),))
+
+
+RESHAPE_DIM = {
+    "description": "a positive integer, -1 (inferred), or a symbol name",
+    "oneOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_DIM},
+        {"const": -1},
+        {"type": "string", "pattern": IDENTIFIER},
+    ],
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reshape(Op):
+    """Give the same elements a new shape; at most one -1 is inferred."""
+
+    type = "reshape"
+    family = "reshape"
+    summary = "same elements, new per-sample shape"
+    shape: tuple[int | str, ...] = attr(
+        schema={"type": "array", "items": RESHAPE_DIM, "minItems": 1}, doc="the new per-sample shape"
+    )
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        total = product(inputs[0].shape)
+        target: list[Dim] = [symbol(d) if isinstance(d, str) else d for d in self.shape]
+        if target.count(-1) > 1:
+            raise Problem("S105", f"reshape: shape {list(self.shape)} has more than one -1", "shape")
+        known = product(d for d in target if d != -1)
+        if -1 in target:
+            rest = exact_div(total, known)
+            if rest is None:
+                raise Problem(
+                    "S105",
+                    f"reshape: cannot reshape {inputs[0]} ({format_dim(total)} elements) into "
+                    f"{list(self.shape)}: {format_dim(total)} is not divisible by {format_dim(known)}",
+                    "shape",
+                )
+            target[target.index(-1)] = rest
+        elif exact_div(total, known) != 1:
+            raise Problem(
+                "S105",
+                f"reshape: cannot reshape {inputs[0]} ({format_dim(total)} elements) into "
+                f"{format_shape(tuple(target))} ({format_dim(known)} elements)",
+                "shape",
+            )
+        return TensorType(tuple(target))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad(Op):
+    """Add zeros around the spatial axes."""
+
+    family = "reshape"
+    spatial: ClassVar[int] = 2
+    padding: PaddingValue = attr(1, schema=EXPLICIT_PADDING, doc="zeros before/after each spatial axis")
+
+    @property
+    def pairs(self) -> tuple[tuple[int, int], ...]:
+        return explicit_pads(self.padding, self.spatial)
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, self.spatial + 1, AXES[self.spatial])
+        out = tuple(n + b + a for n, (b, a) in zip(x.spatial, self.pairs, strict=True))
+        return TensorType((*out, x.channels))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad1D(ZeroPad):
+    type = "zero_pad1d"
+    spatial = 1
+    summary = "zero padding of (steps, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad2D(ZeroPad):
+    type = "zero_pad2d"
+    spatial = 2
+    summary = "zero padding of (height, width, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad3D(ZeroPad):
+    type = "zero_pad3d"
+    spatial = 3
+    summary = "zero padding of (depth, height, width, channels)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upsample2D(Op):
+    """Repeat each pixel `size` times along height and width (nearest neighbour)."""
+
+    type = "upsample2d"
+    family = "reshape"
+    summary = "nearest-neighbour upsampling of (height, width, channels)"
+    size: Window = attr(2, schema=POOL, doc="repeat factor per spatial axis")
+    interpolation: str = attr("nearest", schema={"enum": ["nearest"]}, doc="only 'nearest'")
+
+    @property
+    def factors(self) -> tuple[int, ...]:
+        return per_axis(self.size, 2, "size")
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, 3, AXES[2])
+        h, w = x.spatial
+        fh, fw = self.factors
+        return TensorType((h * fh, w * fw, x.channels))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropout(Op):
+    """Randomly zeroes inputs in training; the identity at inference (and in specc's runs)."""
+
+    type = "dropout"
+    family = "reshape"
+    summary = "identity at inference; zeroes a fraction `rate` of inputs in training"
+    rate: float = attr(
+        schema={"type": "number", "minimum": 0, "exclusiveMaximum": 1}, doc="fraction dropped in training"
+    )
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        expect_min_rank(self, inputs[0], 1)
+        return inputs[0]

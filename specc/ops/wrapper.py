@@ -1,0 +1,37 @@
+"""time_distributed: apply an inner layer to every slice of the first axis."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from specc.ir import TensorType
+from specc.ops.base import REGISTRY, Op, Param, attr, expect_min_rank
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeDistributed(Op):
+    """The inner layer sees (shape[1:]) and shares its weights across the first axis."""
+
+    type = "time_distributed"
+    family = "wrapper"
+    summary = "apply the inner layer to every slice of the first axis, with shared weights"
+    layer: Op = attr(schema={"$ref": "#/$defs/inner_layer"}, doc="the inner layer (type and attributes)")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Op:
+        inner = data["layer"]
+        return cls(layer=REGISTRY[inner["type"]].from_mapping(inner))
+
+    def _slice(self, x: TensorType) -> TensorType:
+        expect_min_rank(self, x, 2)
+        return TensorType(x.shape[1:])
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        inner = self.layer.infer([self._slice(x)])
+        return TensorType((x.shape[0], *inner.shape))
+
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
+        return self.layer.params([self._slice(inputs[0])])

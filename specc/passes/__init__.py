@@ -1,0 +1,1 @@
+"""Graph-level passes: build (names resolved into the IR) and shapes (inference)."""

@@ -1,0 +1,4 @@
+"""Rendering: the shape report (table, json, markdown) and diagnostics (text and machine formats).
+
+Only the modules that draw tables import rich, and they do so when called.
+"""

@@ -1,0 +1,366 @@
+"""The spec's JSON Schema, generated from the op declarations, and validation -> diagnostics."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from specc import codes
+from specc.diagnostics import Diagnostic, Note, diag
+from specc.ops import REGISTRY
+from specc.ops.base import Json, Op
+from specc.ops.common import IDENTIFIER, NAME, POSITIVE_INT
+from specc.source import NodePath, SourceMap
+
+SCHEMA_ID = "urn:specc:schema:spec:1"
+LAYER_KEYS = ("name", "type", "inputs")
+
+
+def build_schema() -> Json:
+    """The JSON Schema (2020-12) of format 1, one `$defs` entry per layer type."""
+    types = sorted(REGISTRY)
+    dispatch = [
+        {"if": {"properties": {"type": {"const": t}}, "required": ["type"]}, "then": {"$ref": f"#/$defs/{t}"}}
+        for t in types
+    ]
+    type_enum = {"description": "the layer type", "enum": types}
+    defs: Json = {
+        "dim": {
+            "description": "a positive integer or a symbol name such as T",
+            "oneOf": [POSITIVE_INT, {"type": "string", "pattern": IDENTIFIER}],
+        },
+        "shape": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/dim"}},
+        "name": {
+            "description": "a name of letters, digits, '_' and '-', not starting with a digit",
+            "type": "string",
+            "pattern": NAME,
+        },
+        "layer_inputs": {
+            "description": "a name, or a list of names, of model inputs or earlier layers",
+            "oneOf": [
+                {"$ref": "#/$defs/name"},
+                {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/name"}},
+            ],
+        },
+        "layer": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": type_enum},
+            "allOf": dispatch,
+        },
+        "inner_layer": {
+            "description": "a layer without name or inputs, applied to every slice",
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": type_enum},
+            "propertyNames": {"not": {"enum": ["name", "inputs"]}},
+            "allOf": dispatch,
+        },
+    }
+    defs.update({t: _op_schema(REGISTRY[t]) for t in types})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "specc model spec, format 1",
+        "type": "object",
+        "required": ["specc", "name", "inputs", "layers"],
+        "additionalProperties": False,
+        "properties": {
+            "specc": {"description": "the format version", "const": 1},
+            "name": {"description": "the model's name", "type": "string", "minLength": 1},
+            "description": {"type": "string"},
+            "inputs": {
+                "description": "model input name -> per-sample shape (channels last, no batch axis)",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": NAME},
+                "additionalProperties": {"$ref": "#/$defs/shape"},
+            },
+            "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
+            "outputs": {
+                "description": "names of the layers (or inputs) the model returns; default: the last layer",
+                "oneOf": [
+                    {"$ref": "#/$defs/name"},
+                    {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"$ref": "#/$defs/name"}},
+                ],
+            },
+        },
+        "$defs": defs,
+    }
+
+
+def _op_schema(op: type[Op]) -> Json:
+    props: Json = {
+        "type": {"const": op.type},
+        "name": {"$ref": "#/$defs/name"},
+        "inputs": {"$ref": "#/$defs/layer_inputs"},
+    }
+    required = ["type"]
+    for f in op.attributes():
+        entry = {"title": f.metadata["doc"], **f.metadata["schema"]}
+        if f.default is dataclasses.MISSING:
+            required.append(f.name)
+        else:
+            entry["default"] = f.default
+        props[f.name] = entry
+    return {
+        "description": op.summary,
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    def is_integer(_: Any, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def is_number(_: Any, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return math.isfinite(value)
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": is_integer, "number": is_number})
+    cls = validators.extend(Draft202012Validator, type_checker=checker)
+    return cls(build_schema())
+
+
+@dataclass
+class Validation:
+    """Schema problems, and whether they are confined to some layers (the rest can go on)."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    invalid_layers: set[int] = field(default_factory=set)
+    spec_level: bool = False  # a problem outside any single layer: nothing can be built
+
+
+def validate(data: object, source: SourceMap) -> Validation:
+    """All schema violations of `data`, each at its YAML node and in plain words."""
+    result = Validation()
+    reworder = _Reworder(data, source)
+    for error in _validator().iter_errors(data):
+        path = tuple(error.absolute_path)
+        if len(path) >= 2 and path[0] == "layers" and isinstance(path[1], int):
+            result.invalid_layers.add(path[1])
+        else:
+            result.spec_level = True
+        result.diagnostics.extend(reworder.diagnostics(error))
+    return result
+
+
+class _Reworder:
+    """Turns one jsonschema error into diagnostics a person can act on."""
+
+    def __init__(self, data: object, source: SourceMap) -> None:
+        self.data = data
+        self.source = source
+
+    def diagnostics(self, error: Any) -> Iterator[Diagnostic]:
+        path: NodePath = tuple(error.absolute_path)
+        keyword = error.validator
+        if keyword in ("oneOf", "anyOf"):
+            yield from self._one_of(error, path)
+        elif keyword == "additionalProperties":
+            yield from self._unknown_keys(error, path)
+        elif keyword == "not" and "propertyNames" in error.schema_path:
+            key = (*path, error.instance)
+            message = f"{self._what(key)} is not allowed in an inner layer; the wrapper passes it its input"
+            yield self._at(codes.SCHEMA_UNKNOWN_KEY, key, message, key=True)
+        elif keyword == "required":
+            yield self._required(error, path)
+        else:
+            yield self._simple(error, path, keyword)
+
+    # -- message pieces ---------------------------------------------------------------------
+    def _at(self, code: str, path: NodePath, message: str, key: bool = False, *notes: Note) -> Diagnostic:
+        span = self.source.key(path) if key else self.source.value(path)
+        return diag(code, self._prefix(path) + message, span, *notes)
+
+    def _prefix(self, path: NodePath) -> str:
+        """`conv2: ` for anything inside a layer."""
+        if len(path) >= 2 and path[0] == "layers" and isinstance(path[1], int):
+            return f"{layer_label(self.data, path[1])}: "
+        return ""
+
+    def _what(self, path: NodePath) -> str:
+        """How to name the node at `path` inside its layer: 'kernel', 'kernel[1]', 'layer.filters'."""
+        rel = path[2:] if self._prefix(path) else path
+        if not rel:
+            return "the layer" if self._prefix(path) else "the spec"
+        text = ""
+        for part in rel:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        return f"'{text}'"
+
+    def _required(self, error: Any, path: NodePath) -> Diagnostic:
+        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        where = "attribute" if self._prefix(path) else "key"
+        return self._at(codes.SCHEMA_REQUIRED, path, f"missing required {where} '{missing}'", key=True)
+
+    def _unknown_keys(self, error: Any, path: NodePath) -> Iterator[Diagnostic]:
+        allowed = sorted(error.schema.get("properties", {}))
+        where = "attribute" if self._prefix(path) else "key"
+        for key in error.instance:
+            if key in allowed:
+                continue
+            message = f"unknown {where} '{key}'"
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            else:
+                message += f" (allowed: {', '.join(allowed)})"
+            yield self._at(codes.SCHEMA_UNKNOWN_KEY, (*path, key), message, key=True)
+
+    def _one_of(self, error: Any, path: NodePath) -> Iterator[Diagnostic]:
+        # Dispatch on the value's own type: when exactly one branch accepts that JSON type,
+        # that branch's errors are the real ones (e.g. kernel: [3, 0] -> the item minimum).
+        branches: dict[int, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        plausible = [
+            errs for errs in branches.values()
+            if not any(e.validator in ("type", "const", "enum") and not e.relative_path for e in errs)
+        ]
+        # Descend only when the branch says something more precise than the whole (an item
+        # or a range); a pattern failure is better told as the list of allowed forms.
+        if len(plausible) == 1 and all(e.relative_path or e.validator in RANGE_WORDS for e in plausible[0]):
+            for sub in plausible[0]:
+                yield from self.diagnostics(sub)
+            return
+        expected = error.schema.get("description", "one of the allowed forms")
+        code = codes.SCHEMA_TYPE if _json_type(error.instance) not in _branch_types(error.schema) else codes.SCHEMA_VALUE
+        yield self._at(code, path, f"{self._what(path)} must be {expected}; got {_show(error.instance)}")
+
+    def _simple(self, error: Any, path: NodePath, keyword: str) -> Diagnostic:
+        what, got, v = self._what(path), _show(error.instance), error.validator_value
+        if keyword == "type":
+            return self._at(codes.SCHEMA_TYPE, path, f"{what} must be {_article(v)}; got {got}")
+        if keyword in RANGE_WORDS:
+            return self._at(codes.SCHEMA_RANGE, path, f"{what} must be {RANGE_WORDS[keyword]} {v}; got {got}")
+        if keyword in ("enum", "const"):
+            return self._choice(error, path, keyword)
+        if keyword in ("minItems", "maxItems", "minProperties", "maxProperties", "minLength"):
+            return self._at(codes.SCHEMA_LENGTH, path, f"{what} {LENGTH_WORDS[keyword]} {v}; got {got}")
+        if keyword == "pattern" or keyword == "propertyNames":
+            desc = error.schema.get("description") or "a name of letters, digits and '_'"
+            return self._at(codes.SCHEMA_VALUE, path, f"{what} must be {desc}; got {got}")
+        if keyword == "uniqueItems":
+            return self._at(codes.SCHEMA_VALUE, path, f"{what} lists a name twice: {got}")
+        return self._at(codes.SCHEMA_VALUE, path, f"{what}: {error.message}")
+
+    def _choice(self, error: Any, path: NodePath, keyword: str) -> Diagnostic:
+        options = error.validator_value if keyword == "enum" else [error.validator_value]
+        got = error.instance
+        if path == ("specc",):
+            return self._at(codes.SCHEMA_VERSION, path, f"unsupported format version {_show(got)}; this specc reads format 1")
+        shown = [o for o in options if o is not None]
+        close = difflib.get_close_matches(str(got), [str(o) for o in shown], n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        if path and path[-1] == "type":
+            listing = "" if close else f" (known types: {', '.join(map(str, shown))})"
+            return self._at(codes.SCHEMA_UNKNOWN_TYPE, path, f"unknown layer type {_show(got)}{hint}{listing}")
+        if len(shown) == 1:
+            return self._at(codes.SCHEMA_VALUE, path, f"{self._what(path)} must be {_show(shown[0])}; got {_show(got)}")
+        listing = ", ".join(_show(o) for o in shown)
+        return self._at(codes.SCHEMA_VALUE, path, f"{self._what(path)} must be one of {listing}; got {_show(got)}{hint}")
+
+
+RANGE_WORDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "greater than",
+    "exclusiveMaximum": "less than",
+}
+LENGTH_WORDS = {
+    "minItems": "needs at least this many entries:",
+    "maxItems": "takes at most this many entries:",
+    "minProperties": "needs at least this many entries:",
+    "maxProperties": "takes at most this many entries:",
+    "minLength": "needs at least this many characters:",
+}
+TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a finite number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def layer_label(data: object, index: int) -> str:
+    """A layer's name as the user knows it: its `name`, or the default `<type>_<index+1>`."""
+    try:
+        layer = data["layers"][index]  # type: ignore[index]
+    except (TypeError, KeyError, IndexError):
+        return f"layer {index + 1}"
+    if isinstance(layer, dict):
+        if isinstance(layer.get("name"), str):
+            return str(layer["name"])
+        if isinstance(layer.get("type"), str):
+            return f"{layer['type']}_{index + 1}"
+    return f"layer {index + 1}"
+
+
+def _article(types: str | list[str]) -> str:
+    if isinstance(types, str):
+        return TYPE_WORDS.get(types, types)
+    return " or ".join(TYPE_WORDS.get(t, t) for t in types)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def _branch_types(schema: Json) -> set[str]:
+    types: set[str] = set()
+    for branch in schema.get("oneOf", []) + schema.get("anyOf", []):
+        if isinstance(branch, dict):
+            t = branch.get("type")
+            types.update([t] if isinstance(t, str) else t or [])
+            if "enum" in branch or "const" in branch:
+                values = branch.get("enum", [branch.get("const")])
+                types.update(_json_type(v) for v in values)
+            if "$ref" in branch:
+                types.update(("string", "array"))  # names and lists of names
+    if "integer" in types:
+        types.add("number")
+    return types
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it, shortened: 'abc', 3, [3, 0], a mapping."""
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) < 40 else f"'{value[:37]}...'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    text = repr(value)
+    return text if len(text) < 40 else text[:37] + "..."

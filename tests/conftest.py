@@ -1,0 +1,34 @@
+"""Shared helpers: check a YAML snippet and look at what came back."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from specc.api import Checked, check_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def spec(body: str, inputs: str = "x: [28, 28, 3]") -> str:
+    """A complete spec around a `layers:` body (the body is dedented and indented under layers)."""
+    layers = textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
+    return f"specc: 1\nname: t\ninputs:\n  {inputs}\nlayers:\n{layers}\n"
+
+
+def run(text: str) -> Checked:
+    return check_text(text, "t.yaml")
+
+
+def codes_at(text: str) -> list[tuple[str, int, int]]:
+    """The (code, line, col) of every diagnostic, in order."""
+    result = run(text)
+    return [(d.code, d.span.line, d.span.col) for d in result.diagnostics if d.span]
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    return EXAMPLES

@@ -1,0 +1,85 @@
+"""The networks of the question thread, checked against the numbers published there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from specc.api import check_file
+from specc.dims import format_dim
+from specc.dims import product as dim_product
+from specc.ir import format_shape
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def shapes(name: str):  # type: ignore[no-untyped-def]
+    result = check_file(EXAMPLES / name)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    assert result.shapes is not None
+    return result.shapes.layers
+
+
+def kernel(info) -> tuple:  # type: ignore[no-untyped-def]
+    return next(p.shape for p in info.params if p.name == "kernel")
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_is_clean(path: Path) -> None:
+    result = check_file(path)
+    assert [d.code for d in result.diagnostics if d.severity.name == "ERROR"] == []
+
+
+def test_keras_question_kernel_is_7x7x8x16() -> None:
+    layers = shapes("keras_question.yaml")
+    assert kernel(layers["conv1"]) == (11, 11, 1, 8)
+    assert kernel(layers["conv2"]) == (7, 7, 8, 16)
+    # 101 - 11 + 1 = 91; 91 - 7 + 1 = 85
+    assert layers["conv2"].output.shape == (85, 85, 16)
+    assert layers["conv2"].param_count == 16 * (7 * 7 * 8 + 1) == 6288
+
+
+def test_channels_example_has_864_weights() -> None:
+    info = shapes("channels_10x5x6.yaml")["conv"]
+    assert info.output.shape == (3, 8, 16)  # 8 wide, 3 high, 16 channels
+    assert dim_product(kernel(info)) == 6 * 16 * 3 * 3 == 864
+
+
+def test_mnist_two_convs_have_160_and_4640_params() -> None:
+    layers = shapes("mnist_two_convs.yaml")
+    assert layers["conv1"].param_count == 160
+    assert layers["conv2"].param_count == 4640
+    assert layers["conv2"].output.shape == (28, 28, 32)
+
+
+def test_speech_front_end_is_ceil_t4_by_20_by_32() -> None:
+    layers = shapes("speech_frontend.yaml")
+    assert format_shape(layers["relu2"].output.shape) == "(ceil(T/4), 20, 32)"
+    assert kernel(layers["conv1"]) == (3, 3, 3, 32)
+    assert kernel(layers["conv2"]) == (3, 3, 32, 32)
+    assert format_dim(layers["bn1"].param_count) == "128"
+    assert layers["bn1"].trainable_count == 64
+
+
+def test_1x1_conv_and_dense_have_the_same_numbers() -> None:
+    layers = shapes("conv1x1_vs_dense.yaml")
+    conv, dense = layers["pointwise_conv"], layers["per_pixel_dense"]
+    assert conv.output == dense.output
+    assert conv.param_count == dense.param_count == 64 * 16 + 16
+    assert dim_product(kernel(conv)) == dim_product(kernel(dense))
+
+
+def test_conv3d_1x3x3_matches_time_distributed_conv2d() -> None:
+    layers = shapes("conv3d_vs_time_distributed.yaml")
+    a, b = layers["conv3d_1x3x3"], layers["td_conv2d_3x3"]
+    assert a.output.shape == b.output.shape == (8, 30, 30, 16)
+    assert a.param_count == b.param_count == 16 * (3 * 3 + 1)
+
+
+def test_residual_and_concat_examples() -> None:
+    res = shapes("residual_block.yaml")
+    assert res["b2_add"].output.shape == (16, 16, 32)
+    assert res["probs"].output.shape == (10,)
+    cat = shapes("inception_concat.yaml")
+    assert cat["mixed"].output.shape == (28, 28, 64 + 128 + 32 + 32)
