@@ -1,0 +1,5 @@
+"""`python -m specc` runs the command line."""
+
+from specc.cli import main
+
+main()
