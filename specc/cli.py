@@ -120,6 +120,31 @@ def schema() -> None:
     typer.echo(json.dumps(build_schema(), indent=2))
 
 
+@app.command()
+def layers(
+    layer_type: Annotated[str | None, typer.Argument(help="One layer type to describe.", show_default=False)] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="The whole catalogue as markdown.")] = False,
+) -> None:
+    """List the layer types, or describe one with its attributes and defaults."""
+    from specc.ops import REGISTRY
+    from specc.report import layers as catalogue
+
+    if markdown:
+        typer.echo(catalogue.markdown(), nl=False)
+    elif layer_type is None:
+        for name in sorted(REGISTRY):
+            typer.echo(f"{name:<18} {REGISTRY[name].summary}")
+    elif layer_type in REGISTRY:
+        typer.echo(catalogue.describe(REGISTRY[layer_type]))
+    else:
+        import difflib
+
+        close = difflib.get_close_matches(layer_type, list(REGISTRY), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        typer.echo(f"specc: unknown layer type '{layer_type}'{hint}", err=True)
+        _exit(2)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"specc {__version__}")

@@ -44,3 +44,11 @@ def test_issue_layer_types_are_all_present() -> None:
     relu6 leaky_relu elu sigmoid tanh softmax gelu silu dropout flatten reshape add multiply concat
     zero_pad1d zero_pad2d zero_pad3d upsample2d time_distributed""".split()
     assert set(wanted) == set(REGISTRY)
+
+
+def test_layer_docs_are_up_to_date() -> None:
+    # Regenerate with: specc layers --markdown > docs/layers.md
+    from specc.report.layers import markdown
+
+    published = SCHEMA_FILE.parent.parent / "docs" / "layers.md"
+    assert published.read_text() == markdown()
