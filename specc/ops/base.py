@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from specc.dims import Dim
 from specc.ir import TensorType
@@ -40,6 +40,37 @@ class Param:
     @property
     def layout_torch(self) -> tuple[Dim, ...]:
         return self.shape if self.torch_shape is None else self.torch_shape
+
+
+@dataclass(frozen=True)
+class AxisStep:
+    """How a window op maps one spatial axis, as the receptive-field recurrence needs it.
+
+    One output position reads `span` neighbouring input positions; neighbouring outputs are
+    `stride` input positions apart, and `up` outputs share each input position (transposed
+    convolution and upsampling spread one input over `up` outputs).
+    """
+
+    span: int
+    stride: int = 1
+    up: int = 1
+
+
+@dataclass(frozen=True)
+class KeepAxes:
+    """Output spatial axis i is input spatial axis `axes[i]`, untouched (a reshape keeps them)."""
+
+    axes: tuple[int, ...]
+
+
+# How output positions depend on input positions, per spatial axis (channels are the last axis):
+#   "same"     every spatial axis kept position for position (element-wise ops, merges, norms)
+#   "dense"    the same, but the last axis is mixed: after "flatten" that means the whole input
+#   "global"   every output reads the whole input (global pooling)
+#   "flatten"  the spatial axes are folded into one; positions are lost
+#   a tuple    one AxisStep per spatial axis (convolution, pooling, upsampling)
+#   KeepAxes   some input spatial axes survive unchanged (reshape)
+Footprint = Literal["same", "dense", "global", "flatten"] | tuple[AxisStep, ...] | KeepAxes
 
 
 def attr(default: Any = dataclasses.MISSING, *, schema: Json, doc: str) -> Any:
@@ -92,6 +123,19 @@ class Op:
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         """The weight tensors this layer owns, given its (already checked) input types."""
         return ()
+
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """Multiply-accumulates per sample (one multiply plus one add each).
+
+        Only layers with weights that multiply (convolutions, dense) count; element-wise
+        ops, normalisation, pooling and merges are 0, as in torchinfo and ptflops' conv and
+        linear counting.
+        """
+        return 0
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """How each output position depends on input positions (for receptive fields)."""
+        return "same"
 
 
 def _freeze(value: Any) -> Any:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from specc.dims import Dim, exact_div, format_dim, is_symbolic
+from specc.dims import Dim, exact_div, format_dim, is_symbolic, product
 from specc.ir import TensorType
 from specc.ops.activation import ACTIVATION
-from specc.ops.base import Op, Param, Problem, attr, expect_rank
+from specc.ops.base import AxisStep, Footprint, Op, Param, Problem, attr, expect_rank
 from specc.ops.common import (
     BOOL,
     DILATION,
@@ -24,7 +24,7 @@ from specc.ops.common import (
     pads,
     per_axis,
 )
-from specc.ops.window import window_shape
+from specc.ops.window import effective, window_shape
 
 AXES = {1: "steps, channels", 2: "height, width, channels", 3: "depth, height, width, channels"}
 
@@ -61,6 +61,13 @@ class WindowOp(Op):
     @property
     def pads(self) -> Pads:
         return pads(getattr(self, "padding", "valid"), self.spatial)
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """Each output reads a dilated window; padding moves positions, not the window's span."""
+        return tuple(
+            AxisStep(effective(k, d), s)
+            for k, s, d in zip(self.kernel_size, self.strides, self.dilations, strict=True)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +108,12 @@ class ConvND(WindowOp):
         k = self.kernel_size
         kernel = Param("kernel", (*k, per_group, self.filters), torch_shape=(self.filters, per_group, *k))
         return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """Every output element is a dot product over k... taps of C_in/groups channels."""
+        per_group = exact_div(inputs[0].channels, self.groups)
+        assert per_group is not None
+        return product(output.shape) * product(self.kernel_size) * per_group
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +163,10 @@ class DepthwiseConv2D(WindowOp):
         kernel = Param("kernel", (*k, c, m), torch_shape=(c * m, 1, *k))
         return (kernel, Param("bias", (c * m,))) if self.bias else (kernel,)
 
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """Every output element reads the k... taps of its one input channel."""
+        return product(output.shape) * product(self.kernel_size)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Conv2DTranspose(WindowOp):
@@ -178,6 +195,15 @@ class Conv2DTranspose(WindowOp):
         c, k = inputs[0].channels, self.kernel_size
         kernel = Param("kernel", (*k, self.filters, c), torch_shape=(c, self.filters, *k))
         return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """Every input element is multiplied into a k... x filters patch (what 'same' crops
+        away is still computed), the count ptflops and fvcore use."""
+        return product(inputs[0].shape) * product(self.kernel_size) * self.filters
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """`stride` outputs per input; one output reads at most ceil(k/stride) inputs."""
+        return tuple(AxisStep(k, 1, s) for k, s in zip(self.kernel_size, self.strides, strict=True))
 
 
 def transpose_out(size: Dim, kernel: int, stride: int, padding: str) -> Dim:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from specc.dims import Dim, product
 from specc.ir import TensorType
 from specc.ops.activation import ACTIVATION
-from specc.ops.base import Op, Param, attr, expect_min_rank
+from specc.ops.base import Footprint, Op, Param, attr, expect_min_rank
 from specc.ops.common import BOOL, POSITIVE_INT
 
 
@@ -31,3 +32,10 @@ class Dense(Op):
         c = inputs[0].channels
         kernel = Param("kernel", (c, self.units), torch_shape=(self.units, c))
         return (kernel, Param("bias", (self.units,))) if self.bias else (kernel,)
+
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """Every output element is a dot product over the C_in values of the last axis."""
+        return product(output.shape) * inputs[0].channels
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        return "dense"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from specc.ir import TensorType
-from specc.ops.base import Op, attr, expect_min_rank
+from specc.ops.base import Footprint, Op, attr, expect_min_rank
 from specc.ops.common import MODE_PADDING, POOL, STRIDE, Window
 from specc.ops.conv import WindowOp
 from specc.ops.window import window_shape
@@ -60,6 +60,9 @@ class GlobalPool(Op):
         (x,) = inputs
         expect_min_rank(self, x, 2)
         return TensorType((x.channels,))
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        return "global"
 
 
 @dataclass(frozen=True, kw_only=True)

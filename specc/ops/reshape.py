@@ -6,10 +6,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from specc.dims import Dim, exact_div, format_dim, product, symbol
+from specc.dims import Dim, equal, exact_div, format_dim, product, symbol
 from specc.ir import TensorType, format_shape
-from specc.ops.base import Op, Problem, attr, expect_min_rank, expect_rank
-from specc.ops.common import EXPLICIT_PADDING, IDENTIFIER, MAX_DIM, POOL, PaddingValue, Window, explicit_pads, per_axis
+from specc.ops.base import (
+    AxisStep,
+    Footprint,
+    KeepAxes,
+    Op,
+    Problem,
+    attr,
+    expect_min_rank,
+    expect_rank,
+)
+from specc.ops.common import (
+    EXPLICIT_PADDING,
+    IDENTIFIER,
+    MAX_DIM,
+    POOL,
+    PaddingValue,
+    Window,
+    explicit_pads,
+    per_axis,
+)
 from specc.ops.conv import AXES
 
 
@@ -23,6 +41,9 @@ class Flatten(Op):
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         return TensorType((product(inputs[0].shape),))
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        return "flatten"
 
 
 RESHAPE_DIM = {
@@ -70,6 +91,15 @@ class Reshape(Op):
                 "shape",
             )
         return TensorType(tuple(target))
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """Leading spatial axes that keep their length keep their positions, e.g. (T, 20, 32)
+        -> (T, 640); any other reshape folds positions together."""
+        before, after = inputs[0].spatial, output.spatial
+        kept = all(equal(a, b) for a, b in zip(after, before, strict=False))
+        if len(after) <= len(before) and kept:
+            return KeepAxes(tuple(range(len(after))))
+        return "flatten"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +162,10 @@ class Upsample2D(Op):
         h, w = x.spatial
         fh, fw = self.factors
         return TensorType((h * fh, w * fw, x.channels))
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """`f` outputs repeat each input: each output reads exactly one input position."""
+        return tuple(AxisStep(f, 1, f) for f in self.factors)
 
 
 @dataclass(frozen=True, kw_only=True)

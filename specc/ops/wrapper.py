@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from specc.dims import Dim
 from specc.ir import TensorType
-from specc.ops.base import REGISTRY, Op, Param, attr, expect_min_rank
+from specc.ops.base import REGISTRY, AxisStep, Footprint, KeepAxes, Op, Param, attr, expect_min_rank
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,3 +36,18 @@ class TimeDistributed(Op):
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         return self.layer.params([self._slice(inputs[0])])
+
+    def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
+        """The inner layer's MACs once per slice of the first axis."""
+        (x,) = inputs
+        return self.layer.macs([self._slice(x)], TensorType(output.shape[1:])) * x.shape[0]
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """The first axis is kept position for position; the inner layer maps the rest."""
+        inner = self.layer.footprint([self._slice(inputs[0])], TensorType(output.shape[1:]))
+        if isinstance(inner, tuple):
+            return (AxisStep(1), *inner)
+        if isinstance(inner, KeepAxes):
+            return KeepAxes((0, *(a + 1 for a in inner.axes)))
+        # Slices stay apart even when the inner layer folds or pools its own axes.
+        return inner if inner in ("same", "dense") else KeepAxes((0,))

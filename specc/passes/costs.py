@@ -1,0 +1,459 @@
+"""Costs of a model: MACs, activation memory, peak live memory, receptive fields, and what the
+spec requires of its symbolic dims.
+
+Conventions (stated once here, in the report and in docs/explain.md):
+- 1 MAC is one multiply plus one add; FLOPs = 2 x MACs. Only layers that multiply by weights
+  count (convolutions of every kind, dense); batch norm, activations, pooling, merges,
+  padding, upsampling and reshapes are 0, as in torchinfo's and ptflops' conv-and-linear
+  counting. Bias additions are not counted.
+- Activation memory is a layer's output elements x 4 bytes (float32), per sample. A tensor is
+  live from the step that produces it (inputs: from the start) to its last consumer in spec
+  order (model outputs: to the end); the peak is the largest live total at any step.
+- Receptive fields are per spatial axis, in input pixels: `size` is the extent one output
+  position reads, `jump` the distance between neighbouring outputs. A window of span s and
+  stride t gives size + (s - 1) x jump and jump x t; upsampling by u divides the jump by u,
+  and one output reads at most ceil(s/u) inputs. Where branches meet, each axis takes the
+  largest size and jump over the paths.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
+from specc.ir import Layer, TensorType
+from specc.ops import Problem
+from specc.ops.base import AxisStep, Footprint, KeepAxes
+from specc.passes.shapes import Shapes
+
+BYTES_PER_ELEMENT = 4  # float32 activations
+
+
+# -- receptive fields -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """The receptive field along one spatial axis, in input pixels."""
+
+    size: Fraction
+    jump: Fraction
+
+    def through(self, step: AxisStep) -> AxisField:
+        reads = -(-step.span // step.up)  # input positions one output reads
+        return AxisField(self.size + (reads - 1) * self.jump, self.jump * step.stride / step.up)
+
+
+# A tuple has one AxisField per spatial axis of the tensor; "global": every value reads the
+# whole input; "flat": the spatial axes were folded together, so positions mean nothing.
+Field = tuple[AxisField, ...] | Literal["global", "flat"]
+
+PIXEL = AxisField(Fraction(1), Fraction(1))
+
+
+def input_field(x: TensorType) -> Field:
+    """Each input position reads itself: size 1, jump 1 on every spatial (non-channel) axis."""
+    return (PIXEL,) * len(x.spatial)
+
+
+def merge_fields(fields: Sequence[Field]) -> Field:
+    """Where branches meet: the largest size and jump over the paths, axis by axis."""
+    if "global" in fields:
+        return "global"
+    axes = [f for f in fields if isinstance(f, tuple)]
+    if len(axes) != len(fields) or len({len(f) for f in axes}) != 1:
+        return "flat"
+    return tuple(
+        AxisField(max(a.size for a in per_axis), max(a.jump for a in per_axis))
+        for per_axis in zip(*axes, strict=True)
+    )
+
+
+def apply_footprint(footprint: Footprint, fields: Sequence[Field]) -> Field:
+    """The output's field, given how the op reads its inputs."""
+    merged = merge_fields(fields)
+    if footprint == "global" or merged == "global":
+        return "global"
+    if footprint == "same":
+        return merged
+    if footprint == "dense":  # mixing the folded values of a flattened input reads all of it
+        return "global" if merged == "flat" else merged
+    if footprint == "flatten" or merged == "flat":
+        return "flat"
+    if isinstance(footprint, KeepAxes):
+        return tuple(merged[a] for a in footprint.axes)
+    if len(footprint) != len(merged):
+        return "flat"
+    return tuple(f.through(step) for f, step in zip(merged, footprint, strict=True))
+
+
+# -- per-layer costs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerCosts:
+    """MACs, output size and receptive field of one layer, per sample."""
+
+    layer: Layer
+    macs: Dim
+    elements: Dim
+    field: Field
+
+    @property
+    def flops(self) -> Dim:
+        return self.macs * 2
+
+    @property
+    def memory(self) -> Dim:
+        """Bytes of the output activation (float32)."""
+        return self.elements * BYTES_PER_ELEMENT
+
+
+@dataclass(frozen=True)
+class Step:
+    """The activations alive while one layer runs (its inputs and its output among them)."""
+
+    layer: str
+    live: tuple[str, ...]
+    bytes: Dim
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The peak live activation memory: the steps that no other step provably exceeds.
+
+    With int dims that is one step; with symbols the largest step may depend on their values,
+    and every candidate is kept so that the peak is max(candidates), exactly.
+    """
+
+    candidates: tuple[Step, ...]
+
+    @property
+    def known(self) -> bool:
+        return len(self.candidates) == 1
+
+    def value(self, env: Mapping[str, int]) -> Dim | None:
+        """The peak with `env` bound; None when it is still a max of several expressions."""
+        values = [substitute(c.bytes, env) for c in self.candidates]
+        if all(isinstance(v, int) for v in values):
+            return max(values)  # type: ignore[type-var]
+        return values[0] if len(values) == 1 else None
+
+
+# -- constraints on symbols -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinBound:
+    """`symbol` must be at least `value`, or axis `axis` of `where` has no positions left."""
+
+    symbol: str
+    value: int
+    where: str
+    axis: int
+    dim: Dim
+
+
+@dataclass(frozen=True)
+class Congruence:
+    """Branches meeting at `where` agree only when `symbol` mod `modulus` is in `residues`."""
+
+    symbol: str
+    modulus: int
+    residues: tuple[int, ...]
+    where: str
+
+    def holds(self, value: int) -> bool:
+        return value % self.modulus in self.residues
+
+    def __str__(self) -> str:
+        if self.residues == (0,):
+            return f"{self.symbol} a multiple of {self.modulus}"
+        listed = ", ".join(str(r) for r in self.residues)
+        return f"{self.symbol} mod {self.modulus} in {{{listed}}}"
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """A dim whose lower bound specc cannot find (several symbols, or not visibly monotone)."""
+
+    where: str
+    axis: int
+    dim: Dim
+
+
+@dataclass
+class Costs:
+    """Everything the cost pass learned; layers missing from `shapes` are missing here too."""
+
+    shapes: Shapes
+    layers: dict[str, LayerCosts] = field(default_factory=dict)
+    fields: dict[str, Field] = field(default_factory=dict)  # inputs and layers
+    peak: Peak | None = None
+    bounds: dict[str, MinBound] = field(default_factory=dict)  # the binding bound per symbol
+    congruences: list[Congruence] = field(default_factory=list)
+    unchecked: list[Unchecked] = field(default_factory=list)
+
+    @property
+    def macs(self) -> Dim:
+        return _sum(c.macs for c in self.layers.values())
+
+    @property
+    def flops(self) -> Dim:
+        return self.macs * 2
+
+    @property
+    def memory(self) -> Dim:
+        """The sum of every layer's output activation, in bytes."""
+        return _sum(c.memory for c in self.layers.values())
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        names: set[str] = set()
+        for t in self.shapes.types.values():
+            if t is not None:
+                for d in t.shape:
+                    names |= symbols(d)
+        return tuple(sorted(names))
+
+    def smallest(self, name: str) -> int:
+        """The smallest value of `name` that meets its bound and every congruence on it."""
+        bound = self.bounds[name].value if name in self.bounds else 1
+        rules = [c for c in self.congruences if c.symbol == name]
+        period = math.lcm(1, *(c.modulus for c in rules))
+        for v in range(bound, bound + period):
+            if all(c.holds(v) for c in rules):
+                return v
+        return bound  # the congruences contradict each other; the check reports them
+
+    def problems(self, env: Mapping[str, int]) -> list[str]:
+        """Why these symbol values do not fit the spec (empty when they do)."""
+        out = []
+        for name, value in sorted(env.items()):
+            bound = self.bounds.get(name)
+            if bound is not None and value < bound.value:
+                out.append(
+                    f"{name}={value} is below {bound.value}, the smallest value for which "
+                    f"{bound.where} axis {bound.axis} ({format_dim(bound.dim)}) stays positive"
+                )
+            out += [
+                f"{name}={value}: the branches meeting at {c.where} need {c}"
+                for c in self.congruences
+                if c.symbol == name and not c.holds(value)
+            ]
+        if out:
+            return out
+        for where, t in _tensors(self):
+            for axis, d in enumerate(t.shape):
+                v = substitute(d, env)
+                if isinstance(v, int) and v < 1:
+                    return [f"{where} axis {axis} ({format_dim(d)}) is {v} with these values"]
+        return []
+
+
+def measure(shapes: Shapes) -> Costs:
+    """MACs, memory and receptive fields of every inferred layer; peak and symbol constraints."""
+    costs = Costs(shapes)
+    for x in shapes.model.inputs:
+        costs.fields[x.name] = input_field(x.type)
+    for layer in shapes.model.layers:
+        info = shapes.layers.get(layer.name)
+        if info is None:
+            continue
+        fields = [costs.fields.get(n, "flat") for n in layer.inputs]
+        out_field = apply_footprint(layer.op.footprint(info.inputs, info.output), fields)
+        macs = layer.op.macs(info.inputs, info.output)
+        costs.layers[layer.name] = LayerCosts(layer, macs, product(info.output.shape), out_field)
+        costs.fields[layer.name] = out_field
+    _find_bounds(costs)
+    _find_congruences(costs)
+    if shapes.complete:
+        costs.peak = _peak(costs, _steps(shapes))
+    return costs
+
+
+def _sum(values: Iterable[Dim]) -> Dim:
+    total: Dim = 0
+    for v in values:
+        total = total + v
+    return total
+
+
+# -- live memory ------------------------------------------------------------------------------
+
+
+def _steps(shapes: Shapes) -> list[Step]:
+    """The live set at each layer, in spec order."""
+    model = shapes.model
+    order = {x.name: -1 for x in model.inputs} | {layer.name: i for i, layer in enumerate(model)}
+    last = dict(order)  # an unread tensor dies where it is made
+    for i, layer in enumerate(model):
+        for name in layer.inputs:
+            last[name] = max(last[name], i)
+    for name in model.outputs:
+        last[name] = len(model.layers)
+    size = {n: product(t.shape) * BYTES_PER_ELEMENT for n, t in shapes.types.items() if t}
+    steps = []
+    for i, layer in enumerate(model):
+        live = tuple(n for n in order if order[n] <= i <= last[n])
+        steps.append(Step(layer.name, live, _sum(size[n] for n in live)))
+    return steps
+
+
+def _peak(costs: Costs, steps: list[Step]) -> Peak | None:
+    if not steps:
+        return None
+    names = {n for s in steps for n in symbols(s.bytes)}
+    start = {n: costs.smallest(n) for n in names}
+    # Visit the steps from the largest at a far-out point so that the true maxima come first
+    # and dominate the rest quickly.
+    far = {n: v + 10**6 for n, v in start.items()}
+    ranked = sorted(steps, key=lambda s: _value(s.bytes, far), reverse=True)
+    kept: list[Step] = []
+    for step in ranked:
+        if not any(_at_least(k.bytes, step.bytes, start) for k in kept):
+            kept = [k for k in kept if not _at_least(step.bytes, k.bytes, start)] + [step]
+    return Peak(tuple(sorted(kept, key=steps.index)))
+
+
+# -- symbol analysis --------------------------------------------------------------------------
+
+_DIVISOR = re.compile(r"/(\d+)\)")
+
+
+def _period(dims: Iterable[Dim]) -> int:
+    """A period of the floors in `dims`: with one symbol, d(v + p) - d(v) is a polynomial in v."""
+    return math.lcm(1, *(int(m) for d in dims for m in _DIVISOR.findall(format_dim(d))))
+
+
+def _degree_bound(d: Dim, name: str) -> int:
+    return len(re.findall(rf"\b{re.escape(name)}\b", format_dim(d)))
+
+
+def _value(d: Dim, env: Mapping[str, int]) -> int:
+    v = substitute(d, env)
+    assert isinstance(v, int)
+    return v
+
+
+def _at(d: Dim, name: str, value: int) -> int:
+    return _value(d, {name: value})
+
+
+def _nonneg_from(d: Dim, name: str, start: int) -> bool:
+    """Whether d >= 0 for every value of `name` from `start` on; False when not shown.
+
+    With one symbol, d restricted to one residue class mod its period p is a polynomial in
+    the class index k of degree at most the symbol's occurrences n; when its second
+    differences vanish at n - 1 points it is linear, and a linear function that starts >= 0
+    and does not decrease stays >= 0.
+    """
+    if isinstance(d, int):
+        return d >= 0
+    if symbols(d) != {name}:
+        return False
+    p, n = _period([d]), _degree_bound(d, name)
+    for r in range(p):
+        values = [_at(d, name, start + r + k * p) for k in range(n + 2)]
+        if any(values[k] - 2 * values[k + 1] + values[k + 2] for k in range(n)):
+            return False
+        if values[0] < 0 or values[1] < values[0]:
+            return False
+    return True
+
+
+def _at_least(a: Dim, b: Dim, start: Mapping[str, int]) -> bool:
+    """a >= b for every symbol value from its smallest valid one (False when not shown)."""
+    diff = a - b
+    if isinstance(diff, int):
+        return diff >= 0
+    names = symbols(diff)
+    if len(names) != 1:
+        return False
+    (name,) = names
+    return _nonneg_from(diff, name, start.get(name, 1))
+
+
+def _tensors(costs: Costs) -> Iterable[tuple[str, TensorType]]:
+    for name, t in costs.shapes.types.items():
+        if t is not None:
+            yield name, t
+
+
+def _find_bounds(costs: Costs) -> None:
+    """For every symbol, the tensor axis that needs the largest value to stay positive."""
+    for where, t in _tensors(costs):
+        for axis, d in enumerate(t.shape):
+            names = symbols(d)
+            if not names:
+                continue
+            value = min_value(d, next(iter(names))) if len(names) == 1 else None
+            if value is None:
+                costs.unchecked.append(Unchecked(where, axis, d))
+                continue
+            (name,) = names
+            best = costs.bounds.get(name)
+            if best is None or value > best.value:
+                costs.bounds[name] = MinBound(name, value, where, axis, d)
+
+
+def _find_congruences(costs: Costs) -> None:
+    """Where branches meet but shape inference could not prove them equal, the residues of
+    the symbol for which the layer's own shape rule accepts them."""
+    shapes = costs.shapes
+    for layer in shapes.model.layers:
+        if layer.name in shapes.layers or len(layer.inputs) < 2:
+            continue
+        ins = [shapes.types.get(n) for n in layer.inputs]
+        known = [t for t in ins if t is not None]
+        if len(known) != len(ins):
+            continue
+        congruence = merge_condition(layer, known, costs)
+        if congruence is not None:
+            costs.congruences.append(congruence)
+
+
+def merge_condition(layer: Layer, inputs: Sequence[TensorType], costs: Costs) -> Congruence | None:
+    """The residues of the one symbol in `inputs` for which `layer` accepts them, checked
+    over three periods of the floors (exact when the dims are linear in the symbol per
+    residue class, as window and upsampling formulas are); None when no such rule exists."""
+    dims = [d for t in inputs for d in t.shape]
+    names = set().union(*(symbols(d) for d in dims))
+    if len(names) != 1:
+        return None
+    (name,) = names
+    period = _period(dims)
+    start = costs.smallest(name) if name in costs.bounds else 1
+
+    def accepts(value: int) -> bool:
+        bound = [TensorType(tuple(substitute(d, {name: value}) for d in t.shape)) for t in inputs]
+        try:
+            layer.op.infer(bound)
+        except Problem:
+            return False
+        return True
+
+    residues = sorted(
+        (start + r) % period
+        for r in range(period)
+        if all(accepts(start + r + k * period) for k in range(3))
+    )
+    if not residues or len(residues) == period:
+        return None
+    modulus = _smallest_modulus(period, residues)
+    reduced = tuple(sorted({r % modulus for r in residues}))
+    return Congruence(name, modulus, reduced, layer.name)
+
+
+def _smallest_modulus(period: int, residues: list[int]) -> int:
+    """The smallest divisor q of `period` such that the residue set is a union of classes mod q."""
+    have = set(residues)
+    for q in range(1, period + 1):
+        if period % q == 0 and all((r + q) % period in have for r in have):
+            return q
+    return period
