@@ -1,0 +1,376 @@
+"""YAML text -> plain data and a source map; every problem in the file becomes a diagnostic."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+
+from specc import codes
+from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
+from specc.source import NodePath, SourceMap, Span
+
+# Both loaders give the same events; libyaml's is several times faster.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE = SafeConstructor()
+_CONSTRUCTORS: dict[str, Callable[[ScalarNode], object]] = {
+    "tag:yaml.org,2002:" + name: getattr(_SAFE, "construct_yaml_" + name)
+    for name in ("null", "bool", "int", "float")
+}
+_MERGE = "tag:yaml.org,2002:merge"
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks, as its marks count them
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPEC = "a mapping with `specc`, `name`, `inputs` and `layers`"
+_REASONS = {errno.ENOENT: "no such file", errno.EISDIR: "it is a directory",
+            errno.EACCES: "permission denied", errno.ENOTDIR: "a parent is not a directory"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep a hostile or broken file from exhausting time or memory."""
+
+    max_bytes: int = 10 * 1024 * 1024  # file size
+    max_nodes: int = 1_000_000  # nodes after alias expansion (billion-laughs guard)
+    max_depth: int = 64  # nesting depth
+
+
+@dataclass
+class Loaded:
+    """Plain data (None when loading failed), where each value stands, and the problems found."""
+
+    data: object | None
+    source: SourceMap
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def load_text(text: str | bytes, path: str = "<string>", limits: Limits = Limits()) -> Loaded:
+    """Load one YAML document; every problem is returned as a diagnostic, never raised."""
+    source = SourceMap(path)
+    found: list[Diagnostic] = []
+    try:
+        decoded = _decode(text, path, limits)
+        source.lines = decoded.splitlines()  # the same breaks as YAML's, once controls are refused
+        data = _build(_check_root(_compose(decoded, source, limits, found), path), source)
+    except _Stop as stop:
+        return Loaded(None, source, sort_diagnostics([*found, stop.args[0]]))
+    return Loaded(data, source, sort_diagnostics(found))
+
+
+def load_file(path: str | os.PathLike[str], limits: Limits = Limits()) -> Loaded:
+    """Read and load a file, checking its size before reading it."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > limits.max_bytes:
+                return Loaded(None, SourceMap(name), [_too_large(name, size, limits)])
+            data = stream.read(limits.max_bytes + 1)  # the file may have grown since fstat
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
+        message = f"cannot read '{name}': {_reason(error)}"
+        return Loaded(None, SourceMap(name), [diag(codes.IO_ERROR, message, Span(name, 1, 1))])
+    return load_text(data, name, limits)
+
+
+class _Stop(Exception):
+    """A problem after which nothing more can be loaded; `args[0]` is its diagnostic."""
+
+
+# -- bytes -> text ----------------------------------------------------------------------------
+def _decode(text: str | bytes, path: str, limits: Limits) -> str:
+    """Check the size and the encoding; return the text without its byte-order mark."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if len(raw) > limits.max_bytes:
+        raise _Stop(_too_large(path, len(raw), limits))
+    if isinstance(text, bytes):
+        text = _utf8(text, path)
+    text = text.removeprefix("\ufeff")
+    if "\0" in text:
+        where, message = text.index("\0"), "this looks like a binary file (it contains a NUL byte)"
+    elif bad := _UNPRINTABLE.search(text):
+        char = f"U+{ord(bad.group()):04X}"
+        where, message = bad.start(), f"character {char} is not allowed; YAML holds printable text"
+    else:
+        return text
+    raise _Stop(diag(codes.ENCODING, message, _span_after(path, text[:where])))
+
+
+def _utf8(data: bytes, path: str) -> str:
+    if b"\0" in data:  # a binary file; say so rather than where its first odd byte is
+        return data.decode("utf-8", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        head = data[: error.start].decode("utf-8").removeprefix("\ufeff")
+        message = f"invalid UTF-8 byte 0x{data[error.start]:02x}; specc reads UTF-8 text only"
+        raise _Stop(diag(codes.ENCODING, message, _span_after(path, head))) from None
+
+
+def _span_after(path: str, head: str) -> Span:
+    lines = _BREAK.split(head)
+    return Span(path, len(lines), len(lines[-1]) + 1)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return _REASONS.get(error.errno or 0) or (error.strerror or str(error)).lower()
+    return str(error).lower()
+
+
+def _too_large(path: str, size: int, limits: Limits) -> Diagnostic:
+    message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
+    return diag(codes.TOO_LARGE, message, Span(path, 1, 1))
+
+
+def _human(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    power = min(3, (size.bit_length() - 1) // 10)
+    return f"{size / 1024**power:.1f} {('KiB', 'MiB', 'GiB')[power - 1]}"
+
+
+# -- text -> nodes ----------------------------------------------------------------------------
+def _compose(text: str, source: SourceMap, limits: Limits, found: list[Diagnostic]) -> _Node | None:
+    loader = _Loader(text)
+    try:
+        return _Composer(loader, source.path, limits, found).compose()
+    except yaml.MarkedYAMLError as error:
+        raise _Stop(_syntax_error(error, source)) from None
+    except yaml.YAMLError as error:  # a reader error, which carries no mark
+        message = f"YAML error: {error}"
+        raise _Stop(diag(codes.YAML_SYNTAX, message, Span(source.path, 1, 1))) from None
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, source: SourceMap) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    line, col = (mark.line, mark.column) if mark is not None else (0, 0)
+    span, text = Span(source.path, line + 1, col + 1), source.line_text(line + 1) or ""
+    char, problem = text[col : col + 1], error.problem or "invalid YAML"
+    if "tab character" in problem or (char == "\t" and not text[:col].strip(" \t-?:")):
+        message = "tab character used for indentation; YAML allows only spaces"
+        return diag(codes.TAB_INDENT, message, span)
+    problem = problem.replace("found character that", f"found character {char!r} that")
+    start = error.context_mark
+    if not error.context or start is None or (start.line, start.column) == (line, col):
+        return diag(codes.YAML_SYNTAX, f"YAML syntax error: {problem}", span)
+    where = Span(source.path, start.line + 1, start.column + 1)
+    message = f"YAML syntax error: {problem} ({error.context} at line {where.line})"
+    return diag(codes.YAML_SYNTAX, message, span, Note(f"{error.context} started here", where))
+
+
+@dataclass(slots=True, eq=False)
+class _Node:
+    """A composed node. `value` is a scalar's Python value, a sequence's list of nodes, or a
+    mapping's dict of key -> (key span, value node); an alias is the very node it names."""
+
+    span: Span
+    value: Any
+    size: int = 1  # nodes after alias expansion
+    height: int = 0  # nested collections after alias expansion
+
+
+class _MergeKey(_Node):
+    """A `<<` key: the entries of its value are merged into the enclosing mapping."""
+
+    __slots__ = ()
+
+
+class _Composer:
+    """Builds the node tree from parser events (typed Any: the stubs make every mark optional).
+
+    It does not recurse, and it checks the depth and the alias expansion as each node arrives,
+    so a hostile file fails fast instead of being expanded first.
+    """
+
+    def __init__(self, loader: Any, path: str, limits: Limits, found: list[Diagnostic]) -> None:
+        self.loader, self.path, self.limits, self.found = loader, path, limits, found
+        self.stack: list[tuple[_Node, str | None, int]] = []  # open: node, anchor, count at start
+        self.anchors: dict[str, _Node] = {}
+        self.plain: dict[str, tuple[type[_Node], object]] = {}
+        self.root: _Node | None = None
+        self.count, self.aliased, self.documents = 0, False, 0
+
+    def compose(self) -> _Node | None:
+        handlers: dict[type, Callable[[Any], None]] = {
+            yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
+            yaml.MappingStartEvent: self._start, yaml.SequenceStartEvent: self._start,
+            yaml.MappingEndEvent: self._end, yaml.SequenceEndEvent: self._end,
+            yaml.DocumentStartEvent: self._document,
+        }
+        get_event = self.loader.get_event
+        while type(event := get_event()) is not yaml.StreamEndEvent:
+            handler = handlers.get(type(event))  # stream and document ends carry nothing
+            if handler is not None:
+                handler(event)
+        return self.root
+
+    def _span(self, event: Any) -> Span:
+        return Span(self.path, event.start_mark.line + 1, event.start_mark.column + 1)
+
+    def _stop(self, code: str, message: str, event: Any) -> _Stop:
+        return _Stop(diag(code, message, self._span(event)))
+
+    def _document(self, event: Any) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            message = "YAML syntax error: expected a single YAML document, but another starts here"
+            raise self._stop(codes.YAML_SYNTAX, message, event)
+
+    def _scalar(self, event: Any) -> None:
+        text, tag = event.value, event.tag
+        if tag is None and event.implicit[0]:
+            # Specs repeat the same few words and numbers: resolve each plain text only once.
+            made = self.plain.get(text)
+            if made is None:
+                tag = self.loader.resolve(ScalarNode, text, (True, False))
+                kind = _MergeKey if tag == _MERGE else _Node
+                made = self.plain[text] = (kind, _construct(tag, text))
+        else:  # quoted, or tagged explicitly
+            made = (_Node, text if tag is None or tag == "!" else _construct(tag, text))
+        self._count(1, event)
+        self._attach(made[0](self._span(event), made[1]), event.anchor)
+
+    def _start(self, event: Any) -> None:
+        if len(self.stack) >= self.limits.max_depth:
+            message = f"the document is nested more than {self.limits.max_depth} levels deep"
+            raise self._stop(codes.TOO_DEEP, message, event)
+        self.stack.append((_Node(self._span(event), [], height=1), event.anchor, self.count))
+        self._count(1, event)
+
+    def _end(self, event: Any) -> None:
+        node, anchor, start = self.stack.pop()
+        node.size = self.count - start
+        if type(event) is yaml.MappingEndEvent:
+            node.value = _entries(node.value, self.found)
+        self._attach(node, anchor)
+
+    def _alias(self, event: Any) -> None:
+        node = self.anchors.get(event.anchor)
+        if node is None:  # including an alias inside its own anchor, which would be a cycle
+            message = f"YAML syntax error: alias '*{event.anchor}' has no anchor defined before it"
+            raise self._stop(codes.YAML_SYNTAX, message, event)
+        if len(self.stack) + node.height > self.limits.max_depth:
+            message = f"the alias nests the document more than {self.limits.max_depth} levels deep"
+            raise self._stop(codes.TOO_DEEP, message, event)
+        self.aliased = True
+        self._count(node.size, event)  # before anything is expanded
+        self._attach(node, None)
+
+    def _count(self, nodes: int, event: Any) -> None:
+        self.count += nodes
+        if self.count > self.limits.max_nodes:
+            what = "anchors and aliases expand to" if self.aliased else "the document has"
+            message = f"{what} more than {self.limits.max_nodes:,} nodes"
+            raise self._stop(codes.ALIAS_BOMB, message, event)
+
+    def _attach(self, node: _Node, anchor: str | None) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = node
+        if not self.stack:
+            self.root = node
+            return
+        parent = self.stack[-1][0]
+        parent.value.append(node)
+        if node.height >= parent.height:
+            parent.height = node.height + 1
+
+
+def _construct(tag: str, text: str) -> object:
+    """A scalar's Python value; anything but null, bool, int and float stays source text."""
+    construct = _CONSTRUCTORS.get(tag)
+    try:
+        return text if construct is None else construct(ScalarNode(tag, text))
+    except (ValueError, KeyError):  # an explicit tag that does not fit, e.g. `!!int ten`
+        return text
+
+
+def _entries(items: list[_Node], found: list[Diagnostic]) -> dict[str, tuple[Span, _Node]]:
+    """A mapping's entries from its alternating keys and values: the first of duplicate keys
+    wins (the others are reported), then `<<` merges fill in the keys not given explicitly."""
+    entries: dict[str, tuple[Span, _Node]] = {}
+    merged: list[dict[str, tuple[Span, _Node]]] = []
+    for key, value in zip(items[::2], items[1::2], strict=True):
+        if isinstance(key, _MergeKey):
+            merged.extend(_merge_sources(value, found))
+        elif isinstance(key.value, list | dict):
+            message = "YAML error: a mapping key must be a plain value, not a list or a mapping"
+            found.append(diag(codes.YAML_SYNTAX, message, key.span))
+        else:
+            name = key.value if isinstance(key.value, str) else str(key.value)
+            if name not in entries:
+                entries[name] = (key.span, value)
+                continue
+            first = entries[name][0]
+            message = f"duplicate key '{name}' (first defined at line {first.line})"
+            note = Note(f"'{name}' is first defined here", first)
+            found.append(diag(codes.DUPLICATE_KEY, message, key.span, note))
+    for source in merged:
+        for name, entry in source.items():
+            entries.setdefault(name, entry)
+    return entries
+
+
+def _merge_sources(value: _Node, found: list[Diagnostic]) -> list[dict[str, tuple[Span, _Node]]]:
+    items = value.value if isinstance(value.value, list) else [value]
+    if all(isinstance(item.value, dict) for item in items):
+        return [item.value for item in items]
+    message = "YAML error: a `<<` merge key needs a mapping or a list of mappings"
+    found.append(diag(codes.YAML_SYNTAX, message, value.span))
+    return []
+
+
+def _check_root(root: _Node | None, path: str) -> _Node:
+    if root is None or root.value is None:
+        message = f"the file is empty; a spec is {_SPEC}"
+        raise _Stop(diag(codes.NOT_A_SPEC, message, Span(path, 1, 1)))
+    if not isinstance(root.value, dict):
+        kinds = {list: "a list", str: "a string", bool: "a boolean"}
+        what = kinds.get(type(root.value), "a number")
+        message = f"the document is {what}; a spec must be {_SPEC}"
+        raise _Stop(diag(codes.NOT_A_SPEC, message, root.span))
+    return root
+
+
+# -- nodes -> data ----------------------------------------------------------------------------
+def _build(root: _Node, source: SourceMap) -> object:
+    """Expand the node tree into plain data, recording the span of every value and key.
+
+    Iterative, so depth cannot exhaust Python's stack; the composer has bounded the size.
+    Each container is created when its parent is filled and filled later, keeping key order.
+    """
+    values, keys = source.values, source.keys
+    values[()] = root.span
+    data = _shell(root)
+    pending: list[tuple[_Node, NodePath, Any]] = [(root, (), data)]
+    while pending:
+        node, path, out = pending.pop()
+        if isinstance(out, dict):
+            for name, (key_span, child) in node.value.items():
+                sub = (*path, name)
+                keys[sub], values[sub] = key_span, child.span
+                out[name] = value = _shell(child)
+                if value is not child.value:
+                    pending.append((child, sub, value))
+        else:
+            for index, child in enumerate(node.value):
+                sub = (*path, index)
+                values[sub] = child.span
+                out.append(value := _shell(child))
+                if value is not child.value:
+                    pending.append((child, sub, value))
+    return data
+
+
+def _shell(node: _Node) -> object:
+    """A scalar's value, or an empty container of the node's kind, to be filled later."""
+    if isinstance(node.value, dict):
+        return {}
+    return [] if isinstance(node.value, list) else node.value
