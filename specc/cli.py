@@ -7,11 +7,14 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from specc import __version__
+
+if TYPE_CHECKING:
+    from specc.passes.costs import Costs
 
 app = typer.Typer(
     name="specc",
@@ -58,6 +61,44 @@ def _load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     return result
 
 
+DimOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dim",
+        help="Bind a symbolic dim, e.g. --dim T=1000 (repeatable); every number is evaluated.",
+        show_default=False,
+    ),
+]
+
+
+def _parse_dims(values: list[str] | None) -> dict[str, int]:
+    """`["T=1000"]` -> {"T": 1000}; anything else is a usage error (exit 2)."""
+    out: dict[str, int] = {}
+    for text in values or []:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip().isidentifier() or not value.strip().isdigit():
+            raise typer.BadParameter(
+                f"{text!r}: expected NAME=POSITIVE_INT, e.g. T=1000", param_hint="--dim"
+            )
+        out[name.strip()] = int(value)
+    return out
+
+
+def _bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
+    """Exit 1 when the values break the spec (a dim reaches zero, branches disagree)."""
+    unknown = sorted(set(dims) - set(costs.symbols))
+    if unknown:
+        known = ", ".join(costs.symbols) or "none"
+        raise typer.BadParameter(
+            f"unknown symbol {', '.join(unknown)} (the spec's symbols: {known})", param_hint="--dim"
+        )
+    problems = costs.problems(dims)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        _exit(1)
+
+
 @app.command()
 def report(
     spec: SpecArg,
@@ -65,25 +106,49 @@ def report(
     layout: Annotated[
         Layout, typer.Option(help="Kernel layout: keras (k..., C_in, C_out) or torch (C_out, C_in, k...).")
     ] = Layout.keras,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            help="Table columns, comma-separated, from: name,type,inputs,output,kernel,params,"
+            "trainable,macs,flops,memory,rf (default: name,type,inputs,output,kernel,params). "
+            "JSON always carries every column.",
+            show_default=False,
+        ),
+    ] = None,
+    dim: DimOption = None,
+    batch: Annotated[
+        int, typer.Option(min=1, help="Batch size for MACs and activation memory.")
+    ] = 1,
 ) -> None:
-    """Print every layer's output shape, kernel shape and parameter count, with totals."""
-    from specc.report.summary import summarize, to_json
+    """Print every layer's output shape, kernel shape and parameter count, with totals;
+    --columns adds MACs, FLOPs, activation memory, receptive fields and trainable flags."""
+    from specc.passes.costs import measure
+    from specc.report.summary import parse_columns, summarize, to_json
 
+    dims = _parse_dims(dim)
+    try:
+        chosen = None if columns is None else parse_columns(columns)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--columns") from None
     result = _load_or_exit(spec)
     assert result.shapes is not None
-    summary = summarize(result.shapes, layout.value)
+    costs = measure(result.shapes)
+    _bind_dims_or_exit(costs, dims)
+    summary = summarize(result.shapes, layout.value, dims=dims, batch=batch, costs=costs)
     if format is ReportFormat.json:
         typer.echo(json.dumps(to_json(summary), indent=2))
     elif format is ReportFormat.markdown:
         from specc.report.tables import markdown
 
-        typer.echo(markdown(summary), nl=False)
+        typer.echo(markdown(summary, chosen), nl=False)
     else:
         from rich.console import Console
 
         from specc.report.tables import rich_table
 
-        Console().print(rich_table(summary))
+        Console().print(rich_table(summary, chosen))
 
 
 @app.command()

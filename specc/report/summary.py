@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
-from specc.dims import Dim, format_dim
+from specc.dims import Dim, format_dim, substitute
 from specc.ir import format_shape
+from specc.passes.costs import Congruence, Costs, Field, MinBound, Unchecked, measure
 from specc.passes.shapes import Shapes
 
 Layout = Literal["keras", "torch"]
+Trainable = bool | Literal["partial"] | None  # None: the layer has no weights
 BYTES_PER_PARAM = 4  # float32, as Keras and PyTorch store weights by default
+
+# Report columns, in their fixed display order (torchinfo's col_names, as names).
+COLUMNS = (
+    "name",
+    "type",
+    "inputs",
+    "output",
+    "kernel",
+    "params",
+    "trainable",
+    "macs",
+    "flops",
+    "memory",
+    "rf",
+)
+DEFAULT_COLUMNS = ("name", "type", "inputs", "output", "kernel", "params")
+
+CONVENTIONS = {
+    "macs": "1 MAC = one multiply plus one add; FLOPs = 2 x MACs; only convolutions and dense "
+    "layers count (batch norm, activations, pooling, merges and reshapes are 0; biases too)",
+    "memory": "activation memory = output elements x 4 bytes (float32); the peak counts every "
+    "tensor from the layer that makes it to its last reader, in spec order",
+    "receptive_field": "per spatial axis, in input pixels: size = extent one output reads, "
+    "jump = distance between neighbouring outputs; largest over paths where branches meet",
+}
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """`name,type,macs` -> the columns in display order; ValueError names unknown ones."""
+    wanted = [c.strip().lower() for c in text.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in COLUMNS]
+    if unknown or not wanted:
+        bad = ", ".join(unknown) if unknown else "(none given)"
+        raise ValueError(f"unknown column {bad}; choose from {', '.join(COLUMNS)}")
+    return tuple(c for c in COLUMNS if c in wanted)
 
 
 @dataclass(frozen=True)
@@ -24,6 +63,21 @@ class Row:
     param_shapes: tuple[tuple[str, tuple[Dim, ...], bool], ...]  # (name, shape, trainable)
     params: Dim
     trainable_params: Dim
+    macs: Dim = 0  # for the whole batch
+    memory: Dim = 0  # output activation bytes for the whole batch
+    field: Field = ()
+
+    @property
+    def flops(self) -> Dim:
+        return self.macs * 2
+
+    @property
+    def trainable(self) -> Trainable:
+        """True or False when every weight is (not) trainable, "partial" when mixed."""
+        flags = {t for _, _, t in self.param_shapes}
+        if not flags:
+            return None
+        return flags.pop() if len(flags) == 1 else "partial"
 
 
 @dataclass(frozen=True)
@@ -35,6 +89,14 @@ class Summary:
     outputs: tuple[str, ...]
     params: Dim
     trainable_params: Dim
+    macs: Dim = 0
+    peak: tuple[Dim, ...] = ()  # max() of these; one value when it is known
+    peak_at: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (layer, live tensors) per candidate
+    batch: int = 1
+    dims: tuple[tuple[str, int], ...] = ()  # symbol values the report was evaluated at
+    bounds: tuple[MinBound, ...] = ()
+    congruences: tuple[Congruence, ...] = ()
+    unchecked: tuple[Unchecked, ...] = ()
 
     @property
     def non_trainable_params(self) -> Dim:
@@ -44,44 +106,102 @@ class Summary:
     def weight_bytes(self) -> Dim:
         return self.params * BYTES_PER_PARAM
 
+    @property
+    def flops(self) -> Dim:
+        return self.macs * 2
 
-def summarize(shapes: Shapes, layout: Layout = "keras") -> Summary:
-    """Rows for every layer whose shapes are known, in spec order."""
+    @property
+    def activation_bytes(self) -> Dim:
+        total: Dim = 0
+        for row in self.rows:
+            total = total + row.memory
+        return total
+
+
+def summarize(
+    shapes: Shapes,
+    layout: Layout = "keras",
+    *,
+    dims: Mapping[str, int] | None = None,
+    batch: int = 1,
+    costs: Costs | None = None,
+) -> Summary:
+    """Rows for every layer whose shapes are known, in spec order.
+
+    `dims` binds symbols (every number is evaluated with them); MACs and memory are per
+    sample times `batch`.
+    """
+    env = dict(dims or {})
+    costs = costs or measure(shapes)
+
+    def ev(d: Dim) -> Dim:
+        return substitute(d, env)
+
+    def evs(shape: tuple[Dim, ...]) -> tuple[Dim, ...]:
+        return tuple(ev(d) for d in shape)
+
     rows = []
     for layer in shapes.model.layers:
         info = shapes.layers.get(layer.name)
         if info is None:
             continue
         pshapes = tuple(
-            (p.name, p.layout_torch if layout == "torch" else p.shape, p.trainable) for p in info.params
+            (p.name, evs(p.layout_torch if layout == "torch" else p.shape), p.trainable)
+            for p in info.params
         )
         kernel = next((s for n, s, _ in pshapes if n == "kernel"), None)
+        cost = costs.layers[layer.name]
         rows.append(
             Row(
                 name=layer.name,
                 type=layer.type,
                 inputs=layer.inputs,
                 show_inputs=layer.explicit_inputs or len(layer.inputs) > 1,
-                output_shape=info.output.shape,
+                output_shape=evs(info.output.shape),
                 kernel_shape=kernel,
                 param_shapes=pshapes,
-                params=info.param_count,
-                trainable_params=info.trainable_count,
+                params=ev(info.param_count),
+                trainable_params=ev(info.trainable_count),
+                macs=ev(cost.macs) * batch,
+                memory=ev(cost.memory) * batch,
+                field=cost.field,
             )
         )
     total: Dim = 0
     trainable: Dim = 0
+    macs: Dim = 0
     for row in rows:
         total, trainable = total + row.params, trainable + row.trainable_params
+        macs = macs + row.macs
     return Summary(
         name=shapes.model.name,
         layout=layout,
-        inputs=tuple((x.name, x.type.shape) for x in shapes.model.inputs),
+        inputs=tuple((x.name, evs(x.type.shape)) for x in shapes.model.inputs),
         rows=tuple(rows),
         outputs=shapes.model.outputs,
         params=total,
         trainable_params=trainable,
+        macs=macs,
+        peak=_peak(costs, env, batch),
+        peak_at=tuple((s.layer, s.live) for s in costs.peak.candidates) if costs.peak else (),
+        batch=batch,
+        dims=tuple(sorted(env.items())),
+        bounds=tuple(b for n, b in sorted(costs.bounds.items()) if n not in env),
+        congruences=tuple(c for c in costs.congruences if c.symbol not in env),
+        unchecked=tuple(u for u in costs.unchecked if not isinstance(substitute(u.dim, env), int)),
     )
+
+
+def _peak(costs: Costs, env: Mapping[str, int], batch: int) -> tuple[Dim, ...]:
+    if costs.peak is None:
+        return ()
+    value = costs.peak.value(env)
+    if value is not None:
+        return (value * batch,)
+    return tuple(substitute(c.bytes, env) * batch for c in costs.peak.candidates)
+
+
+# -- JSON -------------------------------------------------------------------------------------
 
 
 def dim_json(d: Dim) -> int | str:
@@ -93,11 +213,32 @@ def shape_json(shape: tuple[Dim, ...] | None) -> list[int | str] | None:
     return None if shape is None else [dim_json(d) for d in shape]
 
 
+def fraction_json(x: Fraction) -> int | str:
+    """3 -> 3, 3/2 -> "3/2": exact, and an int whenever it is one."""
+    return x.numerator if x.denominator == 1 else str(x)
+
+
+def field_json(f: Field) -> dict[str, object] | str | None:
+    if isinstance(f, str):
+        return "global" if f == "global" else None
+    if not f:
+        return None
+    return {"size": [fraction_json(a.size) for a in f], "jump": [fraction_json(a.jump) for a in f]}
+
+
+def peak_json(summary: Summary) -> int | str | None:
+    if not summary.peak:
+        return None
+    return dim_json(summary.peak[0]) if len(summary.peak) == 1 else fmt_max(summary.peak)
+
+
 def to_json(summary: Summary) -> dict[str, object]:
-    """The machine-readable report (`specc report --format json`)."""
+    """The machine-readable report (`specc report --format json`); schemas/report.schema.json."""
     return {
         "name": summary.name,
         "layout": summary.layout,
+        "batch": summary.batch,
+        "dims": dict(summary.dims),
         "inputs": {name: shape_json(shape) for name, shape in summary.inputs},
         "outputs": list(summary.outputs),
         "layers": [
@@ -110,6 +251,11 @@ def to_json(summary: Summary) -> dict[str, object]:
                 "weights": {n: shape_json(s) for n, s, _ in r.param_shapes},
                 "params": dim_json(r.params),
                 "trainable_params": dim_json(r.trainable_params),
+                "trainable": r.trainable,
+                "macs": dim_json(r.macs),
+                "flops": dim_json(r.flops),
+                "activation_bytes": dim_json(r.memory),
+                "receptive_field": field_json(r.field),
             }
             for r in summary.rows
         ],
@@ -118,13 +264,52 @@ def to_json(summary: Summary) -> dict[str, object]:
             "trainable_params": dim_json(summary.trainable_params),
             "non_trainable_params": dim_json(summary.non_trainable_params),
             "weight_bytes": dim_json(summary.weight_bytes),
+            "macs": dim_json(summary.macs),
+            "flops": dim_json(summary.flops),
+            "activation_bytes": dim_json(summary.activation_bytes),
+            "peak_activation_bytes": peak_json(summary),
+            "peak_at": [{"layer": layer, "live": list(live)} for layer, live in summary.peak_at],
         },
+        "constraints": constraints_json(summary),
+        "conventions": dict(CONVENTIONS),
     }
+
+
+def constraints_json(summary: Summary) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for b in summary.bounds:
+        out.append(
+            {"kind": "min", "symbol": b.symbol, "value": b.value, "where": b.where,
+             "axis": b.axis, "dim": dim_json(b.dim)}
+        )  # fmt: skip
+    for c in summary.congruences:
+        out.append(
+            {"kind": "congruence", "symbol": c.symbol, "modulus": c.modulus,
+             "residues": list(c.residues), "where": c.where}
+        )  # fmt: skip
+    for u in summary.unchecked:
+        out.append({"kind": "unchecked", "where": u.where, "axis": u.axis, "dim": dim_json(u.dim)})
+    return out
+
+
+# -- text helpers -----------------------------------------------------------------------------
 
 
 def fmt_count(d: Dim) -> str:
     """6288 -> '6,288'; symbolic counts as their expression."""
     return f"{d:,}" if isinstance(d, int) else format_dim(d)
+
+
+def fmt_si(d: Dim) -> str:
+    """1818558976 -> '1.82 G'; small counts and expressions as fmt_count."""
+    if not isinstance(d, int) or abs(d) < 10_000:
+        return fmt_count(d)
+    value = float(d)
+    for unit in ("k", "M", "G", "T"):
+        value /= 1000
+        if abs(value) < 1000 or unit == "T":
+            return f"{value:,.2f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def fmt_bytes(d: Dim) -> str:
@@ -138,5 +323,28 @@ def fmt_bytes(d: Dim) -> str:
     raise AssertionError("unreachable")
 
 
+def fmt_max(values: tuple[Dim, ...]) -> str:
+    return "max(" + ", ".join(format_dim(v) for v in values) + ")"
+
+
 def fmt_shape(shape: tuple[Dim, ...] | None) -> str:
     return "-" if shape is None else format_shape(shape)
+
+
+def fmt_fraction(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def fmt_field(f: Field) -> str:
+    """`17x17 jump 1x1`, `whole input`, or `-` when positions were folded away."""
+    if f == "global":
+        return "whole input"
+    if isinstance(f, str) or not f:
+        return "-"
+    sizes = "x".join(fmt_fraction(a.size) for a in f)
+    jumps = "x".join(fmt_fraction(a.jump) for a in f)
+    return f"{sizes} jump {jumps}"
+
+
+def fmt_trainable(t: Trainable) -> str:
+    return {True: "yes", False: "no", "partial": "partial", None: "-"}[t]

@@ -2,71 +2,159 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from specc.report.summary import Row, Summary, fmt_bytes, fmt_count, fmt_shape
+from specc.report.summary import (
+    DEFAULT_COLUMNS,
+    Row,
+    Summary,
+    fmt_bytes,
+    fmt_count,
+    fmt_field,
+    fmt_max,
+    fmt_shape,
+    fmt_si,
+    fmt_trainable,
+)
 
-HEADERS = ("Layer", "Type", "Inputs", "Output shape", "Kernel shape", "Params")
+Cell = Callable[[Row], str]
+
+# column -> (header, cell, right-aligned)
+COLUMN_SPECS: dict[str, tuple[str, Cell, bool]] = {
+    "name": ("Layer", lambda r: r.name, False),
+    "type": ("Type", lambda r: r.type, False),
+    "inputs": ("Inputs", lambda r: ", ".join(r.inputs), False),
+    "output": ("Output shape", lambda r: fmt_shape(r.output_shape), False),
+    "kernel": ("Kernel shape", lambda r: fmt_shape(r.kernel_shape), False),
+    "params": ("Params", lambda r: fmt_count(r.params), True),
+    "trainable": ("Trainable", lambda r: fmt_trainable(r.trainable), False),
+    "macs": ("MACs", lambda r: fmt_count(r.macs), True),
+    "flops": ("FLOPs", lambda r: fmt_count(r.flops), True),
+    "memory": ("Memory", lambda r: fmt_bytes(r.memory), True),
+    "rf": ("Receptive field", lambda r: fmt_field(r.field), False),
+}
 
 
-def _cells(row: Row) -> tuple[str, ...]:
-    inputs = ", ".join(row.inputs) if row.show_inputs else ""
-    return (row.name, row.type, inputs, fmt_shape(row.output_shape), fmt_shape(row.kernel_shape), fmt_count(row.params))
+def _shown(summary: Summary, columns: Sequence[str] | None) -> tuple[tuple[str, ...], bool]:
+    """The columns to draw, and whether every row lists its inputs.
+
+    By default the inputs column appears only when some layer names its inputs or merges
+    several, and then only on those rows; asked for by name, it is filled on every row.
+    """
+    if columns is not None:
+        return tuple(columns), True
+    show = any(r.show_inputs for r in summary.rows)
+    return tuple(c for c in DEFAULT_COLUMNS if c != "inputs" or show), False
+
+
+def _cells(row: Row, columns: tuple[str, ...], all_inputs: bool) -> list[str]:
+    out = []
+    for c in columns:
+        hidden = c == "inputs" and not (all_inputs or row.show_inputs)
+        out.append("" if hidden else COLUMN_SPECS[c][1](row))
+    return out
 
 
 def _totals(summary: Summary) -> list[tuple[str, str]]:
-    return [
+    per = "per sample" if summary.batch == 1 else f"batch of {summary.batch}"
+    rows = [
         ("Total params", fmt_count(summary.params)),
         ("Trainable params", fmt_count(summary.trainable_params)),
         ("Non-trainable params", fmt_count(summary.non_trainable_params)),
         ("Weight memory (float32)", fmt_bytes(summary.weight_bytes)),
+        (f"Total MACs ({per})", _with_si(summary.macs)),
+        ("Total FLOPs (2 x MACs)", _with_si(summary.flops)),
     ]
+    if summary.peak:
+        peak = (
+            fmt_bytes(summary.peak[0]) if len(summary.peak) == 1 else fmt_max(summary.peak) + " B"
+        )
+        rows.append((f"Peak activation memory ({per})", peak))
+        if len(summary.peak_at) == 1:
+            layer, live = summary.peak_at[0]
+            rows.append(("Peak while running", f"{layer} (live: {', '.join(live)})"))
+    rows += [(f"Constraint on {b.symbol}", _bound(b)) for b in summary.bounds]
+    rows += [
+        (f"Constraint on {c.symbol}", f"{c} (where {c.where} merges)") for c in summary.congruences
+    ]
+    if summary.dims:
+        rows.append(("Evaluated at", ", ".join(f"{n}={v}" for n, v in summary.dims)))
+    return rows
+
+
+def _with_si(d: Any) -> str:
+    text, short = fmt_count(d), fmt_si(d)
+    return text if text == short else f"{text} ({short})"
+
+
+def _bound(b: Any) -> str:
+    return f"{b.symbol} >= {b.value} ({b.where} axis {b.axis} is {fmt_count(b.dim)})"
 
 
 def _caption(summary: Summary) -> str:
-    layout = "(k..., C_in/groups, C_out)" if summary.layout == "keras" else "(C_out, C_in/groups, k...)"
+    layout = (
+        "(k..., C_in/groups, C_out)" if summary.layout == "keras" else "(C_out, C_in/groups, k...)"
+    )
     ins = ", ".join(f"{n} {fmt_shape(s)}" for n, s in summary.inputs)
     return f"inputs: {ins}; kernel layout {summary.layout} {layout}; shapes exclude the batch axis"
 
 
-def rich_table(summary: Summary) -> Any:
+def conventions_note() -> str:
+    return (
+        "1 MAC = 1 multiply + 1 add, FLOPs = 2 x MACs, convolution and dense layers only; "
+        "memory: float32 outputs, peak over live tensors in spec order."
+    )
+
+
+def rich_table(summary: Summary, columns: Sequence[str] | None = None) -> Any:
     """A rich renderable: the layer table with a totals block beneath."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    show_inputs = any(r.show_inputs for r in summary.rows)
-    table = Table(title=f"{summary.name}", caption=_caption(summary), title_style="bold", caption_justify="left")
-    for h in HEADERS:
-        if h == "Inputs" and not show_inputs:
-            continue
-        table.add_column(h, justify="right" if h == "Params" else "left", no_wrap=h != "Inputs")
+    shown, all_inputs = _shown(summary, columns)
+    table = Table(
+        title=f"{summary.name}",
+        caption=_caption(summary),
+        title_style="bold",
+        caption_justify="left",
+    )
+    for c in shown:
+        header, cell, right = COLUMN_SPECS[c]
+        # Names never shrink to an ellipsis; long expressions fold onto more lines instead.
+        widest = (
+            max([len(header), *(len(cell(r)) for r in summary.rows)])
+            if c in ("name", "type")
+            else None
+        )
+        table.add_column(
+            header, justify="right" if right else "left", min_width=widest, overflow="fold"
+        )
     for row in summary.rows:
-        cells = list(_cells(row))
-        if not show_inputs:
-            del cells[2]
-        table.add_row(*cells)
+        table.add_row(*_cells(row, shown, all_inputs))
     totals = Table.grid(padding=(0, 2))
     totals.add_column()
     totals.add_column(justify="right")
     for label, value in _totals(summary):
         totals.add_row(label + ":", value)
-    return Group(table, totals)
+    return Group(table, totals, Text(conventions_note(), style="dim"))
 
 
-def markdown(summary: Summary) -> str:
+def markdown(summary: Summary, columns: Sequence[str] | None = None) -> str:
     """A GitHub-flavoured markdown table with the totals below it."""
-    show_inputs = any(r.show_inputs for r in summary.rows)
-    headers = [h for h in HEADERS if show_inputs or h != "Inputs"]
+    shown, all_inputs = _shown(summary, columns)
+    headers = [COLUMN_SPECS[c][0] for c in shown]
     lines = [f"### {summary.name}", "", f"_{_caption(summary)}_", ""]
     lines.append("| " + " | ".join(headers) + " |")
-    lines.append("|" + "|".join("---:" if h == "Params" else "---" for h in headers) + "|")
+    lines.append("|" + "|".join("---:" if COLUMN_SPECS[c][2] else "---" for c in shown) + "|")
     for row in summary.rows:
-        cells = list(_cells(row))
-        if not show_inputs:
-            del cells[2]
-        cells = [c.replace("|", "\\|") for c in cells]
-        cells[0], cells[1] = f"`{cells[0]}`", f"`{cells[1]}`"
+        cells = [cell.replace("|", "\\|") for cell in _cells(row, shown, all_inputs)]
+        for i, c in enumerate(shown):
+            if c in ("name", "type"):
+                cells[i] = f"`{cells[i]}`"
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- **{label}:** {value}" for label, value in _totals(summary)]
+    lines += ["", f"_{conventions_note()}_"]
     return "\n".join(lines) + "\n"
