@@ -1,4 +1,4 @@
-"""The pipeline as plain functions: load -> validate -> build -> infer (and later lint, lower)."""
+"""The pipeline as plain functions: load -> validate -> build -> infer -> lint (and later lower)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from specc.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from specc.ir import Model
+from specc.lint import DEFAULT, Settings, apply, lint
 from specc.loader import Limits, Loaded, load_file, load_text
 from specc.passes.build import build
 from specc.passes.shapes import Shapes, infer
@@ -30,31 +31,52 @@ class Checked:
         return not has_errors(self.diagnostics)
 
 
-def check_file(path: str | os.PathLike[str], limits: Limits | None = None) -> Checked:
-    """Load, validate, build and infer one spec file; problems come back as diagnostics."""
-    return analyze(load_file(path, limits or Limits()), str(path))
+def check_file(
+    path: str | os.PathLike[str], limits: Limits | None = None, settings: Settings = DEFAULT
+) -> Checked:
+    """Load, validate, build, infer and lint one spec file; problems come back as diagnostics."""
+    return analyze(load_file(path, limits or Limits()), str(path), settings)
 
 
-def check_text(text: str | bytes, path: str = "<string>", limits: Limits | None = None) -> Checked:
+def check_text(
+    text: str | bytes,
+    path: str = "<string>",
+    limits: Limits | None = None,
+    settings: Settings = DEFAULT,
+) -> Checked:
     """The same for a spec held in memory."""
-    return analyze(load_text(text, path, limits or Limits()), path)
+    return analyze(load_text(text, path, limits or Limits()), path, settings)
 
 
-def analyze(loaded: Loaded, path: str) -> Checked:
-    """Run every static stage that the previous stages allow."""
+def analyze(loaded: Loaded, path: str, settings: Settings = DEFAULT) -> Checked:
+    """Run every static stage that the previous stages allow.
+
+    `settings` select codes, set severities and budgets; inline `# specc: ignore` comments
+    apply too. A file that could not be loaded at all is reported whatever the settings.
+    """
     result = Checked(path, loaded.source, loaded.data, diagnostics=list(loaded.diagnostics))
-    if loaded.data is None or has_errors(loaded.diagnostics):
+    if loaded.data is None:
         return _done(result)
+    if has_errors(loaded.diagnostics):
+        return _linted(result, settings)
     validation = validate(loaded.data, loaded.source)
     result.diagnostics += validation.diagnostics
     if validation.spec_level:
-        return _done(result)
+        return _linted(result, settings)
     built = build(loaded.data, loaded.source, frozenset(validation.invalid_layers))  # type: ignore[arg-type]
     result.diagnostics += built.diagnostics
     result.model = built.model
     if built.model is not None:
         result.shapes = infer(built.model)
         result.diagnostics += result.shapes.diagnostics
+    return _linted(result, settings)
+
+
+def _linted(result: Checked, settings: Settings) -> Checked:
+    """Apply the settings; lint only a spec with no errors left (its graph and shapes are whole)."""
+    result.diagnostics = apply(result.diagnostics, result.source, settings)
+    if result.shapes is not None and not has_errors(result.diagnostics):
+        result.diagnostics += lint(result.shapes, settings)
     return _done(result)
 
 

@@ -1,0 +1,224 @@
+"""Layer order: a bias that batch_norm cancels, stacked activations, squashing activations
+inside the network, and dropout in the wrong place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from specc.diagnostics import Severity
+from specc.dims import format_dim, product
+from specc.ir import Layer
+from specc.lint.registry import Context, Finding, rule
+from specc.lint.words import join
+
+W = Severity.WARNING
+SQUASHING = frozenset({"softmax", "sigmoid"})
+GATES = frozenset({"multiply"})  # sigmoid and softmax weights are meant to scale another branch
+RESHAPES = frozenset({"flatten", "reshape"})  # move values around without changing them
+
+
+def activation_of(layer: Layer) -> str | None:
+    """The activation a layer applies last: its own type, or its `activation:` attribute."""
+    if layer.op.family == "activation":
+        return layer.type
+    value = getattr(layer.op, "activation", None)
+    return value if isinstance(value, str) else None
+
+
+def _names(layers: tuple[Layer, ...] | list[Layer]) -> str:
+    return join([layer.name for layer in layers])
+
+
+@rule(
+    "W201",
+    "bias-before-batch-norm",
+    W,
+    summary="A convolution or dense layer with a bias feeds straight into batch_norm.",
+    why=(
+        "batch_norm subtracts the per-channel mean, so a constant added per channel just before it "
+        "has no effect on the output: the bias parameters are wasted and receive no useful "
+        "gradient, and batch_norm's own offset (beta) already does their job. Set `bias: false` "
+        "on the layer before batch_norm."
+    ),
+    bad=(
+        "specc: 1\nname: conv-bn\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 16, kernel: 3, padding: same}\n"
+        "  - {name: bn1, type: batch_norm}\n  - {name: relu1, type: relu}\n"
+    ),
+    good=(
+        "specc: 1\nname: conv-bn\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 16, kernel: 3, padding: same, bias: false}\n"
+        "  - {name: bn1, type: batch_norm}\n  - {name: relu1, type: relu}\n"
+    ),
+)
+def bias_before_batch_norm(ctx: Context) -> Iterator[Finding]:
+    for info in ctx.shaped():
+        layer = info.layer
+        readers = ctx.readers(layer.name)
+        if not getattr(layer.op, "bias", False) or activation_of(layer) is not None:
+            continue
+        if layer.name in ctx.outputs or not readers or any(r.type != "batch_norm" for r in readers):
+            continue
+        count = sum((product(p.shape) for p in info.params if p.name == "bias"), 0)
+        message = (
+            f"its bias ({format_dim(count)} parameters) is cancelled by batch_norm "
+            f"{_names(readers)}, which subtracts the per-channel mean; set `bias: false`"
+        )
+        yield Finding(message, layer, "bias")
+
+
+@rule(
+    "W202",
+    "double-activation",
+    W,
+    summary="An activation layer directly follows another activation.",
+    why=(
+        "Two non-linearities in a row with nothing in between are almost always a slip: a "
+        "`relu` layer after a convolution that already has `activation: relu` does nothing, and "
+        "other pairs (sigmoid then relu, softmax then tanh) squash values twice. Keep one."
+    ),
+    bad=(
+        "specc: 1\nname: twice\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, padding: same, activation: relu}\n"
+        "  - {name: relu1, type: relu}\n"
+    ),
+    good=(
+        "specc: 1\nname: twice\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, padding: same, activation: relu}\n"
+    ),
+)
+def double_activation(ctx: Context) -> Iterator[Finding]:
+    for layer in ctx.model.layers:
+        if layer.op.family != "activation" or len(layer.inputs) != 1:
+            continue
+        before = ctx.layers.get(layer.inputs[0])
+        previous = None if before is None else activation_of(before)
+        if before is None or previous is None:
+            continue
+        if before.op.family == "activation":
+            what = f"the {previous} layer {before.name}"
+        else:
+            what = f"{before.name}, which already applies {previous} (`activation: {previous}`)"
+        yield Finding(f"{layer.type} directly after {what}; keep one of the two", layer)
+
+
+def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
+    """The first reader of `name` that a squashed value should not reach (a gate is fine, and so
+    is a reshape whose own readers are fine)."""
+    for reader in ctx.readers(name):
+        if reader.type in GATES:
+            continue
+        if reader.type in RESHAPES:
+            deeper = _misplaced_reader(ctx, reader.name)
+            if deeper is None:
+                continue
+            return deeper
+        return reader
+    return None
+
+
+@rule(
+    "W203",
+    "squashing-activation-inside",
+    W,
+    summary="A softmax or sigmoid feeds a later layer other than a gate (multiply).",
+    why=(
+        "softmax and sigmoid squash values into (0, 1); they belong at a network's output "
+        "(class probabilities) or in a gate that scales another branch (attention, "
+        "squeeze-and-excitation). "
+        "Inside the network they saturate and shrink gradients, and a softmax before the loss is "
+        "often applied twice when the loss expects logits. Use relu (or another hidden activation) "
+        "inside, and put the softmax last."
+    ),
+    bad=(
+        "specc: 1\nname: hidden-softmax\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: fc1, type: dense, units: 32, activation: softmax}\n"
+        "  - {name: fc2, type: dense, units: 10}\n"
+    ),
+    good=(
+        "specc: 1\nname: hidden-softmax\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: fc1, type: dense, units: 32, activation: relu}\n"
+        "  - {name: fc2, type: dense, units: 10, activation: softmax}\n"
+    ),
+)
+def squashing_activation_inside(ctx: Context) -> Iterator[Finding]:
+    for layer in ctx.model.layers:
+        act = activation_of(layer)
+        if act not in SQUASHING:
+            continue
+        reader = _misplaced_reader(ctx, layer.name)
+        if reader is None:
+            continue
+        message = (
+            f"its {act} output feeds {reader.name} ({reader.type}); {act} belongs at the output "
+            "or in a gate (multiply), not inside the network"
+        )
+        yield Finding(message, layer, None if layer.op.family == "activation" else "activation")
+
+
+def _rate(layer: Layer) -> str:
+    return f"{getattr(layer.op, 'rate', 0):g}"
+
+
+@rule(
+    "W204",
+    "dropout-at-output",
+    W,
+    summary="A dropout layer is a model output.",
+    why=(
+        "Dropout after the last layer zeroes a random part of the predictions during training "
+        "and does nothing at inference, so the model trains against outputs it will never produce. "
+        "Put dropout before the last layer (on the features it reads), not after it."
+    ),
+    bad=(
+        "specc: 1\nname: late-dropout\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: fc, type: dense, units: 10}\n  - {name: drop, type: dropout, rate: 0.5}\n"
+    ),
+    good=(
+        "specc: 1\nname: late-dropout\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: drop, type: dropout, rate: 0.5}\n  - {name: fc, type: dense, units: 10}\n"
+    ),
+)
+def dropout_at_output(ctx: Context) -> Iterator[Finding]:
+    for layer in ctx.model.layers:
+        if layer.type == "dropout" and layer.name in ctx.outputs:
+            message = (
+                f"dropout (rate {_rate(layer)}) is a model output: in training it zeroes part of "
+                "the predictions, at inference it does nothing"
+            )
+            yield Finding(message, layer)
+
+
+@rule(
+    "W205",
+    "dropout-before-batch-norm",
+    W,
+    summary="A dropout layer feeds batch_norm directly.",
+    why=(
+        "batch_norm learns its moving variance from activations that dropout has thinned and "
+        "rescaled in training; at inference dropout is off, the variance is different, and the "
+        "normalisation is wrong (the 'variance shift' of Li et al., 2019). Put dropout after "
+        "the last batch_norm, or before a layer without batch_norm."
+    ),
+    bad=(
+        "specc: 1\nname: drop-bn\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: drop, type: dropout, rate: 0.5}\n  - {name: bn, type: batch_norm}\n"
+        "  - {name: fc, type: dense, units: 10}\n"
+    ),
+    good=(
+        "specc: 1\nname: drop-bn\ninputs: {features: [64]}\nlayers:\n"
+        "  - {name: bn, type: batch_norm}\n  - {name: drop, type: dropout, rate: 0.5}\n"
+        "  - {name: fc, type: dense, units: 10}\n"
+    ),
+)
+def dropout_before_batch_norm(ctx: Context) -> Iterator[Finding]:
+    for layer in ctx.model.layers:
+        if layer.type != "dropout":
+            continue
+        norms = [r for r in ctx.readers(layer.name) if r.type == "batch_norm"]
+        if norms:
+            message = (
+                f"dropout (rate {_rate(layer)}) feeds batch_norm {_names(norms)}, whose moving "
+                "variance learnt with dropout on is wrong at inference"
+            )
+            yield Finding(message, layer)

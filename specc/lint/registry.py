@@ -1,0 +1,113 @@
+"""The rule registry: a rule yields Findings; the framework stamps code, span and severity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from specc.diagnostics import Code, Note, Severity, register
+from specc.ir import Layer, Model
+from specc.lint.settings import Settings
+from specc.passes.shapes import LayerShapes, Shapes
+from specc.source import Span
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem as a rule sees it: what is wrong, and where in the model.
+
+    With `layer`, the message gets the layer's name in front and the finding points at
+    `attr` when the spec writes that attribute, else at the layer. `span` overrides both.
+    """
+
+    message: str
+    layer: Layer | None = None
+    attr: str | None = None
+    span: Span | None = None
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass
+class Context:
+    """What every rule may look at: the model, its inferred shapes and the settings."""
+
+    shapes: Shapes
+    settings: Settings
+
+    @property
+    def model(self) -> Model:
+        return self.shapes.model
+
+    def shaped(self) -> Iterator[LayerShapes]:
+        """The layers whose shapes are known, in spec order."""
+        for layer in self.model.layers:
+            info = self.shapes.layers.get(layer.name)
+            if info is not None:
+                yield info
+
+    @cached_property
+    def layers(self) -> dict[str, Layer]:
+        return {layer.name: layer for layer in self.model.layers}
+
+    @cached_property
+    def consumers(self) -> dict[str, tuple[Layer, ...]]:
+        """Layer or input name -> the layers that read it, in spec order."""
+        readers: dict[str, list[Layer]] = {}
+        for layer in self.model.layers:
+            for name in dict.fromkeys(layer.inputs):
+                readers.setdefault(name, []).append(layer)
+        return {name: tuple(found) for name, found in readers.items()}
+
+    def readers(self, name: str) -> tuple[Layer, ...]:
+        return self.consumers.get(name, ())
+
+    @cached_property
+    def outputs(self) -> frozenset[str]:
+        return frozenset(self.model.outputs)
+
+    def writes(self, layer: Layer, attr: str) -> bool:
+        """Whether the spec writes `attr` for `layer` (a default has no position of its own)."""
+        return (*layer.node, attr) in self.model.source.values
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule: its catalogue entry, its check, and the settings its examples need."""
+
+    code: Code
+    check: Check
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    *,
+    summary: str,
+    why: str,
+    bad: str,
+    good: str,
+    options: Mapping[str, Any] | None = None,
+) -> Callable[[Check], Check]:
+    """Register a check under a stable code, with the docs that `specc rules` shows.
+
+    `options` are the settings (e.g. `max_params`) under which `bad` triggers the rule.
+    """
+
+    def decorate(check: Check) -> Check:
+        entry = register(Code(code, name, severity, summary, why, bad, good))
+        if code in RULES:
+            raise ValueError(f"lint rule {code} registered twice")
+        RULES[code] = Rule(entry, check, dict(options or {}))
+        return check
+
+    return decorate

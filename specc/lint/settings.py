@@ -1,0 +1,67 @@
+"""What a check reports: code selection, severity overrides, budgets and the fail level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from specc.diagnostics import CATALOGUE, Severity
+
+ALL = "ALL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options of one check, from the command line and `[tool.specc]`.
+
+    `select` and `ignore` hold codes or prefixes (`W`, `S1`, `W101`); `ALL` selects every code.
+    As in ruff, the most specific matching entry wins, and ignore wins a tie.
+    """
+
+    select: tuple[str, ...] = (ALL,)
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    max_params: int | None = None
+    max_activation_mb: float | None = None
+    fail_on: Severity = Severity.ERROR
+
+    def enabled(self, code: str) -> bool:
+        chosen = _longest(self.select, code)
+        if chosen is None:
+            return False
+        dropped = _longest(self.ignore, code)
+        return dropped is None or chosen > dropped
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        return self.severity.get(code, default)
+
+
+DEFAULT = Settings()
+
+
+def _longest(selectors: Iterable[str], code: str) -> int | None:
+    """The length of the longest selector that matches `code` (`ALL` counts as 0)."""
+    best: int | None = None
+    for selector in selectors:
+        length = 0 if selector == ALL else len(selector)
+        if (selector == ALL or code.startswith(selector)) and (best is None or length > best):
+            best = length
+    return best
+
+
+def unknown_selectors(selectors: Iterable[str]) -> list[str]:
+    """The selectors that match no catalogued code (a typo the user should hear about)."""
+    return [s for s in selectors if s != ALL and not any(code.startswith(s) for code in CATALOGUE)]
+
+
+def parse_severities(table: Mapping[str, str]) -> dict[str, Severity]:
+    """`{"W102": "error"}` -> {code: Severity}; raises ValueError on an unknown code or level."""
+    out: dict[str, Severity] = {}
+    for code, level in table.items():
+        if code not in CATALOGUE:
+            raise ValueError(f"unknown code '{code}'")
+        try:
+            out[code] = Severity.parse(level)
+        except (KeyError, AttributeError):
+            raise ValueError(f"'{level}' is not a severity (error, warning or info)") from None
+    return out

@@ -1,0 +1,244 @@
+"""Window geometry: strides that skip input, padding that drops it, uneven `same` padding,
+and convolutions that are dense layers in disguise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from specc.diagnostics import Severity
+from specc.dims import product
+from specc.ir import format_shape
+from specc.lint.registry import Context, Finding, rule
+from specc.lint.words import axes_label, group_axes, is_are, size_label, units
+from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
+from specc.ops.pool import Pool
+from specc.ops.window import effective, same_pads
+from specc.passes.shapes import LayerShapes
+
+WARNING, INFO = Severity.WARNING, Severity.INFO
+
+
+def _windows(ctx: Context) -> Iterator[tuple[LayerShapes, WindowOp]]:
+    """Layers that slide a window over their input (a transposed convolution paints instead)."""
+    for info in ctx.shaped():
+        op = info.layer.op
+        if isinstance(op, WindowOp) and not isinstance(op, Conv2DTranspose):
+            yield info, op
+
+
+def _what(op: WindowOp) -> str:
+    return "pool window" if isinstance(op, Pool) else "kernel"
+
+
+def _unread_of_every_stride(kernel: int, stride: int, dilation: int) -> int:
+    """How many of every `stride` input positions no tap ever reads."""
+    return stride - len({(tap * dilation) % stride for tap in range(kernel)})
+
+
+@rule(
+    "W101",
+    "stride-skips-input",
+    WARNING,
+    summary="A convolution or pooling steps past its window, so some input is never read.",
+    why=(
+        "With stride s and a k-wide window (k < s), s - k of every s rows or columns fall "
+        "between two windows and never reach the output: the layer throws away input it was "
+        "given, as if the previous layer were larger than it needs to be. A dilated kernel can "
+        "skip input in the same way even when it is wider than the stride. Use a window at "
+        "least as wide as the stride, or pool before a strided 1x1 convolution (as ResNet-D "
+        "does for its shortcut)."
+    ),
+    bad=(
+        "specc: 1\nname: strided\ninputs: {image: [31, 31, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}\n"
+    ),
+    good=(
+        "specc: 1\nname: strided\ninputs: {image: [31, 31, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 2}\n"
+    ),
+)
+def stride_skips_input(ctx: Context) -> Iterator[Finding]:
+    for info, op in _windows(ctx):
+        facts = [
+            (k, s, d, u) if (u := _unread_of_every_stride(k, s, d)) else None
+            for k, s, d in zip(op.kernel_size, op.strides, op.dilations, strict=True)
+        ]
+        for (k, s, d, u), axes in group_axes(facts):
+            window = f"{k}-wide {_what(op)}" if d == 1 else f"{k}-wide {_what(op)} dilated by {d}"
+            lead = f"stride {s} exceeds the {window}" if d == 1 else f"stride {s} with a {window}"
+            message = (
+                f"{lead} on {axes_label(axes)}; {u} of every {s} input "
+                f"{units(op.spatial, axes)} {is_are(u)} never read"
+            )
+            yield Finding(message, info.layer, "stride")
+
+
+@rule(
+    "W102",
+    "unread-trailing-input",
+    WARNING,
+    summary="Without `same` padding, the last rows or columns fit no window and are never read.",
+    why=(
+        "A window that steps by s over n inputs stops where the next step would run off the end: "
+        "when (n + padding - window) is not a multiple of s, the remainder at the end is silently "
+        "dropped (Keras and PyTorch floor the output size). The layer ignores part of its input; "
+        "usually the input size or the stride is not what was meant. Use `padding: same`, change "
+        "the stride, or resize the input so that the windows tile it."
+    ),
+    bad=(
+        "specc: 1\nname: trailing\ninputs: {image: [28, 28, 1]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 2}\n"
+    ),
+    good=(
+        "specc: 1\nname: trailing\ninputs: {image: [28, 28, 1]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}\n"
+    ),
+)
+def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
+    for info, op in _windows(ctx):
+        pads = op.pads
+        if pads == "same":
+            continue
+        facts: list[tuple[int, int, int, int, int, int] | None] = []
+        for axis, n in enumerate(info.inputs[0].spatial):
+            before, after = pads[axis]
+            eff = effective(op.kernel_size[axis], op.dilations[axis])
+            stride = op.strides[axis]
+            skips = _unread_of_every_stride(op.kernel_size[axis], stride, op.dilations[axis])
+            if skips or not isinstance(n, int) or n + before + after < eff:  # W101 explains it
+                facts.append(None)
+                continue
+            dropped = (n + before + after - eff) % stride - after
+            facts.append((n, before, after, eff, stride, dropped) if dropped > 0 else None)
+        attr = next((a for a in ("padding", "stride") if ctx.writes(info.layer, a)), op.window_attr)
+        for (n, before, after, eff, stride, dropped), axes in group_axes(facts):
+            padded = f"{n}" if before == after == 0 else f"{n} + {before} + {after}"
+            how = "valid padding" if before == after == 0 else "this padding"
+            message = (
+                f"{how} leaves the last {dropped} of {n} input {units(op.spatial, axes)} unread on "
+                f"{axes_label(axes)}: {padded} - {eff} = {n + before + after - eff} is not a "
+                f"multiple of stride {stride}"
+            )
+            yield Finding(message, info.layer, attr)
+
+
+@rule(
+    "W103",
+    "even-kernel-same-padding",
+    WARNING,
+    summary="An even-sized kernel with `same` padding pads one side more than the other.",
+    why=(
+        "An even kernel has no centre tap, so `same` padding cannot be split evenly: TensorFlow "
+        "and ONNX SAME_UPPER put the extra row after, SAME_LOWER before, and frameworks with "
+        "symmetric integer padding cannot express it at all. The output is shifted by half a "
+        "pixel and ports between frameworks silently disagree. Prefer odd kernels with `same` "
+        "padding, or write the padding explicitly."
+    ),
+    bad=(
+        "specc: 1\nname: even\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 4, padding: same}\n"
+    ),
+    good=(
+        "specc: 1\nname: even\ninputs: {image: [32, 32, 3]}\nlayers:\n"
+        "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, padding: same}\n"
+    ),
+)
+def even_kernel_same_padding(ctx: Context) -> Iterator[Finding]:
+    for info, op in _windows(ctx):
+        if not isinstance(op, ConvND | DepthwiseConv2D) or op.pads != "same":
+            continue
+        facts: list[tuple[int, int, int, int] | None] = []
+        for axis, n in enumerate(info.inputs[0].spatial):
+            k, s, d = op.kernel_size[axis], op.strides[axis], op.dilations[axis]
+            eff = effective(k, d)
+            if eff % 2:
+                facts.append(None)
+            elif isinstance(n, int):
+                before, after = same_pads(n, k, s, d)
+                facts.append((k, eff, before, after) if before != after else None)
+            else:  # with stride 1 the total padding is eff - 1 whatever the size: odd
+                facts.append((k, eff, (eff - 1) // 2, eff // 2) if s == 1 else None)
+        for (k, eff, before, after), axes in group_axes(facts):
+            kernel = f"{k}-wide kernel" if k == eff else f"{k}-wide kernel (dilated to {eff})"
+            message = (
+                f"the {kernel} has no centre, so same padding pads {axes_label(axes)} unevenly "
+                f"({before} before, {after} after)"
+            )
+            yield Finding(message, info.layer, "kernel")
+
+
+def _plain_conv(ctx: Context) -> Iterator[tuple[LayerShapes, ConvND]]:
+    for info, op in _windows(ctx):
+        if isinstance(op, ConvND) and op.groups == 1 and set(op.dilations) == {1}:
+            yield info, op
+
+
+@rule(
+    "I101",
+    "kernel-covers-input",
+    INFO,
+    summary="The kernel is as large as the whole input: the convolution is a dense layer.",
+    why=(
+        "A valid convolution whose kernel spans every spatial axis has one output position; each "
+        "filter sees the whole input once, which is exactly a dense layer on the flattened input, "
+        "with the same weights. Writing it as flatten + dense says what it does (VGG's "
+        "fully connected layers written as convolutions are the well-known case)."
+    ),
+    bad=(
+        "specc: 1\nname: head\ninputs: {features: [7, 7, 64]}\nlayers:\n"
+        "  - {name: fc, type: conv2d, filters: 10, kernel: 7}\n"
+    ),
+    good=(
+        "specc: 1\nname: head\ninputs: {features: [7, 7, 64]}\nlayers:\n"
+        "  - {type: flatten}\n  - {name: fc, type: dense, units: 10}\n"
+    ),
+)
+def kernel_covers_input(ctx: Context) -> Iterator[Finding]:
+    for info, op in _plain_conv(ctx):
+        x = info.inputs[0]
+        ks = op.kernel_size
+        if set(ks) == {1} or op.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
+            continue
+        flat = product(x.shape)
+        flat_text = f"{flat:,}" if isinstance(flat, int) else str(flat)
+        message = (
+            f"the {size_label(ks)} kernel covers the whole {format_shape(x.shape)} input; this is "
+            f"a dense layer of {op.filters} units on the flattened input "
+            f"({flat_text} -> {op.filters})"
+        )
+        yield Finding(message, info.layer, "kernel")
+
+
+_POINT = {1: "step", 2: "pixel", 3: "voxel"}
+
+
+@rule(
+    "I102",
+    "pointwise-conv",
+    INFO,
+    summary="A 1x1 convolution is a dense layer applied at every pixel.",
+    why=(
+        "A kernel of size 1 on every spatial axis mixes channels and nothing else: each output "
+        "pixel is the same dense layer applied to that pixel's channels. That is often the intent "
+        "(bottlenecks, projections, the second half of a separable convolution); this note is "
+        "there so that the equivalence is never a surprise when counting parameters."
+    ),
+    bad=(
+        "specc: 1\nname: pointwise\ninputs: {features: [32, 32, 64]}\nlayers:\n"
+        "  - {name: proj, type: conv2d, filters: 16, kernel: 1}\n"
+    ),
+    good=(
+        "specc: 1\nname: pointwise\ninputs: {features: [32, 32, 64]}\nlayers:\n"
+        "  - {name: proj, type: conv2d, filters: 16, kernel: 3, padding: same}\n"
+    ),
+)
+def pointwise_conv(ctx: Context) -> Iterator[Finding]:
+    for info, op in _plain_conv(ctx):
+        if set(op.kernel_size) != {1}:
+            continue
+        label = "size-1" if op.spatial == 1 else size_label(op.kernel_size)
+        message = (
+            f"a {label} convolution is a dense layer applied at every {_POINT[op.spatial]}: "
+            f"{info.inputs[0].channels} -> {op.filters} channels"
+        )
+        yield Finding(message, info.layer, "kernel")
