@@ -18,9 +18,12 @@ def location(d: Diagnostic) -> str:
     return str(d.span) if d.span else "<unknown>"
 
 
-def format_one(d: Diagnostic, source: SourceMap | None, color: bool = False, context: bool = True) -> str:
+def format_one(
+    d: Diagnostic, source: SourceMap | None, color: bool = False, context: bool = True
+) -> str:
     """One diagnostic; with `context`, the offending line and a caret under the column."""
-    head = f"{_paint(location(d), '1', color)}: {_paint(d.code, '1;' + _COLOURS[d.severity], color)} {d.message}"
+    code = _paint(d.code, "1;" + _COLOURS[d.severity], color)
+    head = f"{_paint(location(d), '1', color)}: {code} {d.message}"
     lines = [head]
     line = source.line_text(d.span.line) if (context and source and d.span) else None
     if line is not None and d.span is not None:
@@ -29,17 +32,25 @@ def format_one(d: Diagnostic, source: SourceMap | None, color: bool = False, con
         shown = line.expandtabs(1).rstrip()
         lines.append(f" {gutter} |")
         lines.append(f" {number} | {shown}")
-        lines.append(f" {gutter} | {' ' * (d.span.col - 1)}{_paint('^', _COLOURS[d.severity], color)}")
-    for note in d.notes:
+        lines.append(
+            f" {gutter} | {' ' * (d.span.col - 1)}{_paint('^', _COLOURS[d.severity], color)}"
+        )
+    for note in d.notes if context else ():
         where = f" ({note.span})" if note.span else ""
         lines.append(f"  = note: {note.message}{where}")
     return "\n".join(lines)
 
 
 def format_text(
-    diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceMap], color: bool = False, context: bool = True
+    diagnostics: Iterable[Diagnostic],
+    sources: Mapping[str, SourceMap],
+    color: bool = False,
+    context: bool = True,
 ) -> str:
-    blocks = [format_one(d, sources.get(d.span.path) if d.span else None, color, context) for d in diagnostics]
+    blocks = [
+        format_one(d, sources.get(d.span.path) if d.span else None, color, context)
+        for d in diagnostics
+    ]
     return ("\n\n" if context else "\n").join(blocks)
 
 

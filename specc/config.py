@@ -1,0 +1,291 @@
+"""Which files a check reads and the settings for each: paths, directories and globs, and the
+`[tool.specc]` table of the nearest pyproject.toml (command-line options win)."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import glob
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specc import codes as _codes  # noqa: F401 - registers the E and S codes
+from specc.diagnostics import Severity
+from specc.lint import ALL, Settings
+from specc.lint.settings import parse_severities, unknown_selectors
+
+PYPROJECT = "pyproject.toml"
+SUFFIXES = (".yaml", ".yml")
+# A spec carries the format version as a top-level key; other YAML files (CI workflows,
+# pre-commit configs) do not, so a directory walk can tell them apart without parsing.
+_SPEC_KEY = re.compile(rb"^(?:specc|'specc'|\"specc\")[ \t]*:", re.MULTILINE)
+_KEYS = (
+    "select", "ignore", "fail-on", "max-params", "max-activation-mb",
+    "severity", "per-file-ignores", "exclude",
+)  # fmt: skip
+
+
+class ConfigError(Exception):
+    """A mistake in the configuration or the options: the command stops with exit code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """One `[tool.specc]` table, checked; `root` is the folder its patterns are relative to."""
+
+    root: Path
+    path: str | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    max_params: int | None = None
+    max_activation_mb: float | None = None
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line sets; None (or empty) leaves the configuration's value."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity | None = None
+    max_params: int | None = None
+    max_activation_mb: float | None = None
+    config: Path | None = None  # an explicit file: no discovery
+
+
+def read_config(path: Path) -> Config:
+    """Read `[tool.specc]` from a pyproject.toml, or the top level of any other TOML file."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as stream:
+            document = tomllib.load(stream)
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    table = document.get("tool", {}).get("specc", {}) if path.name == PYPROJECT else document
+    return parse_config(table, path)
+
+
+def parse_config(table: Mapping[str, Any], path: Path) -> Config:
+    """Check a configuration table and turn it into a Config; raises ConfigError."""
+    where = f"{path}: [tool.specc]" if path.name == PYPROJECT else str(path)
+    values = {key.replace("_", "-"): value for key, value in table.items()}
+    for key in values:
+        if key not in _KEYS:
+            close = difflib.get_close_matches(key, _KEYS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+    try:
+        return Config(
+            root=path.resolve().parent,
+            path=str(path),
+            select=_selectors(values, "select") if "select" in values else None,
+            ignore=_selectors(values, "ignore"),
+            fail_on=_level(values["fail-on"]) if "fail-on" in values else None,
+            max_params=_number(values, "max-params", int),
+            max_activation_mb=_number(values, "max-activation-mb", float),
+            severity=parse_severities(_table(values, "severity")),
+            per_file_ignores=tuple(
+                (pattern, _selectors({"codes": codes}, "codes"))
+                for pattern, codes in _table(values, "per-file-ignores").items()
+            ),
+            exclude=_strings(values, "exclude"),
+        )
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _strings(values: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = values.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _selectors(values: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    selectors = tuple(s.strip().upper() for s in _strings(values, key) if s.strip())
+    check_selectors(selectors, f"'{key}'")
+    return selectors
+
+
+def check_selectors(selectors: Sequence[str], where: str) -> None:
+    """Raise ValueError for a selector that matches no code (a typo would silence nothing)."""
+    unknown = unknown_selectors(selectors)
+    if unknown:
+        raise ValueError(f"{where}: '{unknown[0]}' matches no code (see `specc rules`)")
+
+
+def _level(value: object) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except KeyError:
+        raise ValueError(f"'fail-on' must be error, warning or info; got {value!r}") from None
+
+
+def _number(values: Mapping[str, Any], key: str, kind: type[int] | type[float]) -> Any:
+    value = values.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"'{key}' must be a non-negative number; got {value!r}")
+    if kind is int and not isinstance(value, int):
+        raise ValueError(f"'{key}' must be a whole number; got {value!r}")
+    return kind(value)
+
+
+def _table(values: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = values.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"'{key}' must be a table")
+    return value
+
+
+def is_spec(path: str) -> bool:
+    """Whether a file looks like a spec (a top-level `specc:` key); unreadable files count, so
+    that the check reports why they cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            return _SPEC_KEY.search(stream.read()) is not None
+    except OSError:
+        return True
+
+
+class Resolver:
+    """Finds the files to check and the settings for each, reading each pyproject.toml once."""
+
+    def __init__(self, overrides: Overrides) -> None:
+        self.overrides = overrides
+        try:
+            check_selectors(overrides.select or (), "--select")
+            check_selectors(overrides.ignore, "--ignore")
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        self.fixed = read_config(overrides.config) if overrides.config else None
+        self._near: dict[Path, Config] = {}
+        self._read: dict[Path, Config | None] = {}
+
+    # -- settings -------------------------------------------------------------------------
+    def config_for(self, path: str) -> Config:
+        """The configuration that governs `path`: the explicit one, or the nearest pyproject.toml
+        with a `[tool.specc]` table, walking up from the file's folder."""
+        if self.fixed is not None:
+            return self.fixed
+        start = Path(path).resolve()
+        folder = start if start.is_dir() else start.parent
+        walked: list[Path] = []
+        found: Config | None = None
+        for directory in (folder, *folder.parents):
+            if directory in self._near:
+                found = self._near[directory]
+                break
+            walked.append(directory)
+            found = self._pyproject(directory / PYPROJECT)
+            if found is not None:
+                break
+        config = found or Config(root=Path.cwd())
+        for directory in walked:
+            self._near[directory] = config
+        return config
+
+    def _pyproject(self, path: Path) -> Config | None:
+        if path not in self._read:
+            config = None
+            if path.is_file():
+                import tomllib
+
+                try:
+                    has_table = "specc" in tomllib.loads(path.read_text("utf-8")).get("tool", {})
+                except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                    raise ConfigError(f"{path}: cannot read it: {error}") from None
+                config = read_config(path) if has_table else None
+            self._read[path] = config
+        return self._read[path]
+
+    def settings_for(self, path: str) -> Settings:
+        """The settings for one file: its configuration, then the command line on top."""
+        config, given = self.config_for(path), self.overrides
+        ignore = (*config.ignore, *_matching(config.per_file_ignores, path, config.root))
+        return Settings(
+            select=given.select or config.select or (ALL,),
+            ignore=(*ignore, *given.ignore),
+            severity=config.severity,
+            max_params=_first(given.max_params, config.max_params),
+            max_activation_mb=_first(given.max_activation_mb, config.max_activation_mb),
+            fail_on=given.fail_on or config.fail_on or Severity.ERROR,
+        )
+
+    # -- files ----------------------------------------------------------------------------
+    def files(self, args: Sequence[str], specs_only: bool = False) -> list[str]:
+        """Expand the arguments, keeping their order and dropping repeats.
+
+        A directory gives its `*.yaml`/`*.yml` files that carry `specc:` (hidden folders and
+        `exclude` patterns are skipped); a glob gives the matching files that carry `specc:`;
+        a file is checked as given (with `specs_only`, only if it carries `specc:`). A path that
+        does not exist is kept, so that the check reports it.
+        """
+        found: dict[str, None] = {}
+        for arg in args:
+            if os.path.isdir(arg):
+                found.update(dict.fromkeys(self._walk(arg)))
+            elif not os.path.exists(arg) and glob.has_magic(arg):
+                found.update(dict.fromkeys(self._glob(arg)))
+            elif not (specs_only and os.path.isfile(arg) and not is_spec(arg)):
+                found[arg] = None
+        return list(found)
+
+    def _glob(self, pattern: str) -> Iterator[str]:
+        matches = sorted(glob.glob(pattern, recursive=True))
+        if not matches:
+            yield pattern  # reported as a file that cannot be read
+        for match in matches:
+            if os.path.isdir(match):
+                yield from self._walk(match)
+            elif is_spec(match):
+                yield os.path.normpath(match)
+
+    def _walk(self, top: str) -> Iterator[str]:
+        config = self.config_for(top)
+        for folder, dirs, names in os.walk(top):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and not self._excluded(os.path.join(folder, d), config)
+            )
+            for name in sorted(names):
+                path = os.path.normpath(os.path.join(folder, name))
+                if name.endswith(SUFFIXES) and not self._excluded(path, config) and is_spec(path):
+                    yield path
+
+    @staticmethod
+    def _excluded(path: str, config: Config) -> bool:
+        return any(_matches(pattern, path, config.root) for pattern in config.exclude)
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _matching(table: tuple[tuple[str, tuple[str, ...]], ...], path: str, root: Path) -> list[str]:
+    return [code for pattern, codes in table if _matches(pattern, path, root) for code in codes]
+
+
+def _matches(pattern: str, path: str, root: Path) -> bool:
+    """A pattern matches a path relative to the configuration's folder, or its file name."""
+    absolute = Path(path).resolve()
+    try:
+        relative = absolute.relative_to(root).as_posix()
+    except ValueError:
+        relative = absolute.as_posix()
+    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(absolute.name, pattern)
