@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -151,30 +151,159 @@ def report(
         Console().print(rich_table(summary, chosen))
 
 
+class CheckFormat(StrEnum):
+    text = "text"
+    concise = "concise"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def _codes(values: list[str] | None) -> tuple[str, ...] | None:
+    """`--select W,S1 --select I101` -> ("W", "S1", "I101"); None when the option is absent."""
+    if values is None:
+        return None
+    return tuple(c.strip().upper() for value in values for c in value.split(",") if c.strip())
+
+
+CodesOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Codes or prefixes (W, S1, W101), comma-separated.", show_default=False),
+]
+
+
 @app.command()
 def check(
-    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False)],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Spec files, directories (searched for *.yaml/*.yml with a top-level `specc:` key) "
+            "or globs.",
+            show_default=False,
+        ),
+    ],
+    format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CheckFormat.text,
+    select: CodesOption = None,
+    ignore: CodesOption = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            help="Exit 1 on findings at or above this severity [default: error].",
+            show_default=False,
+        ),
+    ] = None,
+    max_params: Annotated[
+        int | None,
+        typer.Option(min=0, help="Warn (W501) above this many parameters.", show_default=False),
+    ] = None,
+    max_activation_mb: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Warn (W502) above this much activation memory per sample, in MiB.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="A TOML file to read instead of the nearest pyproject.toml.", show_default=False
+        ),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Never colour the output.")] = False,
+    specs_only: Annotated[
+        bool,
+        typer.Option(
+            "--specs-only", help="Skip given files without a top-level `specc:` key (for hooks)."
+        ),
+    ] = False,
 ) -> None:
-    """Validate specs and infer their shapes; print each problem as path:line:col: CODE message."""
+    """Check specs (schema, shapes, design rules); print findings as path:line:col: CODE message.
+
+    Exit codes: 0 nothing at or above the fail level, 1 findings, 2 usage or I/O error.
+    """
     from specc import codes
     from specc.api import check_file
-    from specc.report.text import count_line, format_text
+    from specc.config import ConfigError, Overrides, Resolver
+    from specc.diagnostics import Severity
+    from specc.report.formats import render
 
-    diagnostics = []
-    sources = {}
-    for spec in specs:
-        result = check_file(spec)
-        diagnostics += result.diagnostics
-        sources[result.path] = result.source
-    if diagnostics:
-        typer.echo(format_text(diagnostics, sources, color=_stdout_is_terminal()))
-        typer.echo("")
-    typer.echo(count_line(diagnostics, len(specs)))
+    overrides = Overrides(
+        select=_codes(select),
+        ignore=_codes(ignore) or (),
+        fail_on=Severity.parse(fail_on.value) if fail_on else None,
+        max_params=max_params,
+        max_activation_mb=max_activation_mb,
+        config=config,
+    )
+    try:
+        resolver = Resolver(overrides)
+        plan = [(path, resolver.settings_for(path)) for path in resolver.files(paths, specs_only)]
+    except ConfigError as error:
+        typer.echo(f"specc: {error}", err=True)
+        _exit(2)
+    if not plan:
+        typer.echo("specc: no spec files found under the given paths", err=True)
+    results = [(check_file(path, settings=settings), settings) for path, settings in plan]
+    diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())
+    sources = {r.path: r.source for r, _ in results}
+    color = not no_color and _stdout_is_terminal()
+    typer.echo(render(format.value, diagnostics, sources, len(plan), color))
     if any(d.code == codes.IO_ERROR for d in diagnostics):
         _exit(2)
-    from specc.diagnostics import has_errors
+    failed = any(d.severity >= s.fail_on for r, s in results for d in r.diagnostics)
+    _exit(1 if failed else 0)
 
-    _exit(1 if has_errors(diagnostics) else 0)
+
+class RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def rules(
+    code: Annotated[
+        str | None,
+        typer.Argument(
+            help="A code to explain (W101), or a prefix to list (W, S1).", show_default=False
+        ),
+    ] = None,
+    format: Annotated[
+        RulesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RulesFormat.text,
+) -> None:
+    """List every diagnostic code with its severity and summary, or explain one with examples."""
+    import specc.codes
+    import specc.lint  # noqa: F401 - both register their codes
+    from specc.diagnostics import CATALOGUE
+    from specc.report import rules as render
+
+    wanted = (code or "").strip().upper()
+    chosen = [CATALOGUE[wanted]] if wanted in CATALOGUE else render.catalogue(wanted)
+    if not chosen:
+        import difflib
+
+        close = difflib.get_close_matches(wanted, list(CATALOGUE), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        typer.echo(f"specc: unknown code '{code}'{hint} (`specc rules` lists them all)", err=True)
+        _exit(2)
+    if format is RulesFormat.json:
+        typer.echo(json.dumps(render.to_json(chosen), indent=2))
+    elif format is RulesFormat.markdown:
+        typer.echo(render.markdown(chosen), nl=False)
+    elif wanted in CATALOGUE:
+        typer.echo(render.help_text(chosen[0]))
+    else:
+        typer.echo(render.table(chosen))
 
 
 @app.command()

@@ -61,7 +61,8 @@ def count_line(diagnostics: list[Diagnostic], files: int) -> str:
     for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO):
         n = counts[sev]
         if n:
-            parts.append(f"{n} {sev.label}{'s' if n != 1 else ''}")
+            plural = "s" if n != 1 and sev is not Severity.INFO else ""  # "6 info", not "6 infos"
+            parts.append(f"{n} {sev.label}{plural}")
     if len(parts) == 1:
         parts.append("no problems")
     return ", ".join(parts)
