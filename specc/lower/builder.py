@@ -1,0 +1,218 @@
+"""The lowering registry and the Builder that turns one spec layer at a time into steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from math import prod
+from typing import TypeVar
+
+from specc.ir import Layer, Model
+from specc.lower.steps import Binder, Kernel, Mode, Step, Storage, StorageKind, Value
+from specc.ops import Op
+
+FanIn = Callable[[tuple[int, ...]], int]
+INFINITY = 1 << 62  # the "last reader" of a model output: it outlives every step
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer as its lowering sees it: concrete shapes with the batch axis, resolved inputs.
+
+    `name` keys the weights ("<name>.<param>"); `label` names the values it makes. They differ
+    for the inner layer of time_distributed. `top` is False there: no batch_norm folds into it.
+    """
+
+    name: str
+    op: Op
+    inputs: tuple[Value, ...]
+    out_shape: tuple[int, ...]
+    params: Mapping[str, tuple[int, ...]]
+    index: int
+    top: bool = True
+
+    def key(self, param: str) -> str:
+        return f"{self.name}.{param}"
+
+    def inner(self, op: Op, inputs: tuple[Value, ...], out_shape: tuple[int, ...]) -> Node:
+        return replace(self, op=op, inputs=inputs, out_shape=out_shape, top=False)
+
+
+LowerFn = Callable[["Builder", Node], Value]
+
+
+def _default_fan_in(shape: tuple[int, ...]) -> int:
+    return prod(shape[:-1])
+
+
+@dataclass(frozen=True)
+class Lowering:
+    """How one op class becomes steps, and the fan-in its kernel's He-normal init uses."""
+
+    fn: LowerFn
+    fan_in: FanIn = _default_fan_in
+
+
+LOWERINGS: dict[type[Op], Lowering] = {}
+F = TypeVar("F", bound=LowerFn)
+
+
+def lowers(*classes: type[Op], fan_in: FanIn | None = None) -> Callable[[F], F]:
+    """Register a lowering for op classes (subclasses inherit it unless they have their own)."""
+
+    def register(fn: F) -> F:
+        for cls in classes:
+            if cls in LOWERINGS:
+                raise ValueError(f"{cls.__name__} has two lowerings")
+            LOWERINGS[cls] = Lowering(fn, fan_in or _default_fan_in)
+        return fn
+
+    return register
+
+
+def lowering_for(cls: type[Op]) -> Lowering | None:
+    """The lowering of an op class, looked up along its bases."""
+    for base in cls.__mro__:
+        if base in LOWERINGS:
+            return LOWERINGS[base]
+    return None
+
+
+class Builder:
+    """Collects steps while the layers are lowered in order, and decides where values live."""
+
+    def __init__(self, model: Model, itemsize: int, workspace: int) -> None:
+        self.itemsize = itemsize
+        self.workspace = workspace
+        self.steps: list[Step] = []
+        self.values: list[Value] = []
+        self.storages: list[Storage] = []
+        self.names: dict[str, Value] = {}  # spec names (inputs and layers) -> their values
+        self.absorbed: set[str] = set()  # layers that an earlier step already computes
+        self.index = -1  # the layer being lowered
+        self._sharing: dict[int, list[Value]] = {}  # storage id -> values living in it
+        self._last: dict[int, int] = {}  # value id -> index of the last layer reading it
+        self._readers: dict[str, list[Layer]] = {}
+        self._last_by_name: dict[str, int] = {}
+        for layer in model.layers:
+            for name in layer.inputs:
+                self._readers.setdefault(name, []).append(layer)
+                self._last_by_name[name] = max(self._last_by_name.get(name, -1), layer.index)
+        for name in model.outputs:
+            self._last_by_name[name] = INFINITY
+
+    # -- values ---------------------------------------------------------------------------
+    def new(self, name: str, shape: tuple[int, ...], kind: StorageKind = "arena") -> Value:
+        """A value in a storage of its own."""
+        storage = Storage(len(self.storages), prod(shape) * self.itemsize, kind)
+        self.storages.append(storage)
+        return self._value(name, shape, storage)
+
+    def alias(self, name: str, shape: tuple[int, ...], of: Value) -> Value:
+        """A value sharing the storage of `of` (a view of it, or a step that overwrites it)."""
+        assert prod(shape) == of.size, (name, shape, of.shape)
+        return self._value(name, shape, of.storage)
+
+    def _value(self, name: str, shape: tuple[int, ...], storage: Storage) -> Value:
+        value = Value(len(self.values), name, tuple(shape), self.itemsize, storage)
+        self.values.append(value)
+        self._sharing.setdefault(storage.id, []).append(value)
+        self._last[value.id] = self.index  # raised by bind_name for the values layers read
+        return value
+
+    def bind_name(self, name: str, value: Value) -> None:
+        """Make the spec name `name` refer to `value` (a layer's result, or a folded one)."""
+        self.names[name] = value
+        self._last[value.id] = max(self._last[value.id], self._last_by_name.get(name, -1))
+
+    def can_overwrite(self, value: Value) -> bool:
+        """Whether no one reads `value`'s storage after the current layer (so it may be reused)."""
+        if value.storage.kind == "input":
+            return False
+        return all(self._last[v.id] <= self.index for v in self._sharing[value.storage.id])
+
+    def sole_reader(self, name: str) -> Layer | None:
+        """The one layer that reads `name`, when `name` is not also a model output."""
+        readers = self._readers.get(name, [])
+        if len(readers) != 1 or self._last_by_name.get(name) == INFINITY:
+            return None
+        return readers[0]
+
+    # -- steps ----------------------------------------------------------------------------
+    def emit(
+        self,
+        kind: str,
+        node: Node,
+        inputs: tuple[Value, ...],
+        output: Value,
+        fn: Kernel,
+        *,
+        mode: Mode = "out",
+        target: int = 0,
+        flops: int = 0,
+        workspace: int = 0,
+        temp: int = 0,
+        detail: str = "",
+        bind: Binder | None = None,
+        const_bytes: int = 0,
+        layers: tuple[str, ...] | None = None,
+    ) -> Value:
+        traffic = sum(v.nbytes for v in inputs) + const_bytes
+        if mode in ("out", "in_place", "fresh"):
+            traffic += output.nbytes
+        step = Step(
+            kind,
+            layers or (node.name,),
+            inputs,
+            output,
+            fn,
+            mode=mode,
+            target=target,
+            flops=flops,
+            traffic=traffic,
+            workspace=workspace,
+            temp=temp,
+            detail=detail,
+            bind=bind,
+            const_bytes=const_bytes,
+            index=len(self.steps),
+        )
+        self.steps.append(step)
+        return output
+
+    def elementwise(
+        self,
+        kind: str,
+        node: Node,
+        x: Value,
+        fn: Kernel,
+        *,
+        flops: int,
+        temp: int = 0,
+        name: str | None = None,
+    ) -> Value:
+        """An element-wise step, in place when `x` is dead afterwards."""
+        label = name or node.name
+        if self.can_overwrite(x):
+            out = self.alias(label, x.shape, x)
+            return self.emit(
+                kind,
+                node,
+                (x,),
+                out,
+                fn,
+                mode="in_place",
+                flops=flops,
+                temp=temp,
+                detail="in place",
+            )
+        return self.emit(kind, node, (x,), self.new(label, x.shape), fn, flops=flops, temp=temp)
+
+    def view(self, node: Node, x: Value, shape: tuple[int, ...], name: str | None = None) -> Value:
+        """A reshaped view of `x` (no copy: every buffer of a plan is contiguous)."""
+        out = self.alias(name or node.name, shape, x)
+
+        def reshape(ins: list, out: object, consts: tuple) -> object:  # type: ignore[type-arg]
+            return ins[0].reshape(shape)
+
+        return self.emit("view", node, (x,), out, reshape, mode="view")  # type: ignore[arg-type]

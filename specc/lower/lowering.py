@@ -1,0 +1,524 @@
+"""How each op type becomes steps: one registered lowering per op family."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from math import prod
+
+import numpy as np
+from numpy.typing import NDArray
+
+from specc.ir import Layer
+from specc.lower import kernels
+from specc.lower.builder import Builder, Node, lowering_for, lowers
+from specc.lower.steps import Binder, Consts, Value
+from specc.lower.weights import bn_affine, fold
+from specc.ops import activation as act
+from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
+from specc.ops.dense import Dense
+from specc.ops.merge import Add, Concat, Multiply
+from specc.ops.norm import BatchNorm
+from specc.ops.pool import GlobalPool, Pool
+from specc.ops.reshape import Dropout, Flatten, Reshape, Upsample2D, ZeroPad
+from specc.ops.window import same_pads
+from specc.ops.wrapper import TimeDistributed
+
+Pairs = tuple[tuple[int, int], ...]
+NO_PADS: Pairs = ()
+
+
+def lower(b: Builder, node: Node) -> Value:
+    """The value `node` computes, after emitting its steps."""
+    found = lowering_for(type(node.op))
+    if found is None:
+        raise NotImplementedError(f"no lowering for layer type {node.op.type!r}")
+    return found.fn(b, node)
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+
+
+def resolve_pads(op: WindowOp, spatial: tuple[int, ...]) -> Pairs:
+    """Explicit (before, after) pairs per axis; 'same' resolved for these concrete sizes."""
+    padding = op.pads
+    if padding == "same":
+        return tuple(
+            same_pads(n, k, s, d)
+            for n, k, s, d in zip(spatial, op.kernel_size, op.strides, op.dilations, strict=True)
+        )
+    return padding
+
+
+def _zeros(rank: int) -> Pairs:
+    return ((0, 0),) * rank
+
+
+def pad(b: Builder, node: Node, x: Value, pairs: Pairs, name: str | None = None) -> Value:
+    """`x` with zeros around its spatial axes, written into a buffer of the plan (or `x` itself)."""
+    if not any(a or z for a, z in pairs):
+        return x
+    shape = (
+        x.shape[0],
+        *(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True)),
+        x.shape[-1],
+    )
+    out = b.new(name or f"{node.name}:pad", shape)
+    detail = " ".join(f"({a},{z})" for a, z in pairs)
+    return b.emit("pad", node, (x,), out, _padder(pairs), detail=detail)
+
+
+def _padder(pairs: Pairs) -> Callable[[list[NDArray], NDArray | None, Consts], NDArray]:
+    def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
+        x = ins[0]
+        assert out is not None
+        inner = [slice(None)]
+        for axis, (a, z) in enumerate(pairs, start=1):
+            # Only the border is zeroed: the buffer is reused, the interior is overwritten.
+            n = out.shape[axis]
+            lead = (slice(None),) * axis
+            if a:
+                out[(*lead, slice(0, a))] = 0
+            if z:
+                out[(*lead, slice(n - z, n))] = 0
+            inner.append(slice(a, n - z))
+        out[tuple(inner)] = x
+        return out
+
+    return run
+
+
+def activate(
+    b: Builder,
+    node: Node,
+    x: Value,
+    name: str | None,
+    alpha: float | None = None,
+    label: str | None = None,
+) -> Value:
+    """`x` through the activation `name` (nothing for None), in place when `x` is dead after."""
+    if name is None:
+        return x
+
+    def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
+        return kernels.activation(ins[0], name, alpha=alpha, out=out)
+
+    temp = x.nbytes if name in ("gelu", "silu", "elu", "leaky_relu") else 0
+    return b.elementwise(name, node, x, run, flops=x.size, temp=temp, name=label)
+
+
+def _foldable_bn(b: Builder, node: Node) -> Layer | None:
+    """The batch_norm that directly and solely reads this layer's (activation-free) output."""
+    if not node.top or getattr(node.op, "activation", None) is not None:
+        return None
+    reader = b.sole_reader(node.name)
+    if reader is None or not isinstance(reader.op, BatchNorm):
+        return None
+    return reader
+
+
+def _affine(
+    node: Node,
+    bn: Layer | None,
+    expand: Callable[[NDArray], NDArray],
+    kernel_shape: tuple[int, ...] | None = None,
+) -> Binder:
+    """The binder of a kernel and optional bias, with a following batch_norm folded in."""
+    kernel_key, bias_key = node.key("kernel"), node.key("bias")
+
+    def bind(weights: Mapping[str, NDArray]) -> Consts:
+        kernel, bias = weights[kernel_key], weights.get(bias_key)
+        if bn is not None:
+            assert isinstance(bn.op, BatchNorm)
+            scale, shift = bn_affine(weights, bn.name, bn.op.epsilon)
+            kernel, bias = fold(kernel, bias, scale, shift, expand)
+        if kernel_shape is not None:
+            kernel = kernel.reshape(kernel_shape)
+        return (kernel,) if bias is None else (kernel, bias)
+
+    return bind
+
+
+def _bias(consts: Consts) -> NDArray | None:
+    return consts[1] if len(consts) > 1 else None
+
+
+def _linear(
+    b: Builder,
+    node: Node,
+    kind: str,
+    inputs: tuple[Value, ...],
+    fn: Callable[[list[NDArray], NDArray | None, Consts], NDArray],
+    *,
+    expand: Callable[[NDArray], NDArray] = lambda s: s,
+    kernel_shape: tuple[int, ...] | None = None,
+    mode: str = "out",
+    flops: int,
+    workspace: int = 0,
+    temp: int = 0,
+    detail: str = "",
+) -> Value:
+    """A layer with a kernel and optional bias (a batch_norm folded in), then its activation."""
+    bn = _foldable_bn(b, node)
+    out_shape = node.out_shape
+    params = dict(node.params)
+    const_bytes = (
+        prod(params["kernel"]) + (out_shape[-1] if ("bias" in params or bn) else 0)
+    ) * b.itemsize
+    out = b.new(node.name, out_shape, kind="arena")
+    layers = (node.name, bn.name) if bn else (node.name,)
+    b.emit(
+        kind,
+        node,
+        inputs,
+        out,
+        fn,
+        mode=mode,  # type: ignore[arg-type]
+        flops=flops,
+        workspace=workspace,
+        temp=temp,
+        detail=detail
+        + (" +bias" if ("bias" in params or bn) else "")
+        + (f", {bn.name} folded" if bn else ""),
+        bind=_affine(node, bn, expand, kernel_shape),
+        const_bytes=const_bytes,
+        layers=layers,
+    )
+    if bn is not None:
+        b.absorbed.add(bn.name)
+        b.bind_name(node.name, out)
+        b.bind_name(bn.name, out)
+    return activate(b, node, out, getattr(node.op, "activation", None))
+
+
+def _window_text(k: tuple[int, ...], s: tuple[int, ...], d: tuple[int, ...] = ()) -> str:
+    text = "x".join(map(str, k))
+    if set(s) != {1}:
+        text += "/" + "x".join(map(str, s))
+    if d and set(d) != {1}:
+        text += " dilation " + "x".join(map(str, d))
+    return text
+
+
+# -- convolutions and dense -------------------------------------------------------------------
+
+
+@lowers(ConvND)
+def _conv(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, ConvND)
+    (x,) = node.inputs
+    rank = op.spatial
+    k, s, d = op.kernel_size, op.strides, op.dilations
+    x = pad(b, node, x, resolve_pads(op, x.shape[1:-1]))
+    pointwise = set(k) == {1} and set(s) == {1} and op.groups == 1
+    out_shape = node.out_shape
+    per_group = x.shape[-1] // op.groups
+    flops = 2 * prod(out_shape) * prod(k) * per_group
+    workspace = 0 if pointwise else _patch_tile_bytes(b, x.shape[0], out_shape, prod(k) * per_group)
+    zeros, groups, ws = _zeros(rank), op.groups, b.workspace
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.conv(
+            ins[0],
+            c[0],
+            _bias(c),
+            stride=s,
+            dilation=d,
+            pads=zeros,
+            groups=groups,
+            out=out,
+            workspace_bytes=ws,
+        )
+
+    detail = _window_text(k, s, d) + (f" groups {groups}" if groups > 1 else "")
+    kind = "gemm" if pointwise else "im2col+gemm"
+    return _linear(b, node, kind, (x,), run, flops=flops, workspace=workspace, detail=detail)
+
+
+def _patch_tile_bytes(b: Builder, batch: int, out_shape: tuple[int, ...], row_items: int) -> int:
+    """The patch matrix tile that conv gathers: whole output rows up to the workspace budget."""
+    rows = out_shape[1]
+    row_bytes = prod(out_shape[2:-1]) * row_items * b.itemsize
+    per_tile = max(1, b.workspace // row_bytes)
+    return min(per_tile, batch * rows) * row_bytes
+
+
+@lowers(DepthwiseConv2D, fan_in=lambda shape: prod(shape[:-2]))
+def _depthwise(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, DepthwiseConv2D)
+    (x,) = node.inputs
+    k, s, d = op.kernel_size, op.strides, op.dilations
+    x = pad(b, node, x, resolve_pads(op, x.shape[1:-1]))
+    zeros = _zeros(op.spatial)
+    channels, mult = x.shape[-1], op.multiplier
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.depthwise_conv(
+            ins[0], c[0], _bias(c), stride=s, dilation=d, pads=zeros, out=out
+        )
+
+    flops = 2 * prod(node.out_shape) * prod(k)
+    workspace = 2 * kernels.TAP_TILE_BYTES * max(mult, 2)
+    return _linear(
+        b,
+        node,
+        "depthwise",
+        (x,),
+        run,
+        expand=lambda scale: scale.reshape(channels, mult),
+        flops=flops,
+        workspace=workspace,
+        detail=_window_text(k, s, d) + (f" x{mult}" if mult > 1 else ""),
+    )
+
+
+@lowers(Conv2DTranspose, fan_in=lambda shape: prod(shape[:-2]) * shape[-1])
+def _conv_transpose(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, Conv2DTranspose)
+    (x,) = node.inputs
+    k, s, padding = op.kernel_size, op.strides, op.padding
+    filters = op.filters
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.conv_transpose(ins[0], c[0], _bias(c), stride=s, padding=padding)
+
+    cols = x.size // x.shape[-1] * prod(k) * filters * b.itemsize
+    full = prod(x.shape[:-1]) * prod(s) * filters * b.itemsize * 2 + cols
+    return _linear(
+        b,
+        node,
+        "gemm+scatter",
+        (x,),
+        run,
+        expand=lambda scale: scale[:, None],
+        mode="fresh",
+        flops=2 * x.size * prod(k) * filters,
+        temp=cols + full,
+        detail=_window_text(k, s) + f" {padding}",
+    )
+
+
+@lowers(Dense)
+def _dense(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, Dense)
+    (x,) = node.inputs
+    units, channels = op.units, x.shape[-1]
+    # A dense layer is a 1-wide convolution over the rows: one GEMM straight into its buffer.
+    rows = x.size // channels // x.shape[0]
+    zeros = _zeros(1)
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        a = ins[0].reshape(ins[0].shape[0], rows, channels)
+        y = None if out is None else out.reshape(out.shape[0], rows, units)
+        kernels.conv(a, c[0], _bias(c), stride=(1,), dilation=(1,), pads=zeros, out=y)
+        assert out is not None
+        return out
+
+    flops = 2 * x.size * units
+    return _linear(
+        b,
+        node,
+        "gemm",
+        (x,),
+        run,
+        kernel_shape=(1, channels, units),
+        flops=flops,
+        detail=f"{channels}->{units}",
+    )
+
+
+# -- normalisation and activations ------------------------------------------------------------
+
+
+@lowers(BatchNorm)
+def _batch_norm(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, BatchNorm)
+    (x,) = node.inputs
+    name, eps = node.name, op.epsilon
+    channels = x.shape[-1]
+
+    def bind(weights: Mapping[str, NDArray]) -> Consts:
+        ones = np.ones(channels, weights[f"{name}.moving_mean"].dtype)
+        gamma = weights.get(f"{name}.gamma", ones)
+        beta = weights.get(f"{name}.beta", ones * 0)
+        return gamma, beta, weights[f"{name}.moving_mean"], weights[f"{name}.moving_variance"]
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.batch_norm(ins[0], c[0], c[1], c[2], c[3], eps)
+
+    out = b.new(name, x.shape)
+    return b.emit(
+        "batch_norm",
+        node,
+        (x,),
+        out,
+        run,
+        mode="fresh",
+        flops=2 * x.size,
+        bind=bind,
+        const_bytes=4 * channels * b.itemsize,
+    )
+
+
+@lowers(act.Activation)
+def _activation(b: Builder, node: Node) -> Value:
+    (x,) = node.inputs
+    alpha = getattr(node.op, "alpha", None)
+    return activate(b, node, x, node.op.type, alpha, label=node.name)
+
+
+# -- pooling ----------------------------------------------------------------------------------
+
+
+@lowers(Pool)
+def _pool(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, Pool)
+    (x,) = node.inputs
+    window, stride, kind = op.kernel_size, op.strides, op.kind
+    pairs = resolve_pads(op, x.shape[1:-1])
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.pool(ins[0], kind=kind, window=window, stride=stride, pads=pairs)
+
+    padded = (
+        prod(x.shape[0:1])
+        * x.shape[-1]
+        * prod(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True))
+    )
+    temp = padded * b.itemsize if any(a or z for a, z in pairs) else 0
+    out = b.new(node.name, node.out_shape)
+    return b.emit(
+        f"{kind}_pool",
+        node,
+        (x,),
+        out,
+        run,
+        mode="fresh",
+        flops=prod(node.out_shape) * prod(window),
+        temp=temp,
+        detail=_window_text(window, stride),
+    )
+
+
+@lowers(GlobalPool)
+def _global_pool(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, GlobalPool)
+    (x,) = node.inputs
+    kind = op.kind
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.global_pool(ins[0], kind)
+
+    out = b.new(node.name, node.out_shape)
+    return b.emit(f"global_{kind}_pool", node, (x,), out, run, mode="fresh", flops=x.size)
+
+
+# -- merging ----------------------------------------------------------------------------------
+
+
+def _elementwise_merge(ufunc: np.ufunc) -> Callable[[Builder, Node], Value]:
+    def lower_merge(b: Builder, node: Node) -> Value:
+        ins = node.inputs
+        # Overwrite a dead one of the first two inputs (a later one would be read after writing).
+        target = next(
+            (
+                i
+                for i in (0, 1)
+                if b.can_overwrite(ins[i]) and ins[i].storage is not ins[1 - i].storage
+            ),
+            None,
+        )
+
+        def run(arrays: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+            y = ufunc(arrays[0], arrays[1], out=out)
+            for a in arrays[2:]:
+                ufunc(y, a, out=y)
+            return y
+
+        flops = (len(ins) - 1) * ins[0].size
+        if target is None:
+            return b.emit(
+                ufunc.__name__, node, ins, b.new(node.name, node.out_shape), run, flops=flops
+            )
+        out = b.alias(node.name, node.out_shape, ins[target])
+        return b.emit(
+            ufunc.__name__,
+            node,
+            ins,
+            out,
+            run,
+            mode="in_place",
+            target=target,
+            flops=flops,
+            detail="in place",
+        )
+
+    return lower_merge
+
+
+lowers(Add)(_elementwise_merge(np.add))
+lowers(Multiply)(_elementwise_merge(np.multiply))
+
+
+@lowers(Concat)
+def _concat(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, Concat)
+    axis = op.axis % (len(node.out_shape) - 1) + 1  # past the batch axis
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return np.concatenate(ins, axis=axis, out=out)
+
+    return b.emit(
+        "concat", node, node.inputs, b.new(node.name, node.out_shape), run, detail=f"axis {axis}"
+    )
+
+
+# -- moving values around ---------------------------------------------------------------------
+
+
+@lowers(Flatten, Reshape, Dropout)
+def _view(b: Builder, node: Node) -> Value:
+    return b.view(node, node.inputs[0], node.out_shape)
+
+
+@lowers(ZeroPad)
+def _zero_pad(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, ZeroPad)
+    x = node.inputs[0]
+    if not any(a or z for a, z in op.pairs):
+        return b.view(node, x, x.shape)
+    return pad(b, node, x, op.pairs, name=node.name)
+
+
+@lowers(Upsample2D)
+def _upsample(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, Upsample2D)
+    factors = op.factors
+
+    def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return kernels.upsample_nearest(ins[0], factors)
+
+    out = b.new(node.name, node.out_shape)
+    return b.emit(
+        "upsample", node, node.inputs, out, run, mode="fresh", detail="x".join(map(str, factors))
+    )
+
+
+@lowers(TimeDistributed)
+def _time_distributed(b: Builder, node: Node) -> Value:
+    op = node.op
+    assert isinstance(op, TimeDistributed)
+    (x,) = node.inputs
+    n, t = x.shape[:2]
+    flat = b.view(node, x, (n * t, *x.shape[2:]), name=f"{node.name}:slices")
+    inner = lower(b, node.inner(op.layer, (flat,), (n * t, *node.out_shape[2:])))
+    return b.view(node, inner, node.out_shape)

@@ -1,0 +1,197 @@
+"""Plan: a compiled spec that runs on sample data as many times as needed."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from specc.dims import symbols
+from specc.lower import inputs as inputs_mod
+from specc.lower import io
+from specc.lower import weights as weightsmod
+from specc.lower.budget import default_budget
+from specc.lower.errors import RunError, SpecError
+from specc.lower.kernels import WORKSPACE
+from specc.lower.program import Executable, Memory, Program
+from specc.lower.steps import Step
+
+Inputs = NDArray | Mapping[str, NDArray] | str | os.PathLike[str] | None
+Weights = Mapping[str, NDArray] | str | os.PathLike[str] | None
+DTYPES = ("float32", "float64")
+_CACHE = 4  # programs (and seeded executables) kept per plan, most recent first
+
+
+class Plan:
+    """A checked spec lowered to NumPy steps: `plan.run(x, weights)` gives the outputs.
+
+    The batch size and symbolic dims given here are the defaults of random inputs and of
+    `steps`/`memory`; data passed to `run` brings its own (a program per shape is made once
+    and kept). `max_memory` (bytes, default half the RAM, None for no limit) is checked
+    against a program's peak before anything is allocated.
+    """
+
+    def __init__(
+        self,
+        checked: object,
+        *,
+        batch: int = 1,
+        dtype: Literal["float32", "float64"] | str = "float32",
+        dims: Mapping[str, int] | None = None,
+        max_memory: int | Literal["default"] | None = "default",
+        workspace: int = WORKSPACE,
+    ) -> None:
+        model, shapes = getattr(checked, "model", None), getattr(checked, "shapes", None)
+        if (
+            model is None
+            or shapes is None
+            or not getattr(checked, "ok", False)
+            or not shapes.complete
+        ):
+            raise SpecError(getattr(checked, "diagnostics", []), {checked.path: checked.source})  # type: ignore[attr-defined]
+        if str(dtype) not in DTYPES:
+            raise RunError(f"dtype {dtype!r} is not supported: use float32 or float64")
+        if not isinstance(batch, int) or batch < 1:
+            raise RunError(f"the batch size must be a positive integer, not {batch!r}")
+        self.model = model
+        self.shapes = shapes
+        self.dtype = np.dtype(str(dtype))
+        self.batch = batch
+        self.dims = self._check_dims(dims or {})
+        self.max_memory = default_budget() if max_memory == "default" else max_memory
+        self.workspace = workspace
+        self._programs: OrderedDict[tuple[object, ...], Program] = OrderedDict()
+        self._seeded: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
+
+    def _check_dims(self, dims: Mapping[str, int]) -> dict[str, int]:
+        known = set()
+        for t in self.shapes.types.values():
+            if t is not None:
+                known |= set().union(*(symbols(d) for d in t.shape))
+        for name, value in dims.items():
+            if name not in known:
+                have = ", ".join(sorted(known)) or "none"
+                raise RunError(
+                    f"the spec has no dimension named {name!r} (its symbolic dimensions: {have})"
+                )
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise RunError(f"dimension {name} must be a positive integer, not {value!r}")
+        return dict(dims)
+
+    # -- programs -------------------------------------------------------------------------
+    @property
+    def input_names(self) -> list[str]:
+        return [x.name for x in self.model.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.model.outputs)
+
+    def program(self, batch: int | None = None, dims: Mapping[str, int] | None = None) -> Program:
+        """The lowered steps for this batch and dims (default: the plan's), made once."""
+        batch = self.batch if batch is None else batch
+        env = {**self.dims, **(dims or {})}
+        key = (batch, tuple(sorted(env.items())))
+        if key in self._programs:
+            self._programs.move_to_end(key)
+            return self._programs[key]
+        program = Program(self.shapes, batch, env, self.dtype, self.workspace)
+        self._programs[key] = program
+        while len(self._programs) > _CACHE:
+            self._programs.popitem(last=False)
+        return program
+
+    @property
+    def steps(self) -> list[Step]:
+        return self.program().steps
+
+    @property
+    def memory(self) -> Memory:
+        return self.program().memory
+
+    # -- weights --------------------------------------------------------------------------
+    def weight_shapes(self, dims: Mapping[str, int] | None = None) -> dict[str, tuple[int, ...]]:
+        """Every weight array's key and Keras-layout shape, in layer order."""
+        return {k: s.shape for k, s in self.program(dims=dims).params.items()}
+
+    def init_weights(
+        self, seed: int = 0, dims: Mapping[str, int] | None = None
+    ) -> dict[str, NDArray]:
+        """Seeded weights: He-normal kernels, zero biases; gamma 1, beta 0, mean 0, var 1."""
+        return weightsmod.init(self.program(dims=dims).params, seed, self.dtype)
+
+    def bind(
+        self,
+        weights: Weights = None,
+        *,
+        seed: int = 0,
+        batch: int | None = None,
+        dims: Mapping[str, int] | None = None,
+    ) -> Executable:
+        """An executable with these weights bound (batch-norm folded) for fast repeated runs."""
+        program = self.program(batch, dims)
+        program.check_budget(self.max_memory)
+        if weights is None:
+            key = (batch or self.batch, tuple(sorted({**self.dims, **(dims or {})}.items())), seed)
+            if key not in self._seeded:
+                self._seeded[key] = program.bind(
+                    weightsmod.init(program.params, seed, self.dtype), self.max_memory
+                )
+                while len(self._seeded) > _CACHE:
+                    self._seeded.popitem(last=False)
+            return self._seeded[key]
+        if isinstance(weights, str | os.PathLike):
+            given: Mapping[str, object] = io.load_weights(weights)
+            source = f"weights file {os.fspath(weights)}"
+        else:
+            given, source = weights, "the weights"
+        checked = weightsmod.check(given, program.params, self.dtype, source)
+        return program.bind(checked, self.max_memory)
+
+    # -- running --------------------------------------------------------------------------
+    def inputs(self, data: Inputs = None, *, seed: int = 0) -> inputs_mod.Bound:
+        """Checked input arrays (a seeded random batch when `data` is None), batch and dims."""
+        if data is None:
+            program = self.program()
+            arrays = inputs_mod.random(
+                self.model.inputs, program.batch, program.shapes, seed, self.dtype
+            )
+            return inputs_mod.Bound(arrays, program.batch, dict(program.dims))
+        source = "the input"
+        if isinstance(data, str | os.PathLike):
+            source = f"input file {os.fspath(data)}"
+            data = io.load_inputs(data, self.input_names)
+        if isinstance(data, Mapping):
+            given: Mapping[str, object] = data
+        else:
+            if len(self.input_names) != 1:
+                raise RunError(
+                    f"the spec has {len(self.input_names)} inputs ({', '.join(self.input_names)}); "
+                    "pass a dict keyed by input name"
+                )
+            given = {self.input_names[0]: data}
+        return inputs_mod.bind(self.model.inputs, given, self.dims, self.dtype, source)
+
+    def run_all(
+        self,
+        data: Inputs = None,
+        weights: Weights = None,
+        *,
+        seed: int = 0,
+        timings: list[float] | None = None,
+    ) -> dict[str, NDArray]:
+        """Every output by name; `data` or `weights` None means seeded random ones."""
+        bound = self.inputs(data, seed=seed)
+        executable = self.bind(weights, seed=seed, batch=bound.batch, dims=bound.dims)
+        return executable.run(bound.arrays, timings)
+
+    def run(
+        self, data: Inputs = None, weights: Weights = None, *, seed: int = 0
+    ) -> NDArray | dict[str, NDArray]:
+        """The output array (a dict by output name when the spec has several outputs)."""
+        outputs = self.run_all(data, weights, seed=seed)
+        return next(iter(outputs.values())) if len(outputs) == 1 else outputs

@@ -1,0 +1,324 @@
+"""A Program: the steps of a spec for a fixed batch and dims, its memory, and the run loop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+from numpy.typing import NDArray
+
+from specc.dims import Dim, format_dim, symbols
+from specc.ir import format_shape
+from specc.lower import lowering, weights
+from specc.lower.builder import INFINITY, Builder, Node, lowering_for
+from specc.lower.errors import RunError
+from specc.lower.kernels import WORKSPACE
+from specc.lower.steps import Consts, Step, Storage, Value
+from specc.passes.shapes import Shapes
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Bytes a run needs, by kind; `peak` is what `specc plan` reports and the budget checks."""
+
+    weights: int  # the constants the steps read (batch-norm already folded)
+    inputs: int
+    arena: int  # the reused activation buffers, after liveness
+    unshared: int  # what those buffers would take without reuse
+    workspace: int  # per-thread scratch the kernels keep (patch tiles)
+    dynamic: int  # outputs and kernel-allocated values alive at once, plus a step's temporaries
+    outputs: int
+
+    @property
+    def peak(self) -> int:
+        return self.weights + self.inputs + self.arena + self.workspace + self.dynamic
+
+
+class Program:
+    """The steps of a spec for one batch size and one binding of its symbolic dims."""
+
+    def __init__(
+        self,
+        shapes: Shapes,
+        batch: int,
+        dims: Mapping[str, int],
+        dtype: np.dtype,
+        workspace: int = WORKSPACE,
+    ) -> None:
+        self.model = shapes.model
+        self.batch = batch
+        self.dims = dict(dims)
+        self.dtype = np.dtype(dtype)
+        sizes = _concrete(shapes, self.dims)
+        self.shapes = sizes  # per-sample output shape of every input and layer
+        self.params = _param_specs(shapes, self.dims)
+        b = Builder(self.model, self.dtype.itemsize, workspace)
+        self.inputs: dict[str, Value] = {}
+        for x in self.model.inputs:
+            self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), kind="input")
+            b.bind_name(x.name, self.inputs[x.name])
+        needed = _needed(self.model)
+        for layer in self.model.layers:
+            if layer.name not in needed or layer.name in b.absorbed:
+                continue
+            b.index = layer.index
+            node = Node(
+                layer.name,
+                layer.op,
+                tuple(b.names[n] for n in layer.inputs),
+                (batch, *sizes[layer.name]),
+                {
+                    p.name: self.params[f"{layer.name}.{p.name}"].shape
+                    for p in shapes.layers[layer.name].params
+                },
+                layer.index,
+            )
+            b.bind_name(layer.name, lowering.lower(b, node))
+        self.steps: list[Step] = b.steps
+        self.values: list[Value] = b.values
+        self.storages: list[Storage] = b.storages
+        self.outputs: dict[str, Value] = {name: b.names[name] for name in self.model.outputs}
+        self._layout()
+        self._arena: list[NDArray] | None = None
+        self._views: dict[int, NDArray] = {}
+
+    # -- memory ---------------------------------------------------------------------------
+    def _layout(self) -> None:
+        """Liveness of every storage, where each lives, and arena slots reused by dead values."""
+        members: dict[int, list[Value]] = {}
+        for v in self.values:
+            members.setdefault(v.storage.id, []).append(v)
+        for step in self.steps:
+            st = step.output.storage
+            if st.first < 0 and st.kind != "input":
+                st.first = step.index
+            for v in step.inputs:
+                v.storage.last = max(v.storage.last, step.index)
+        outputs = {v.storage.id for v in self.outputs.values()}
+        for st in self.storages:
+            st.last = max(st.last, st.first)
+            if st.id in outputs:
+                st.last = INFINITY
+            if st.kind == "input":
+                continue
+            if self.steps[st.first].mode == "fresh":
+                st.kind = "fresh"
+            elif st.id in outputs:
+                st.kind = "output"
+        self.slots = _assign_slots(self.steps, self.storages)
+        self._frees: list[list[int]] = [[] for _ in self.steps]
+        for st in self.storages:
+            if st.kind in ("fresh", "arena") and st.last < INFINITY:
+                self._frees[st.last] += [v.id for v in members[st.id]]
+        self.memory = self._memory()
+
+    def _memory(self) -> Memory:
+        arena = [st for st in self.storages if st.kind == "arena"]
+        held = [st for st in self.storages if st.kind in ("fresh", "output")]
+        dynamic = 0
+        for step in self.steps:
+            live = sum(st.nbytes for st in held if st.first <= step.index <= st.last)
+            dynamic = max(dynamic, live + step.temp)
+        return Memory(
+            weights=sum(s.const_bytes for s in self.steps),
+            inputs=sum(v.nbytes for v in self.inputs.values()),
+            arena=sum(self.slots),
+            unshared=sum(st.nbytes for st in arena),
+            workspace=max((s.workspace for s in self.steps), default=0),
+            dynamic=dynamic,
+            outputs=sum(v.storage.nbytes for v in self.outputs.values()),
+        )
+
+    def check_budget(self, max_memory: int | None) -> None:
+        """Refuse, before allocating anything, a run whose peak exceeds `max_memory` bytes."""
+        if max_memory is not None and self.memory.peak > max_memory:
+            m = self.memory
+            parts = (
+                f"activations {human(m.arena)}, weights {human(m.weights)}, "
+                f"inputs {human(m.inputs)}, outputs and temporaries {human(m.dynamic)}, "
+                f"workspace {human(m.workspace)}"
+            )
+            raise RunError(
+                f"running {self.model.name} at batch {self.batch} needs about {human(m.peak)} "
+                f"at peak ({parts}), over the memory budget of {human(max_memory)}; "
+                "use a smaller batch or raise --max-memory"
+            )
+
+    def _allocate(self) -> dict[int, NDArray]:
+        """The arena's slots and each arena value's view of its slot, made once per program."""
+        if self._arena is None:
+            self._arena = [np.empty(n, np.uint8) for n in self.slots]
+            for step in self.steps:
+                st = step.output.storage
+                if step.mode == "out" and st.kind == "arena":
+                    assert st.slot is not None
+                    self._views[step.output.id] = _view(
+                        self._arena[st.slot], step.output, self.dtype
+                    )
+        return self._views
+
+    # -- binding and running --------------------------------------------------------------
+    def bind(self, checked: Mapping[str, NDArray], max_memory: int | None = None) -> Executable:
+        """An executable for these (already checked) weights."""
+        self.check_budget(max_memory)
+        consts = [step.bind(checked) if step.bind else () for step in self.steps]
+        return Executable(self, consts, self._allocate())
+
+
+class Executable:
+    """A program with its weights bound: run it as often as needed (one run at a time)."""
+
+    def __init__(self, program: Program, consts: list[Consts], views: dict[int, NDArray]) -> None:
+        self.program = program
+        self.consts = consts
+        self._views = views
+        p = program
+        self._outs = [
+            (step.index, step.output)
+            for step in p.steps
+            if step.mode == "out" and step.output.storage.kind == "output"
+        ]
+
+    def run(
+        self, inputs: Mapping[str, NDArray], timings: list[float] | None = None
+    ) -> dict[str, NDArray]:
+        """The outputs for checked inputs; with `timings`, the seconds of each step are appended."""
+        p = self.program
+        env: list[NDArray | None] = [None] * len(p.values)
+        for name, value in p.inputs.items():
+            env[value.id] = inputs[name]
+        views = dict(self._views)
+        for _, value in self._outs:  # outputs are new arrays on every run: the caller keeps them
+            views[value.id] = _view(np.empty(value.storage.nbytes, np.uint8), value, p.dtype)
+        clock = time.perf_counter
+        for step, consts, frees in zip(p.steps, self.consts, p._frees, strict=True):
+            ins = [env[v.id] for v in step.inputs]
+            out = (
+                views.get(step.output.id)
+                if step.mode == "out"
+                else ins[step.target]
+                if step.mode == "in_place"
+                else None
+            )
+            start = clock() if timings is not None else 0.0
+            env[step.output.id] = step.fn(ins, out, consts)  # type: ignore[arg-type]
+            if timings is not None:
+                timings.append(clock() - start)
+            for vid in frees:
+                env[vid] = None
+        result = {}
+        for name, value in p.outputs.items():
+            array = env[value.id]
+            assert array is not None and array.shape == value.shape, (name, value.shape)
+            result[name] = array.copy() if value.storage.kind == "input" else array
+        return result
+
+
+def _view(raw: NDArray, value: Value, dtype: np.dtype) -> NDArray:
+    return raw[: value.nbytes].view(dtype).reshape(value.shape)
+
+
+def _assign_slots(steps: list[Step], storages: list[Storage]) -> list[int]:
+    """Best-fit reuse of arena slots: a storage takes a slot freed before its first writer."""
+    slots: list[int] = []
+    free: list[int] = []
+    ending: dict[int, list[Storage]] = {}
+    for step in steps:
+        st = step.output.storage
+        for done in ending.pop(step.index - 1, []):
+            assert done.slot is not None
+            free.append(done.slot)
+        if st.kind != "arena" or st.first != step.index or step.mode == "view":
+            continue
+        fits = [s for s in free if slots[s] >= st.nbytes]
+        if fits:
+            slot = min(fits, key=lambda s: slots[s])
+        elif free:
+            slot = max(free, key=lambda s: slots[s])
+            slots[slot] = st.nbytes
+        else:
+            slot = len(slots)
+            slots.append(st.nbytes)
+        if slot in free:
+            free.remove(slot)
+        st.slot = slot
+        ending.setdefault(st.last, []).append(st)
+    return slots
+
+
+def _needed(model: object) -> set[str]:
+    """The layers that the outputs depend on (the others are not run)."""
+    needed = set(model.outputs)  # type: ignore[attr-defined]
+    for layer in reversed(model.layers):  # type: ignore[attr-defined]
+        if layer.name in needed:
+            needed.update(layer.inputs)
+    return needed
+
+
+def _concrete(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, tuple[int, ...]]:
+    """Every input's and layer's per-sample shape with the symbols bound; RunError otherwise."""
+    out: dict[str, tuple[int, ...]] = {}
+    unbound: set[str] = set()
+    for name, t in shapes.types.items():
+        assert t is not None
+        shape = _bind_shape(t.shape, dims)
+        if shape is None:
+            unbound |= set().union(*(symbols(d) for d in t.shape)) - dims.keys()
+            continue
+        bad = [i for i, n in enumerate(shape) if n < 1]
+        if bad:
+            env = ", ".join(f"{k}={v}" for k, v in sorted(dims.items()))
+            raise RunError(
+                f"with {env}, '{name}' would have the shape {format_shape(shape)}: "
+                f"axis {bad[0]} ({format_dim(t.shape[bad[0]])}) is {shape[bad[0]]}, below 1"
+            )
+        out[name] = shape
+    if unbound:
+        names = ", ".join(sorted(unbound))
+        example = " ".join(f"--dim {n}=..." for n in sorted(unbound))
+        raise RunError(
+            f"the dimension{'s' if len(unbound) > 1 else ''} {names} of the spec "
+            f"{'are' if len(unbound) > 1 else 'is'} "
+            f"not bound: give input data, or the value ({example}, or dims={{...}} in Python)"
+        )
+    return out
+
+
+def _bind_shape(shape: tuple[Dim, ...], dims: Mapping[str, int]) -> tuple[int, ...] | None:
+    from specc.dims import substitute
+
+    out = [substitute(d, dims) for d in shape]
+    if any(not isinstance(d, int) for d in out):
+        return None
+    return tuple(out)  # type: ignore[arg-type]
+
+
+def _param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.ParamSpec]:
+    """Every weight array the spec has, in layer order, with concrete shapes and fan-in."""
+    specs = {}
+    for name, info in shapes.layers.items():
+        op = info.layer.op
+        inner = getattr(op, "layer", op)  # time_distributed's weights are its inner layer's
+        found = lowering_for(type(inner))
+        for p in info.params:
+            shape = _bind_shape(p.shape, dims)
+            assert shape is not None  # the layer shapes were bound first
+            fan_in = found.fan_in(shape) if found and p.name == "kernel" else prod(shape[:-1])
+            specs[f"{name}.{p.name}"] = weights.ParamSpec(
+                f"{name}.{p.name}", name, p.name, shape, fan_in
+            )
+    return specs
+
+
+def human(n: int) -> str:
+    """Bytes as text with a binary unit: 512 B, 3.1 KiB, 44.7 MiB, 1.50 GiB."""
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024  # type: ignore[assignment]
+        if n < 1024 or unit == "TiB":
+            return f"{n:.2f} {unit}" if n < 10 else f"{n:.1f} {unit}"
+    raise AssertionError
