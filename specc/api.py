@@ -83,3 +83,31 @@ def _linted(result: Checked, settings: Settings) -> Checked:
 def _done(result: Checked) -> Checked:
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
+
+
+from typing import TYPE_CHECKING  # noqa: E402 - the executor's part of the API starts here
+
+if TYPE_CHECKING:  # the lowering imports numpy: only `compile` loads it, when called
+    from specc.lower.plan import Plan
+
+
+def compile(
+    spec: str | os.PathLike[str],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    dims: dict[str, int] | None = None,
+    max_memory: int | str | None = "default",
+) -> Plan:
+    """Check a spec (a path, or YAML text) and lower it to a Plan that runs on NumPy arrays.
+
+    Raises specc.lower.SpecError (with the diagnostics) when the spec has errors, and
+    specc.lower.RunError for bad arguments. `plan.run(x, weights)` then gives the outputs.
+    """
+    from specc.lower import Plan, SpecError
+
+    text = isinstance(spec, str) and "\n" in spec
+    checked = check_text(spec) if text else check_file(spec)
+    if not checked.ok or checked.shapes is None or not checked.shapes.complete:
+        raise SpecError(checked.diagnostics, {checked.path: checked.source})
+    return Plan(checked, batch=batch, dtype=dtype, dims=dims, max_memory=max_memory)  # type: ignore[arg-type]
