@@ -165,6 +165,51 @@ class FailOn(StrEnum):
     info = "info"
 
 
+@app.command()
+def explain(
+    spec: SpecArg,
+    layer: Annotated[
+        str | None,
+        typer.Argument(
+            help="The layer to explain (default: every layer, compactly).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
+    formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
+    import difflib
+
+    from specc import codes
+    from specc.api import check_file
+    from specc.explain import explain_model, render_layer
+    from specc.passes.costs import measure
+    from specc.report.text import format_text
+
+    result = check_file(spec)
+    broken = not result.ok
+    if broken:
+        # Explain what could be inferred: the errors above say why the rest is missing.
+        sources = {result.path: result.source}
+        typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
+        if result.shapes is None:
+            _exit(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+    assert result.shapes is not None
+    costs = measure(result.shapes)
+    if layer is None:
+        typer.echo(explain_model(costs), nl=False)
+        _exit(1 if broken else 0)
+    names = [x.name for x in result.shapes.model.layers]
+    if layer not in names:
+        close = difflib.get_close_matches(layer, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; the layers are {', '.join(names)}"
+        raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
+    if layer not in costs.layers:
+        typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
+        _exit(1)
+    typer.echo(render_layer(costs, layer), nl=False)
+    _exit(1 if broken else 0)
+
+
 def _codes(values: list[str] | None) -> tuple[str, ...] | None:
     """`--select W,S1 --select I101` -> ("W", "S1", "I101"); None when the option is absent."""
     if values is None:

@@ -341,8 +341,10 @@ def fmt_field(f: Field) -> str:
         return "whole input"
     if isinstance(f, str) or not f:
         return "-"
-    sizes = "x".join(fmt_fraction(a.size) for a in f)
-    jumps = "x".join(fmt_fraction(a.jump) for a in f)
+    # Fractions (after upsampling) get spaces so that 1/2x1/2 does not read as one number.
+    sep = "x" if all(a.size.denominator == a.jump.denominator == 1 for a in f) else " x "
+    sizes = sep.join(fmt_fraction(a.size) for a in f)
+    jumps = sep.join(fmt_fraction(a.jump) for a in f)
     return f"{sizes} jump {jumps}"
 
 

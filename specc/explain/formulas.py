@@ -1,0 +1,118 @@
+"""Formulas filled in with numbers: products, window axis lengths and receptive fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+from specc.dims import Dim, format_dim
+from specc.ops.base import AxisStep, Footprint, KeepAxes
+from specc.ops.common import Pads
+from specc.ops.window import effective, same_pads, window_out
+from specc.passes.costs import AxisField, Field
+from specc.report.summary import fmt_bytes, fmt_count, fmt_field, fmt_fraction
+
+AXIS_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def n(d: Dim) -> str:
+    """6288 -> '6,288'; an expression as itself."""
+    return fmt_count(d)
+
+
+def term(d: Dim) -> str:
+    """A factor inside a product: a sum or difference gets parentheses, `ceil(T/2)` does not."""
+    text = format_dim(d)
+    depth = 0
+    for i, c in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and c in "+-" and i > 0:
+            return f"({text})"
+    return text
+
+
+def times(dims: Iterable[Dim]) -> str:
+    """(85, 85, 16) -> '85 x 85 x 16'."""
+    return " x ".join(term(d) for d in dims) or "1"
+
+
+def axis_name(axis: int, spatial: int) -> str:
+    names = AXIS_NAMES.get(spatial)
+    return f"axis {axis} ({names[axis]})" if names else f"axis {axis}"
+
+
+def window_axis(size: Dim, k: int, s: int, d: int, pads: Pads, axis: int) -> str:
+    """How one output length follows from the input length, e.g.
+    'floor((91 + 0 + 0 - 7) / 1) + 1 = 85'."""
+    eff = effective(k, d)
+    kernel = f"kernel {k}" if d == 1 else f"kernel {k} dilated by {d}: {d} x ({k} - 1) + 1 = {eff}"
+    if pads == "same":
+        out = window_out(size, k, s, d, "same")
+        where = ""
+        if isinstance(size, int):
+            before, after = same_pads(size, k, s, d)
+            where = f", padding {before} before and {after} after"
+        return f"same: ceil({term(size)} / {s}) = {n(out)}  ({kernel}, stride {s}{where})"
+    before, after = pads[axis]
+    out = window_out(size, k, s, d, (before, after))
+    formula = f"floor(({term(size)} + {before} + {after} - {eff}) / {s}) + 1 = {n(out)}"
+    return f"{formula}  (padding {before} before, {after} after; {kernel}; stride {s})"
+
+
+def transpose_axis(size: Dim, k: int, s: int, padding: str, out: Dim) -> str:
+    if padding == "same":
+        return f"same: {term(size)} x {s} = {n(out)}  (kernel {k}, stride {s})"
+    return (
+        f"valid: {term(size)} x {s} + max({k} - {s}, 0) = {n(out)}  "
+        f"(each of the {term(size)} inputs paints {k} outputs, {s} apart)"
+    )
+
+
+def memory_line(elements: Sequence[Dim], total: Dim) -> str:
+    short = fmt_bytes(total)
+    size = f"{n(total)} B" + (f" ({short})" if isinstance(total, int) and total >= 1024 else "")
+    return f"{times(elements)} x 4 B = {size} per sample (float32)"
+
+
+# -- receptive fields -------------------------------------------------------------------------
+
+
+def _f(x: Fraction) -> str:
+    return fmt_fraction(x)
+
+
+def field_lines(
+    footprint: Footprint, inputs: Sequence[tuple[str, Field]], out: Field, spatial_names: int
+) -> list[str]:
+    """The receptive-field recurrence of one layer, axis by axis."""
+    if out == "global":
+        return ["every output reads the whole input"]
+    if out == "flat" or (isinstance(out, tuple) and not out):
+        return ["no spatial axes left: positions were folded together" if out == "flat" else
+                "no spatial axes: the input is a vector"]  # fmt: skip
+    if len(inputs) > 1:
+        listed = "; ".join(f"{name} {fmt_field(f)}" for name, f in inputs)
+        return [f"largest over the merged paths ({listed}): {fmt_field(out)}"]
+    (source, field) = inputs[0]
+    if footprint in ("same", "dense") or isinstance(footprint, KeepAxes):
+        return [f"{fmt_field(out)}, as {source}'s: this layer keeps positions"]
+    assert isinstance(footprint, tuple) and isinstance(field, tuple)
+    return [
+        f"{axis_name(i, spatial_names)}: {_step_text(f, step, o)}"
+        for i, (f, step, o) in enumerate(zip(field, footprint, out, strict=True))
+    ]
+
+
+def _step_text(before: AxisField, step: AxisStep, after: AxisField) -> str:
+    if step.up == 1:
+        size = f"{_f(before.size)} + ({step.span} - 1) x {_f(before.jump)} = {_f(after.size)}"
+        jump = f"{_f(before.jump)} x {step.stride} = {_f(after.jump)}"
+    else:
+        reads = -(-step.span // step.up)
+        size = (
+            f"{_f(before.size)} + (ceil({step.span} / {step.up}) - 1) x {_f(before.jump)}"
+            f" = {_f(after.size)}"
+        )
+        jump = f"{_f(before.jump)} / {step.up} = {_f(after.jump)}"
+        size += f" (one output reads at most {reads} input position{'s' if reads != 1 else ''})"
+    return f"size {size}; jump {jump}"
