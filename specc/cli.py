@@ -210,6 +210,52 @@ def explain(
     _exit(1 if broken else 0)
 
 
+class DiffFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The old spec.", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The new spec.", show_default=False)],
+    format: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = DiffFormat.table,
+    dim: DimOption = None,
+    all_layers: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+) -> None:
+    """Compare two specs layer by layer (matched by name): shapes, kernels, parameters and
+    MACs, with totals and percentages; --format markdown for a pull-request comment."""
+    from specc.diff import diff as compare
+    from specc.passes.costs import measure
+
+    dims = _parse_dims(dim)
+    sides = []
+    for spec in (old, new):
+        result = _load_or_exit(spec)
+        assert result.shapes is not None
+        costs = measure(result.shapes)
+        _bind_dims_or_exit(costs, {k: v for k, v in dims.items() if k in costs.symbols})
+        sides.append(costs)
+    changes = compare(sides[0], sides[1], dims)
+    if format is DiffFormat.json:
+        from specc.diff import to_json
+
+        typer.echo(json.dumps(to_json(changes, all_layers), indent=2))
+    elif format is DiffFormat.markdown:
+        from specc.report.tables import diff_markdown
+
+        typer.echo(diff_markdown(changes, all_layers), nl=False)
+    else:
+        from rich.console import Console
+
+        from specc.report.tables import diff_table
+
+        Console().print(diff_table(changes, all_layers))
+
+
 def _codes(values: list[str] | None) -> tuple[str, ...] | None:
     """`--select W,S1 --select I101` -> ("W", "S1", "I101"); None when the option is absent."""
     if values is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specc.report.summary import (
     DEFAULT_COLUMNS,
@@ -17,6 +17,9 @@ from specc.report.summary import (
     fmt_si,
     fmt_trainable,
 )
+
+if TYPE_CHECKING:
+    from specc.diff import Diff, LayerDiff, Total
 
 Cell = Callable[[Row], str]
 
@@ -157,4 +160,108 @@ def markdown(summary: Summary, columns: Sequence[str] | None = None) -> str:
     lines.append("")
     lines += [f"- **{label}:** {value}" for label, value in _totals(summary)]
     lines += ["", f"_{conventions_note()}_"]
+    return "\n".join(lines) + "\n"
+
+
+# -- diff -------------------------------------------------------------------------------------
+
+DIFF_HEADERS = ("Layer", "Change", "Type", "Output shape", "Kernel shape", "Params", "MACs")
+ARROW = " -> "
+
+
+def _delta(total: Total) -> str:
+    """`7,264 -> 1,520 (-5,744, -79.1%)`; the bare value when nothing changed."""
+    if total.old == total.new:
+        return fmt_count(total.new)
+    delta = total.delta
+    sign = "+" if not isinstance(delta, int) or delta >= 0 else ""
+    pct = "" if total.percent is None else f", {total.percent:+.1f}%"
+    text = fmt_count(delta) if not isinstance(delta, int) else f"{delta:,}"
+    return f"{fmt_count(total.old)}{ARROW}{fmt_count(total.new)} ({sign}{text}{pct})"
+
+
+def _diff_cells(d: LayerDiff) -> list[str]:
+    from specc.diff import Total
+
+    def show(side: Any, field: str) -> str:
+        value = side.get(field)
+        if field in ("output", "kernel"):
+            return fmt_shape(value)
+        return fmt_count(value) if field in ("params", "macs") else str(value)
+
+    cells = [d.name, d.status]
+    for field in ("type", "output", "kernel", "params", "macs"):
+        if d.old is None or d.new is None:
+            cells.append(show(d.old or d.new, field))
+        elif field in ("params", "macs"):
+            cells.append(_delta(Total(d.old.get(field), d.new.get(field))))  # type: ignore[arg-type]
+        elif field in d.changed:
+            cells.append(show(d.old, field) + ARROW + show(d.new, field))
+        else:
+            cells.append(show(d.new, field))
+    return cells
+
+
+def _diff_totals(diff: Diff) -> list[tuple[str, str]]:
+    rows = [("Total params", _delta(diff.params)), ("Total MACs", _delta(diff.macs))]
+    if diff.peak is not None:
+        rows.append(("Peak activation memory (bytes)", _delta(diff.peak)))
+    counts = {
+        s: sum(d.status == s for d in diff.layers) for s in ("added", "removed", "changed", "same")
+    }
+    rows.append(("Layers", ", ".join(f"{n} {s}" for s, n in counts.items())))
+    return rows
+
+
+def _diff_rows(diff: Diff, everything: bool) -> tuple[LayerDiff, ...]:
+    return diff.layers if everything else diff.changes
+
+
+def diff_table(diff: Diff, everything: bool = False) -> Any:
+    """A rich renderable: changed layers (all with `everything`), then the totals."""
+    from rich.console import Group
+    from rich.table import Table
+
+    title = (
+        diff.new_name
+        if diff.old_name == diff.new_name
+        else f"{diff.old_name}{ARROW}{diff.new_name}"
+    )
+    table = Table(title=title, title_style="bold")
+    for h in DIFF_HEADERS:
+        table.add_column(h, justify="right" if h in ("Params", "MACs") else "left", overflow="fold")
+    for d in _diff_rows(diff, everything):
+        table.add_row(*_diff_cells(d))
+    totals = Table.grid(padding=(0, 2))
+    totals.add_column()
+    totals.add_column()
+    for label, value in _diff_totals(diff):
+        totals.add_row(label + ":", value)
+    return Group(table, totals)
+
+
+def diff_markdown(diff: Diff, everything: bool = False) -> str:
+    """A markdown table for a pull-request comment."""
+    title = (
+        diff.new_name
+        if diff.old_name == diff.new_name
+        else f"{diff.old_name}{ARROW}{diff.new_name}"
+    )
+    lines = [f"### specc diff: {title}", ""]
+    rows = _diff_rows(diff, everything)
+    if rows:
+        lines.append("| " + " | ".join(DIFF_HEADERS) + " |")
+        lines.append(
+            "|" + "|".join("---:" if h in ("Params", "MACs") else "---" for h in DIFF_HEADERS) + "|"
+        )
+        for d in rows:
+            cells = [c.replace("|", "\\|") for c in _diff_cells(d)]
+            cells[0] = f"`{cells[0]}`"
+            if d.status == "removed":
+                cells[0] = f"~~{cells[0]}~~"
+            lines.append("| " + " | ".join(cells) + " |")
+    else:
+        lines.append("No layer changed.")
+    lines.append("")
+    lines += [f"- **{label}:** {value}" for label, value in _diff_totals(diff)]
     return "\n".join(lines) + "\n"
