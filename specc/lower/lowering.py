@@ -456,7 +456,6 @@ def _elementwise_merge(ufunc: np.ufunc) -> Callable[[Builder, Node], Value]:
             mode="in_place",
             target=target,
             flops=flops,
-            detail="in place",
         )
 
     return lower_merge

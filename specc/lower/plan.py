@@ -17,8 +17,9 @@ from specc.lower import weights as weightsmod
 from specc.lower.budget import default_budget
 from specc.lower.errors import RunError, SpecError
 from specc.lower.kernels import WORKSPACE
-from specc.lower.program import Executable, Memory, Program
+from specc.lower.program import Executable, Memory, Program, concrete, param_specs
 from specc.lower.steps import Step
+from specc.lower.weights import ParamSpec
 
 Inputs = NDArray | Mapping[str, NDArray] | str | os.PathLike[str] | None
 Weights = Mapping[str, NDArray] | str | os.PathLike[str] | None
@@ -116,13 +117,33 @@ class Plan:
     # -- weights --------------------------------------------------------------------------
     def weight_shapes(self, dims: Mapping[str, int] | None = None) -> dict[str, tuple[int, ...]]:
         """Every weight array's key and Keras-layout shape, in layer order."""
-        return {k: s.shape for k, s in self.program(dims=dims).params.items()}
+        return {k: s.shape for k, s in self.params(dims).items()}
+
+    def params(self, dims: Mapping[str, int] | None = None) -> dict[str, ParamSpec]:
+        """Every weight array the spec has (key, shape, fan-in), for the plan's dims and `dims`."""
+        env = {**self.dims, **(dims or {})}
+        concrete(self.shapes, env)  # a clear error for unbound or impossible dims
+        return param_specs(self.shapes, env)
 
     def init_weights(
         self, seed: int = 0, dims: Mapping[str, int] | None = None
     ) -> dict[str, NDArray]:
         """Seeded weights: He-normal kernels, zero biases; gamma 1, beta 0, mean 0, var 1."""
-        return weightsmod.init(self.program(dims=dims).params, seed, self.dtype)
+        return self.weights(None, seed=seed, dims=dims)
+
+    def weights(
+        self, source: Weights = None, *, seed: int = 0, dims: Mapping[str, int] | None = None
+    ) -> dict[str, NDArray]:
+        """Checked weights from a mapping or a .npz file; seeded ones when `source` is None."""
+        params = self.params(dims)
+        if source is None:
+            return weightsmod.init(params, seed, self.dtype)
+        if isinstance(source, str | os.PathLike):
+            given: Mapping[str, object] = io.load_weights(source)
+            label = f"weights file {os.fspath(source)}"
+        else:
+            given, label = source, "the weights"
+        return weightsmod.check(given, params, self.dtype, label)
 
     def bind(
         self,
@@ -144,12 +165,7 @@ class Plan:
                 while len(self._seeded) > _CACHE:
                     self._seeded.popitem(last=False)
             return self._seeded[key]
-        if isinstance(weights, str | os.PathLike):
-            given: Mapping[str, object] = io.load_weights(weights)
-            source = f"weights file {os.fspath(weights)}"
-        else:
-            given, source = weights, "the weights"
-        checked = weightsmod.check(given, program.params, self.dtype, source)
+        checked = self.weights(weights, dims=dims)
         return program.bind(checked, self.max_memory)
 
     # -- running --------------------------------------------------------------------------

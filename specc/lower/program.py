@@ -52,9 +52,9 @@ class Program:
         self.batch = batch
         self.dims = dict(dims)
         self.dtype = np.dtype(dtype)
-        sizes = _concrete(shapes, self.dims)
+        sizes = concrete(shapes, self.dims)
         self.shapes = sizes  # per-sample output shape of every input and layer
-        self.params = _param_specs(shapes, self.dims)
+        self.params = param_specs(shapes, self.dims)
         b = Builder(self.model, self.dtype.itemsize, workspace)
         self.inputs: dict[str, Value] = {}
         for x in self.model.inputs:
@@ -258,7 +258,7 @@ def _needed(model: object) -> set[str]:
     return needed
 
 
-def _concrete(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, tuple[int, ...]]:
+def concrete(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, tuple[int, ...]]:
     """Every input's and layer's per-sample shape with the symbols bound; RunError otherwise."""
     out: dict[str, tuple[int, ...]] = {}
     unbound: set[str] = set()
@@ -296,7 +296,7 @@ def _bind_shape(shape: tuple[Dim, ...], dims: Mapping[str, int]) -> tuple[int, .
     return tuple(out)  # type: ignore[arg-type]
 
 
-def _param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.ParamSpec]:
+def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.ParamSpec]:
     """Every weight array the spec has, in layer order, with concrete shapes and fan-in."""
     specs = {}
     for name, info in shapes.layers.items():
