@@ -204,7 +204,6 @@ class Builder:
                 mode="in_place",
                 flops=flops,
                 temp=temp,
-                detail="in place",
             )
         return self.emit(kind, node, (x,), self.new(label, x.shape), fn, flops=flops, temp=temp)
 
