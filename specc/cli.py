@@ -256,6 +256,49 @@ def diff(
         Console().print(diff_table(changes, all_layers))
 
 
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+
+
+@app.command()
+def graph(
+    spec: SpecArg,
+    format: Annotated[
+        GraphFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="mermaid, dot, or svg (runs Graphviz's dot). Default: from the -o suffix "
+            "(.svg, .dot/.gv, .mmd/.md), else mermaid.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here instead of stdout.", show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
+) -> None:
+    """Draw the layer graph: a node per input and layer (type, output shape, kernel shape) and
+    an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
+    from specc.graph import GraphError, format_for, render, write
+
+    result = _load_or_exit(spec)
+    assert result.shapes is not None
+    fmt = format_for(output, None if format is None else format.value)
+    try:
+        text = render(result.shapes, fmt, output)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            write(output, text, force)
+    except GraphError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        _exit(2)
+
+
 def _codes(values: list[str] | None) -> tuple[str, ...] | None:
     """`--select W,S1 --select I101` -> ("W", "S1", "I101"); None when the option is absent."""
     if values is None:
