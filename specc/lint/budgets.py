@@ -38,10 +38,12 @@ def _known(ctx: Context) -> list[LayerShapes] | None:
         "`max-params` in `[tool.specc]`."
     ),
     bad=(
+        "# specc check --max-params 10000000\n"
         "specc: 1\nname: big-head\ninputs: {features: [7, 7, 512]}\nlayers:\n"
         "  - {type: flatten}\n  - {name: fc1, type: dense, units: 4096}\n"
     ),
     good=(
+        "# specc check --max-params 10000000\n"
         "specc: 1\nname: big-head\ninputs: {features: [7, 7, 512]}\nlayers:\n"
         "  - {type: global_avg_pool}\n  - {name: fc1, type: dense, units: 4096}\n"
     ),
@@ -79,10 +81,12 @@ def parameter_budget(ctx: Context) -> Iterator[Finding]:
         "Set it with `--max-activation-mb` or `max-activation-mb` in `[tool.specc]`."
     ),
     bad=(
+        "# specc check --max-activation-mb 10\n"
         "specc: 1\nname: wide-stem\ninputs: {image: [224, 224, 3]}\nlayers:\n"
         "  - {name: stem, type: conv2d, filters: 64, kernel: 3, padding: same}\n"
     ),
     good=(
+        "# specc check --max-activation-mb 10\n"
         "specc: 1\nname: wide-stem\ninputs: {image: [224, 224, 3]}\nlayers:\n"
         "  - {name: stem, type: conv2d, filters: 64, kernel: 3, stride: 2, padding: same}\n"
     ),

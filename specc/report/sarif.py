@@ -14,7 +14,6 @@ from specc.report.rules import help_markdown, help_text
 from specc.source import Span
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/specc-dev/specc"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -24,7 +23,6 @@ def to_sarif(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
     index = {code: i for i, code in enumerate(codes)}
     driver = {
         "name": "specc",
-        "informationUri": INFORMATION_URI,
         "version": __version__,
         "semanticVersion": __version__,
         "rules": [_rule(CATALOGUE[code]) for code in codes],

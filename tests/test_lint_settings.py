@@ -1,0 +1,112 @@
+"""Settings: code selection by prefix and specificity, severity overrides, inline suppression."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import spec
+
+from specc.api import check_text
+from specc.diagnostics import Severity
+from specc.lint import Settings
+from specc.lint.suppress import suppressed_codes
+
+# conv1 triggers W101 (stride 4 over a 3-wide kernel) and I102 does not apply; pool W102.
+BODY = (
+    "- {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}\n"
+    "- {name: pool1, type: max_pool2d}"
+)
+TEXT = spec(BODY, "x: [31, 31, 3]")  # conv1 -> (8, 8, 8): pool over 8 is clean; (31 - 3) % 4 = 0
+
+
+def codes(text: str = TEXT, **options: object) -> list[str]:
+    return [d.code for d in check_text(text, "t.yaml", settings=Settings(**options)).diagnostics]  # type: ignore[arg-type]
+
+
+def test_default_reports_the_warning() -> None:
+    assert codes() == ["W101"]
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "expected"),
+    [
+        (("ALL",), ("W",), []),
+        (("ALL",), ("W1",), []),
+        (("ALL",), ("W2",), ["W101"]),
+        (("W101",), ("W",), ["W101"]),  # the more specific selector wins
+        (("W",), ("W101",), []),
+        (("W101",), ("W101",), []),  # a tie goes to ignore
+        (("E", "S"), (), []),
+    ],
+)
+def test_select_and_ignore_by_prefix(
+    select: tuple[str, ...], ignore: tuple[str, ...], expected: list[str]
+) -> None:
+    assert codes(select=select, ignore=ignore) == expected
+
+
+def test_errors_can_be_ignored_but_a_file_that_cannot_be_loaded_cannot() -> None:
+    broken = spec("- {name: c, type: conv2d, filters: 1, kernel: 9}", "x: [4, 4, 1]")
+    assert codes(broken) == ["S104"]
+    assert codes(broken, ignore=("S104",)) == []
+    assert codes("a: [", ignore=("E",)) == ["E002"]
+
+
+def test_severity_override() -> None:
+    result = check_text(TEXT, "t.yaml", settings=Settings(severity={"W101": Severity.ERROR}))
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("W101", Severity.ERROR)]
+    assert not result.ok
+
+
+def test_an_ignored_error_lets_lint_run() -> None:
+    body = "- {name: c, type: conv2d, filters: 1, kernel: 9}\n- {name: d, type: dropout, rate: 0.5}"
+    assert codes(spec(body, "x: [4, 4, 1]")) == ["S104"]
+    assert codes(spec(body, "x: [4, 4, 1]"), ignore=("S104",)) == ["W204"]
+    assert codes(spec(body, "x: [9, 9, 1]")) == ["I101", "W204"]
+
+
+@pytest.mark.parametrize(
+    ("comment", "codes_"),
+    [
+        ("# specc: ignore[W101]", frozenset({"W101"})),
+        ("#specc:ignore[W101, S1]", frozenset({"W101", "S1"})),
+        ("# specc: ignore", frozenset()),
+        ("# note  # specc: ignore[W1]", frozenset({"W1"})),
+        ("# specc: ignored", None),
+        ("# nothing here", None),
+    ],
+)
+def test_suppression_comment_syntax(comment: str, codes_: frozenset[str] | None) -> None:
+    assert suppressed_codes(f"  - {{type: relu}}  {comment}") == codes_
+
+
+def test_a_hash_inside_a_value_is_not_a_comment() -> None:
+    assert suppressed_codes("  name: 'a#specc: ignore'") is None
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("  # specc: ignore[W101]", []),
+        ("  # specc: ignore[W1]", []),
+        ("  # specc: ignore", []),
+        ("  # specc: ignore[W102]", ["W101"]),
+        ("  # specc: ignore[W102, W101]", []),
+    ],
+)
+def test_suppression_on_the_line_of_the_finding(comment: str, expected: list[str]) -> None:
+    lines = TEXT.splitlines()
+    lines[5] += comment  # conv1, where W101 points
+    assert codes("\n".join(lines) + "\n") == expected
+
+
+def test_suppression_on_another_line_does_not_apply() -> None:
+    lines = TEXT.splitlines()
+    lines[6] += "  # specc: ignore[W101]"
+    assert codes("\n".join(lines) + "\n") == ["W101"]
+
+
+def test_suppression_applies_to_errors_as_well() -> None:
+    text = spec(
+        "- {name: c, type: conv2d, filters: 1, kernel: 9}  # specc: ignore[S104]", "x: [4, 4, 1]"
+    )
+    assert codes(text) == []
