@@ -390,7 +390,7 @@ def check(
     diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())
     sources = {r.path: r.source for r, _ in results}
     color = not no_color and _stdout_is_terminal()
-    typer.echo(render(format.value, diagnostics, sources, len(plan), color))
+    typer.echo(render(format.value, diagnostics, sources, len(plan), color), color=color)
     if any(d.code == codes.IO_ERROR for d in diagnostics):
         _exit(2)
     failed = any(d.severity >= s.fail_on for r, s in results for d in r.diagnostics)

@@ -63,22 +63,32 @@ class Overrides:
 
 def read_config(path: Path) -> Config:
     """Read `[tool.specc]` from a pyproject.toml, or the top level of any other TOML file."""
-    import tomllib
-
-    try:
-        with open(path, "rb") as stream:
-            document = tomllib.load(stream)
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    document = _load_toml(path)
     table = document.get("tool", {}).get("specc", {}) if path.name == PYPROJECT else document
     return parse_config(table, path)
 
 
+def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as stream:
+            return tomllib.load(stream)
+    except OSError as error:
+        raise ConfigError(f"cannot read {shown(path)}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be said: relative to the working folder when inside it."""
+    relative = os.path.relpath(path.resolve())
+    return str(path) if relative.startswith("..") else relative
+
+
 def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     """Check a configuration table and turn it into a Config; raises ConfigError."""
-    where = f"{path}: [tool.specc]" if path.name == PYPROJECT else str(path)
+    where = f"{shown(path)}: [tool.specc]" if path.name == PYPROJECT else shown(path)
     values = {key.replace("_", "-"): value for key, value in table.items()}
     for key in values:
         if key not in _KEYS:
@@ -203,20 +213,17 @@ class Resolver:
         if path not in self._read:
             config = None
             if path.is_file():
-                import tomllib
-
-                try:
-                    has_table = "specc" in tomllib.loads(path.read_text("utf-8")).get("tool", {})
-                except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-                    raise ConfigError(f"{path}: cannot read it: {error}") from None
-                config = read_config(path) if has_table else None
+                table = _load_toml(path).get("tool", {}).get("specc")
+                config = None if table is None else parse_config(table, path)
             self._read[path] = config
         return self._read[path]
 
     def settings_for(self, path: str) -> Settings:
         """The settings for one file: its configuration, then the command line on top."""
         config, given = self.config_for(path), self.overrides
-        ignore = (*config.ignore, *_matching(config.per_file_ignores, path, config.root))
+        # As in ruff, --select starts the selection afresh: the configured ignore goes with it.
+        ignored = config.ignore if given.select is None else ()
+        ignore = (*ignored, *_matching(config.per_file_ignores, path, config.root))
         return Settings(
             select=given.select or config.select or (ALL,),
             ignore=(*ignore, *given.ignore),

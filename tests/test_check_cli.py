@@ -1,0 +1,398 @@
+"""`specc check` and `specc rules` through the real CLI: paths, formats, configuration,
+suppression comments and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import specc.cli
+from specc.cli import app
+
+runner = CliRunner()
+
+HEAD = "specc: 1\nname: t\ninputs:\n  x: [31, 31, 3]\nlayers:\n"
+STRIDED = (
+    HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}\n"
+)  # W101 at 6:64
+CLEAN = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 2}\n"
+POINTWISE = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 1}\n"  # I102 at 6:53
+BROKEN = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 40}\n"  # S104
+NOT_A_SPEC = "on: [push]\njobs: {}\n"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text) if name.endswith(".toml") else text)
+
+
+def check(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["check", *args])
+
+
+def found(output: str) -> list[tuple[str, int, int, str]]:
+    """(path, line, column, code) from concise output."""
+    rows = []
+    for line in output.splitlines():
+        head, sep, _ = line.partition(": ")
+        parts = head.rsplit(":", 2)
+        if sep and len(parts) == 3 and parts[1].isdigit():
+            rows.append((parts[0], int(parts[1]), int(parts[2]), _.split(" ", 1)[0]))
+    return rows
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- output and exit codes --------------------------------------------------------------------
+def test_clean_file_exits_0_with_a_summary(tree: Path) -> None:
+    write(tree, {"a.yaml": CLEAN})
+    result = check("a.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 file, no problems\n"
+
+
+def test_text_shows_relative_path_source_line_and_caret(tree: Path) -> None:
+    write(tree, {"specs/a.yaml": STRIDED})
+    result = check("specs/a.yaml")
+    assert result.exit_code == 0  # a warning does not fail by default
+    lines = result.output.splitlines()
+    assert lines[0].startswith("specs/a.yaml:6:64: W101 conv1: stride 4 exceeds")
+    assert lines[2] == " 6 |   - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"
+    assert lines[3] == "   | " + " " * 63 + "^"
+    assert lines[-1] == "1 file, 1 warning"
+    assert "\x1b[" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "fail_on", "code"),
+    [
+        (STRIDED, None, 0),
+        (STRIDED, "warning", 1),
+        (STRIDED, "error", 0),
+        (POINTWISE, "warning", 0),
+        (POINTWISE, "info", 1),
+        (BROKEN, None, 1),
+        (CLEAN, "info", 0),
+    ],
+)
+def test_fail_on_sets_the_exit_code(tree: Path, text: str, fail_on: str | None, code: int) -> None:
+    write(tree, {"a.yaml": text})
+    result = check("a.yaml", *(["--fail-on", fail_on] if fail_on else []))
+    assert result.exit_code == code, result.output
+
+
+def test_unreadable_file_exits_2_and_still_checks_the_others(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED})
+    result = check("a.yaml", "missing.yaml", "-f", "concise")
+    assert result.exit_code == 2
+    assert found(result.output) == [("a.yaml", 6, 64, "W101"), ("missing.yaml", 1, 1, "E001")]
+    assert result.output.splitlines()[-1] == "2 files, 1 error, 1 warning"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--select", "W9"],
+        ["--ignore", "X1"],
+        ["--format", "xml"],
+        ["--fail-on", "never"],
+        ["--max-params", "-1"],
+        ["--config", "nope.toml"],
+        [],
+    ],
+)
+def test_usage_errors_exit_2(tree: Path, args: list[str]) -> None:
+    write(tree, {"a.yaml": CLEAN})
+    result = check(*args, *(["a.yaml"] if args else []))
+    assert result.exit_code == 2, result.output
+
+
+def test_summary_counts_files_errors_warnings_and_info(tree: Path) -> None:
+    write(tree, {"a.yaml": BROKEN, "b.yaml": STRIDED, "c.yaml": POINTWISE})
+    result = check("a.yaml", "b.yaml", "c.yaml", "-f", "concise")
+    assert result.output.splitlines()[-1] == "3 files, 1 error, 1 warning, 1 info"
+
+
+def test_concise_is_one_line_per_finding_sorted_by_path(tree: Path) -> None:
+    write(tree, {"b.yaml": STRIDED, "a.yaml": POINTWISE})
+    result = check("b.yaml", "a.yaml", "--format", "concise")
+    assert found(result.output) == [("a.yaml", 6, 53, "I102"), ("b.yaml", 6, 64, "W101")]
+    assert len(result.output.splitlines()) == 3
+
+
+def test_json_format(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED})
+    result = check("a.yaml", "--format", "json")
+    data = json.loads(result.output)
+    assert [(d["code"], d["severity"], d["path"], d["line"], d["column"]) for d in data] == [
+        ("W101", "warning", "a.yaml", 6, 64)
+    ]
+    assert set(data[0]) == {"code", "severity", "message", "path", "line", "column", "notes"}
+
+
+def test_json_notes_carry_their_position(tree: Path) -> None:
+    write(tree, {"a.yaml": HEAD + "  - {name: a, type: relu}\n  - {name: a, type: relu}\n"})
+    data = json.loads(check("a.yaml", "-f", "json").output)
+    assert [(d["code"], d["line"]) for d in data] == [("S003", 7)]
+    assert [(n["path"], n["line"], n["column"]) for n in data[0]["notes"]] == [("a.yaml", 6, 5)]
+
+
+def test_github_format(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED, "b.yaml": POINTWISE, "c.yaml": BROKEN})
+    lines = check("a.yaml", "b.yaml", "c.yaml", "-f", "github").output.splitlines()
+    assert lines[0].startswith("::warning file=a.yaml,line=6,col=64,title=W101::conv1: stride 4")
+    assert lines[1].startswith("::notice file=b.yaml,line=6,col=53,title=I102::")
+    assert lines[2].startswith("::error file=c.yaml,line=6,")
+    assert lines[3] == "3 files, 1 error, 1 warning, 1 info"
+
+
+def test_github_format_escapes_newlines_and_percent() -> None:
+    from specc.diagnostics import Diagnostic, Note, Severity
+    from specc.report.formats import github
+    from specc.source import Span
+
+    d = Diagnostic("E002", Severity.ERROR, "50% bad", Span("a,b.yaml", 2, 3), (Note("see: here"),))
+    assert github(d) == "::error file=a%2Cb.yaml,line=2,col=3,title=E002::50%25 bad%0Asee: here"
+
+
+def test_colour_only_on_a_terminal(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tree, {"a.yaml": STRIDED})
+    monkeypatch.setattr(specc.cli, "_stdout_is_terminal", lambda: True)
+    assert "\x1b[" in check("a.yaml").output
+    assert "\x1b[" not in check("a.yaml", "--no-color").output
+
+
+def test_no_color_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert specc.cli._stdout_is_terminal()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not specc.cli._stdout_is_terminal()
+
+
+# -- paths ------------------------------------------------------------------------------------
+TREE = {
+    "specs/a.yaml": STRIDED,
+    "specs/deep/b.yml": POINTWISE,
+    "specs/deep/workflow.yaml": NOT_A_SPEC,
+    "specs/notes.txt": STRIDED,
+    "specs/.hidden/c.yaml": STRIDED,
+    "other/d.yaml": STRIDED,
+}
+
+
+def test_directories_are_searched_for_specs(tree: Path) -> None:
+    write(tree, TREE)
+    result = check("specs", "-f", "concise")
+    assert found(result.output) == [
+        ("specs/a.yaml", 6, 64, "W101"),
+        ("specs/deep/b.yml", 6, 53, "I102"),
+    ]
+    assert result.output.splitlines()[-1] == "2 files, 1 warning, 1 info"
+
+
+def test_dot_is_the_whole_tree(tree: Path) -> None:
+    write(tree, TREE)
+    paths = [p for p, *_ in found(check(".", "-f", "concise").output)]
+    assert paths == ["other/d.yaml", "specs/a.yaml", "specs/deep/b.yml"]
+
+
+def test_globs_match_specs_only(tree: Path) -> None:
+    write(tree, TREE)
+    result = check("specs/**/*.yaml", "-f", "concise")
+    assert [p for p, *_ in found(result.output)] == ["specs/a.yaml"]
+    assert result.output.splitlines()[-1] == "1 file, 1 warning"
+
+
+def test_a_glob_that_matches_nothing_is_an_io_error(tree: Path) -> None:
+    result = check("nothing/*.yaml", "-f", "concise")
+    assert result.exit_code == 2
+    assert found(result.output) == [("nothing/*.yaml", 1, 1, "E001")]
+
+
+def test_a_file_given_twice_is_checked_once(tree: Path) -> None:
+    write(tree, TREE)
+    result = check("specs/a.yaml", "specs", "-f", "concise")
+    assert result.output.splitlines()[-1] == "2 files, 1 warning, 1 info"
+
+
+def test_explicit_non_spec_files_are_checked_unless_specs_only(tree: Path) -> None:
+    write(tree, TREE)
+    assert check("specs/deep/workflow.yaml").exit_code == 1
+    result = check("specs/deep/workflow.yaml", "specs/a.yaml", "--specs-only", "-f", "concise")
+    assert result.exit_code == 0
+    assert [p for p, *_ in found(result.output)] == ["specs/a.yaml"]
+
+
+def test_an_empty_directory_checks_nothing(tree: Path) -> None:
+    (tree / "empty").mkdir()
+    result = check("empty")
+    assert result.exit_code == 0
+    assert "no spec files found" in result.output
+    assert result.output.splitlines()[-1] == "0 files, no problems"
+
+
+# -- configuration ----------------------------------------------------------------------------
+PYPROJECT = """\
+    [project]
+    name = "models"
+
+    [tool.specc]
+    ignore = ["I"]
+    fail-on = "warning"
+    """
+
+
+def test_pyproject_is_found_by_walking_up_from_the_file(tree: Path) -> None:
+    write(tree, {"repo/pyproject.toml": PYPROJECT, "repo/specs/deep/a.yaml": STRIDED})
+    write(tree, {"repo/specs/pyproject.toml": "[project]\nname = 'no specc table'\n"})
+    write(tree, {"repo/specs/deep/b.yaml": POINTWISE})
+    result = check("repo/specs", "-f", "concise")
+    assert found(result.output) == [("repo/specs/deep/a.yaml", 6, 64, "W101")]  # I ignored
+    assert result.exit_code == 1  # fail-on warning
+
+
+def test_the_nearest_table_wins(tree: Path) -> None:
+    write(tree, {"pyproject.toml": PYPROJECT, "a.yaml": POINTWISE})
+    write(
+        tree, {"sub/pyproject.toml": "[tool.specc]\nselect = ['W', 'I']\n", "sub/b.yaml": POINTWISE}
+    )
+    result = check("a.yaml", "sub/b.yaml", "-f", "concise")
+    assert found(result.output) == [("sub/b.yaml", 6, 53, "I102")]
+    assert result.exit_code == 0  # sub's table does not set fail-on
+
+
+def test_command_line_wins_over_the_configuration(tree: Path) -> None:
+    write(tree, {"pyproject.toml": PYPROJECT, "a.yaml": STRIDED, "b.yaml": POINTWISE})
+    assert check("a.yaml", "b.yaml", "--fail-on", "error").exit_code == 0
+    result = check("a.yaml", "b.yaml", "--select", "I", "-f", "concise")
+    assert [c for *_, c in found(result.output)] == ["I102"]
+    result = check("a.yaml", "b.yaml", "--ignore", "W101", "-f", "concise")
+    assert found(result.output) == []  # --ignore adds to the configured ignore
+
+
+def test_explicit_config_file(tree: Path) -> None:
+    write(tree, {"pyproject.toml": PYPROJECT, "ci.toml": "ignore = ['W1']\n", "a.yaml": STRIDED})
+    result = check("a.yaml", "--config", "ci.toml", "-f", "concise")
+    assert found(result.output) == []
+    assert result.exit_code == 0
+
+
+def test_budgets_from_the_command_line_and_the_configuration(tree: Path) -> None:
+    write(tree, {"a.yaml": CLEAN})  # 8 * (27 + 1) = 224 parameters; (15, 15, 8) output
+    assert found(check("a.yaml", "--max-params", "224", "-f", "concise").output) == []
+    result = check("a.yaml", "--max-params", "223", "-f", "concise")
+    assert found(result.output) == [("a.yaml", 6, 5, "W501")]
+    write(tree, {"pyproject.toml": "[tool.specc]\nmax-activation-mb = 0.001\n"})
+    assert found(check("a.yaml", "-f", "concise").output) == [("a.yaml", 6, 5, "W502")]
+
+
+def test_severity_and_per_file_ignores_and_exclude(tree: Path) -> None:
+    config = """\
+        [tool.specc]
+        severity = { W101 = "error" }
+        per-file-ignores = { "legacy/*.yaml" = ["W1"] }
+        exclude = ["broken"]
+        """
+    files = {"pyproject.toml": config, "new/a.yaml": STRIDED, "legacy/b.yaml": STRIDED}
+    write(tree, {**files, "broken/c.yaml": BROKEN})
+    result = check(".", "-f", "concise")
+    assert found(result.output) == [("new/a.yaml", 6, 64, "W101")]
+    assert result.output.splitlines()[-1] == "2 files, 1 error"
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ("selct = ['W']", "unknown key 'selct'; did you mean 'select'?"),
+        ("select = ['W9']", "'W9' matches no code"),
+        ("fail-on = 'never'", "'fail-on' must be error, warning or info"),
+        ("max-params = 1.5", "'max-params' must be a whole number"),
+        ("severity = { W101 = 'fatal' }", "'fatal' is not a severity"),
+        ("ignore = 3", "'ignore' must be a list of strings"),
+        ("select = [", "invalid TOML"),
+    ],
+)
+def test_configuration_mistakes_exit_2_with_a_reason(tree: Path, table: str, words: str) -> None:
+    write(tree, {"pyproject.toml": f"[tool.specc]\n{table}\n", "a.yaml": CLEAN})
+    result = check("a.yaml")
+    assert result.exit_code == 2
+    assert words in result.output
+
+
+# -- suppression ------------------------------------------------------------------------------
+def test_suppression_comments_through_the_cli(tree: Path) -> None:
+    line = "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"
+    write(tree, {
+        "a.yaml": HEAD + line + "  # specc: ignore[W101]\n",
+        "b.yaml": HEAD + line + "  # specc: ignore[W102]\n",
+        "c.yaml": HEAD + line + "  # specc: ignore\n",
+    })  # fmt: skip
+    result = check("a.yaml", "b.yaml", "c.yaml", "--fail-on", "warning", "-f", "concise")
+    assert found(result.output) == [("b.yaml", 6, 64, "W101")]
+    assert result.exit_code == 1
+    assert check("a.yaml", "c.yaml", "--fail-on", "warning").exit_code == 0
+
+
+# -- rules ------------------------------------------------------------------------------------
+def test_rules_lists_every_code() -> None:
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0
+    codes = [line.split()[0] for line in result.output.splitlines()]
+    assert {"E001", "E102", "S001", "S104", "W101", "W501", "I101", "I102"} <= set(codes)
+    assert codes.index("E001") < codes.index("S001") < codes.index("W101") < codes.index("I101")
+    row = next(line for line in result.output.splitlines() if line.startswith("W101"))
+    assert row.split()[1:3] == ["stride-skips-input", "warning"]
+
+
+def test_rules_explains_one_code_with_examples() -> None:
+    result = runner.invoke(app, ["rules", "w101"])
+    assert result.exit_code == 0
+    assert result.output.startswith("W101 stride-skips-input (warning)\n")
+    for heading in ("Why:", "Bad:", "Good:"):
+        assert f"\n{heading}\n" in result.output
+
+
+def test_rules_by_prefix_and_as_json() -> None:
+    listed = runner.invoke(app, ["rules", "W2"]).output.splitlines()
+    assert [line.split()[0] for line in listed] == ["W201", "W202", "W203", "W204", "W205"]
+    data = json.loads(runner.invoke(app, ["rules", "I", "--format", "json"]).output)
+    assert [d["code"] for d in data] == ["I101", "I102"]
+    assert set(data[0]) == {"code", "name", "severity", "summary", "why", "bad", "good"}
+
+
+def test_rules_unknown_code_exits_2() -> None:
+    result = runner.invoke(app, ["rules", "W1O1"])
+    assert result.exit_code == 2
+    assert "unknown code 'W1O1'; did you mean 'W101'?" in result.output
+
+
+# -- one real process, as pre-commit and CI run it ----------------------------------------------
+def test_real_process_exit_code_and_output(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED, "workflow.yml": NOT_A_SPEC})
+    command = [sys.executable, "-m", "specc", "check", "--specs-only", "--fail-on", "warning"]
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run(
+        [*command, "a.yaml", "workflow.yml"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("a.yaml:6:64: W101 ")
+    assert done.stdout.endswith("1 file, 1 warning\n")
