@@ -28,7 +28,7 @@ def conv(
     pads: Pairs,
     groups: int = 1,
 ) -> NDArray:
-    """y[n, o, f] = sum over taps and the group's channels of x[n, o*s + t*d - pad, c] * w[t, c, f]."""
+    """y[n, o, f] = sum over taps t, group channels c of x[n, o*s + t*d - pad, c] * w[t, c, f]."""
     x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
     rank = x.ndim - 2
     spatial, c_in = x.shape[1:-1], x.shape[-1]
@@ -78,7 +78,7 @@ def depthwise_conv(
 def conv_transpose(
     x: NDArray, w: NDArray, b: NDArray | None, stride: tuple[int, ...], padding: str
 ) -> NDArray:
-    """Every input pixel paints w[..., f, c] * x[c] onto a k-sized patch at i*s, then Keras crops."""
+    """Each input pixel paints w[..., f, c] * x[c] onto a k-sized patch at i*s; Keras then crops."""
     x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
     rank = x.ndim - 2
     spatial = x.shape[1:-1]

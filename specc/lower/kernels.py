@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import math
 from math import prod
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from specc.lower.window import Block, Pairs, blocks, halves, pad, parallel, scratch, taps, windows
+from specc.lower.kernels_activation import activation, erf
+from specc.lower.window import Pairs, blocks, pad, scratch, taps, windows
 
 __all__ = [
     "Pairs",
@@ -20,6 +19,7 @@ __all__ = [
     "conv_transpose",
     "dense",
     "depthwise_conv",
+    "erf",
     "global_pool",
     "pool",
     "upsample_nearest",
@@ -50,7 +50,7 @@ def conv(
         y = _gemm(x.reshape(-1, x.shape[-1]), w.reshape(w.shape[-2:]), out)
         y = y.reshape(*x.shape[:-1], w.shape[-1])
     else:
-        view = windows(pad(x, pads), window, stride, dilation)
+        view = windows(pad(x, pads, reuse=True), window, stride, dilation)
         y = _im2col_gemm(view, w.reshape(-1, w.shape[-1]), rank, groups, out, workspace_bytes)
     return _add_bias(y, b)
 
@@ -79,35 +79,19 @@ def _im2col_gemm(
     batch, rows, *rest = view.shape[: 1 + rank]
     filters = wmat.shape[-1]
     cg, fg = view.shape[-1] // groups, filters // groups
-    patch = view.shape[1 + rank : -1]
-    row_items = prod(rest) * prod(patch) * cg
+    row_items = prod(rest) * prod(view.shape[1 + rank : -1]) * cg
     y = np.empty((batch, rows, *rest, filters), view.dtype) if out is None else out
     wmat = wmat.astype(view.dtype, copy=False)
     per_tile = max(1, workspace // (row_items * view.dtype.itemsize))
-    for block in blocks(batch, rows, per_tile):
-        ns, rs = block
-        count = (ns.stop - ns.start) * (rs.stop - rs.start)
-        buf = scratch((count * row_items,), view.dtype)
+    for ns, rs in blocks(batch, rows, per_tile):
         dst = _rows(y[ns, rs], filters)
         for g in range(groups):
             src = view[ns, rs, ..., g * cg : (g + 1) * cg]
-            patches = buf.reshape(src.shape)
-            _gather(patches, src, block)
+            patches = scratch(src.shape, view.dtype)
+            np.copyto(patches, src)
             cols = slice(g * fg, (g + 1) * fg)
             np.matmul(_rows(patches, wmat.shape[0]), wmat[:, cols], out=dst[:, cols])
     return y
-
-
-def _gather(dst: NDArray, src: NDArray, block: Block) -> None:
-    """Copy a tile of windows into its patch matrix, half of it on each thread."""
-    n0, r0 = block[0].start, block[1].start
-
-    def part(piece: Block) -> None:
-        ns, rs = piece
-        sel = (slice(ns.start - n0, ns.stop - n0), slice(rs.start - r0, rs.stop - r0))
-        np.copyto(dst[sel], src[sel])
-
-    parallel(part, halves(block))
 
 
 def _add_bias(y: NDArray, b: NDArray | None) -> NDArray:
@@ -128,30 +112,41 @@ def depthwise_conv(
 ) -> NDArray:
     """Per-channel convolution; output channel c*M + m comes from channel c and w[..., c, m]."""
     rank = len(stride)
-    view = windows(pad(x, pads), w.shape[:rank], stride, dilation)
-    batch, *spatial = view.shape[: 1 + rank]
+    view = windows(pad(x, pads, reuse=True), w.shape[:rank], stride, dilation)
     channels, mult = w.shape[-2:]
-    w = w.astype(x.dtype, copy=False)
-    y = np.empty((batch, *spatial, channels * mult), x.dtype) if out is None else out
-    bias = None if b is None else b.astype(x.dtype, copy=False).reshape(channels, mult)
+    y = np.empty((*view.shape[: 1 + rank], channels * mult), x.dtype) if out is None else out
     ym = y.reshape(*y.shape[:-1], channels, mult)
-
-    def tile(block: Block) -> None:
-        tile_view = view[block]
-        for m in range(mult):
-            acc = scratch(ym[block][..., m].shape, y.dtype, "acc") if mult > 1 else y[block]
-            _weighted_sum(tile_view, w[..., m], rank, acc)
-            if bias is not None:
-                acc += bias[:, m]
+    bias = np.zeros((channels, mult), x.dtype) if b is None else b.reshape(channels, mult)
+    for m in range(mult):
+        taps_w = _along_rows(w[..., m], view, rank)
+        bias_m = _along_rows(bias[:, m], view, rank)
+        for block in _tap_blocks(view, rank):
+            acc = y[block] if mult == 1 else scratch(ym[block][..., m].shape, x.dtype, "acc")
+            _weighted_sum(view[block], taps_w, rank, acc)
+            if b is not None:
+                acc += bias_m
             if mult > 1:
                 ym[block][..., m] = acc
-
-    _tap_tiles(tile, view, rank, channels * max(mult, 2))
     return y
 
 
+def _along_rows(a: NDArray, view: NDArray, rank: int) -> NDArray:
+    """Per-channel values (..., C) repeated along the last output axis, in the view's dtype.
+
+    A stride-1 tap slice is contiguous over (last axis, C); meeting it with an equally
+    contiguous operand lets each ufunc call run one long inner loop instead of one per pixel.
+    """
+    a = a.astype(view.dtype, copy=False)
+    if rank < 2:
+        return a
+    last = view.shape[rank]
+    return np.ascontiguousarray(
+        np.broadcast_to(a[..., None, :], (*a.shape[:-1], last, a.shape[-1]))
+    )
+
+
 def _weighted_sum(view: NDArray, w: NDArray, rank: int, acc: NDArray) -> None:
-    """acc = sum over taps t of view[t] * w[t], with one scratch product per tap."""
+    """acc = the sum over taps t of view[t] * w[t], with one scratch product per tap."""
     tmp = scratch(acc.shape, acc.dtype, "product")
     for i, (tap, src) in enumerate(taps(view, rank)):
         np.multiply(src, w[tap], out=acc if i == 0 else tmp)
@@ -159,12 +154,11 @@ def _weighted_sum(view: NDArray, w: NDArray, rank: int, acc: NDArray) -> None:
             acc += tmp
 
 
-def _tap_tiles(fn: object, view: NDArray, rank: int, row_channels: int) -> None:
-    """Run a per-tile tap loop over cache-sized tiles of the output, spread over the threads."""
+def _tap_blocks(view: NDArray, rank: int) -> list[tuple[slice, slice]]:
+    """Output tiles small enough for the per-tap loops (depthwise, pooling) to stay in cache."""
     batch, rows, *rest = view.shape[: 1 + rank]
-    row_bytes = prod(rest) * row_channels * view.dtype.itemsize
-    per_tile = max(1, TAP_TILE_BYTES // row_bytes)
-    parallel(fn, blocks(batch, rows, per_tile))  # type: ignore[arg-type]
+    row_bytes = prod(rest) * view.shape[-1] * view.dtype.itemsize
+    return list(blocks(batch, rows, max(1, TAP_TILE_BYTES // row_bytes)))
 
 
 def conv_transpose(
@@ -215,24 +209,21 @@ def pool(
 ) -> NDArray:
     """Max or average pooling; padding never wins a max and is left out of an average."""
     rank = len(window)
+    if kind not in ("max", "avg"):
+        raise ValueError(f"unknown pooling kind {kind!r}")
     fill = -np.inf if kind == "max" else 0.0
-    view = windows(pad(x, pads, fill), window, stride, (1,) * rank)
+    view = windows(pad(x, pads, fill, reuse=True), window, stride, (1,) * rank)
     y = np.empty((*view.shape[: 1 + rank], x.shape[-1]), x.dtype)
     reduce = np.maximum if kind == "max" else np.add
-
-    def tile(block: Block) -> None:
+    for block in _tap_blocks(view, rank):
         acc = y[block]
         for i, (_, src) in enumerate(taps(view[block], rank)):
             if i == 0:
                 np.copyto(acc, src)
             else:
                 reduce(acc, src, out=acc)
-
-    _tap_tiles(tile, view, rank, x.shape[-1])
     if kind == "avg":
         y /= _counts(x.shape[1:-1], window, stride, pads).astype(x.dtype)[..., None]
-    elif kind != "max":
-        raise ValueError(f"unknown pooling kind {kind!r}")
     return y
 
 
@@ -284,117 +275,10 @@ def batch_norm(
     return y
 
 
-def activation(
-    x: NDArray, name: str, *, alpha: float | None = None, out: NDArray | None = None
-) -> NDArray:
-    """An element-wise activation (softmax over the last axis); in place when `out` is `x`."""
-    y = np.empty_like(x) if out is None else out
-    fn = _ACTIVATIONS.get(name)
-    if fn is None:
-        raise ValueError(f"unknown activation {name!r}")
-    fn(x, y, alpha)
-    return y
-
-
-def _relu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    np.maximum(x, 0, out=y)
-
-
-def _relu6(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    np.clip(x, 0, 6, out=y)
-
-
-def _leaky_relu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    a = x.dtype.type(0.3 if alpha is None else alpha)
-    np.multiply(x, np.where(x > 0, x.dtype.type(1), a), out=y)
-
-
-def _elu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    a = x.dtype.type(1.0 if alpha is None else alpha)
-    neg = np.expm1(np.minimum(x, 0)) * a
-    np.maximum(x, 0, out=y)
-    y += neg
-
-
-def _sigmoid(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
-    np.multiply(x, x.dtype.type(0.5), out=y)
-    np.tanh(y, out=y)
-    y += 1
-    y *= x.dtype.type(0.5)
-
-
-def _tanh(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    np.tanh(x, out=y)
-
-
-def _softmax(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    np.subtract(x, x.max(axis=-1, keepdims=True), out=y)
-    np.exp(y, out=y)
-    y /= y.sum(axis=-1, keepdims=True)
-
-
-def _gelu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    phi = erf(x * x.dtype.type(1 / math.sqrt(2)))
-    phi += 1
-    phi *= x.dtype.type(0.5)
-    np.multiply(x, phi, out=y)
-
-
-def _silu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    s = np.empty_like(x)
-    _sigmoid(x, s, None)
-    np.multiply(x, s, out=y)
-
-
-_ACTIVATIONS = {
-    "relu": _relu,
-    "relu6": _relu6,
-    "leaky_relu": _leaky_relu,
-    "elu": _elu,
-    "sigmoid": _sigmoid,
-    "tanh": _tanh,
-    "softmax": _softmax,
-    "gelu": _gelu,
-    "silu": _silu,
-}
-
-# erf on [0, 6) as 12 pieces of degree-12 polynomials (Chebyshev interpolants of math.erf, within
-# 2e-15 of it); beyond 6, erf is 1 to double precision.
-_ERF_WIDTH, _ERF_PIECES, _ERF_DEGREE = 0.5, 12, 12
-
-
-@functools.cache
-def _erf_table() -> NDArray:
-    """Monomial coefficients (piece, power) in t = the position within the piece, in [-1, 1]."""
-    from numpy.polynomial import chebyshev
-
-    def piece(lo: float) -> NDArray:
-        def f(t: NDArray) -> NDArray:
-            return np.array([math.erf(lo + (u + 1) * _ERF_WIDTH / 2) for u in t])
-
-        return chebyshev.cheb2poly(chebyshev.chebinterpolate(f, _ERF_DEGREE))
-
-    return np.array([piece(i * _ERF_WIDTH) for i in range(_ERF_PIECES)])
-
-
-def erf(x: NDArray) -> NDArray:
-    """The error function element-wise, in the dtype of `x`."""
-    table = _erf_table().astype(x.dtype)
-    a = np.minimum(np.abs(x), x.dtype.type(_ERF_WIDTH * _ERF_PIECES))
-    idx = np.minimum((a * x.dtype.type(1 / _ERF_WIDTH)).astype(np.intp), _ERF_PIECES - 1)
-    t = a * x.dtype.type(2 / _ERF_WIDTH)
-    t -= (2 * idx + 1).astype(x.dtype)
-    y = table[:, -1].take(idx)
-    for power in range(_ERF_DEGREE - 1, -1, -1):
-        y *= t
-        y += table[:, power].take(idx)
-    return np.copysign(y, x, out=y)
-
-
 def zero_pad(x: NDArray, pairs: Pairs) -> NDArray:
     """Zeros (before, after) around each spatial axis."""
-    return pad(x, pairs).copy() if not any(a or b for a, b in pairs) else pad(x, pairs)
+    y = pad(x, pairs)
+    return x.copy() if y is x else y
 
 
 def upsample_nearest(x: NDArray, factors: tuple[int, ...]) -> NDArray:

@@ -1,13 +1,12 @@
-"""The one N-d sliding window over channels-last tensors, its tiles and the small thread pool."""
+"""The one N-d sliding window over channels-last tensors, its tiles and scratch buffers."""
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from math import prod
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -16,21 +15,31 @@ from numpy.typing import NDArray
 Pairs = tuple[tuple[int, int], ...]
 Block = tuple[slice, slice]
 
-# Element-wise ufuncs run on one core but release the GIL: two threads keep both cores busy.
-THREADS = min(2, os.cpu_count() or 1)
-_executor: ThreadPoolExecutor | None = None
 _local = threading.local()
 
 
-def pad(x: NDArray, pairs: Pairs, value: float = 0.0) -> NDArray:
-    """`x` with (before, after) cells of `value` around each spatial axis; `x` itself if none."""
+def pad(x: NDArray, pairs: Pairs, value: float = 0.0, *, reuse: bool = False) -> NDArray:
+    """`x` with (before, after) cells of `value` around each spatial axis; `x` itself if none.
+
+    With `reuse`, the result lives in this thread's scratch buffer and is valid only until the
+    next padded call: a kernel's temporary, never a result.
+    """
     if not any(a or b for a, b in pairs):
         return x
-    inner = tuple(n + a + b for n, (a, b) in zip(x.shape[1:-1], pairs, strict=True))
-    xp = np.full((x.shape[0], *inner, x.shape[-1]), value, dtype=x.dtype)
-    xp[
-        (slice(None), *(slice(a, a + n) for n, (a, _) in zip(x.shape[1:-1], pairs, strict=True)))
-    ] = x
+    spatial = x.shape[1:-1]
+    shape = (
+        x.shape[0],
+        *(n + a + b for n, (a, b) in zip(spatial, pairs, strict=True)),
+        x.shape[-1],
+    )
+    xp = scratch(shape, x.dtype, "padded") if reuse else np.empty(shape, x.dtype)
+    for axis, (a, b) in enumerate(pairs, start=1):
+        edge = [slice(None)] * xp.ndim
+        for cells in (slice(0, a), slice(xp.shape[axis] - b, xp.shape[axis])):
+            edge[axis] = cells
+            xp[tuple(edge)] = value
+    inner = (slice(None), *(slice(a, a + n) for n, (a, _) in zip(spatial, pairs, strict=True)))
+    xp[inner] = x
     return xp
 
 
@@ -66,7 +75,8 @@ def taps(view: NDArray, rank: int) -> Iterator[tuple[tuple[int, ...], NDArray]]:
     """Each kernel tap of a window view with its (N, *out, C) slice."""
     window = view.shape[1 + rank : 1 + 2 * rank]
     for tap in itertools.product(*map(range, window)):
-        yield tap, view[(Ellipsis, *tap, slice(None))]
+        key: tuple[Any, ...] = (Ellipsis, *tap, slice(None))
+        yield tap, view[key]
 
 
 def blocks(batch: int, rows: int, per_tile: int) -> Iterator[Block]:
@@ -86,33 +96,6 @@ def blocks(batch: int, rows: int, per_tile: int) -> Iterator[Block]:
     for n in range(batch):
         for a, b in itertools.pairwise(edges):
             yield slice(n, n + 1), slice(a, b)
-
-
-def halves(block: Block, parts: int = THREADS) -> list[Block]:
-    """Split a tile into `parts` pieces, along the batch when it holds several images."""
-    ns, rs = block
-    if ns.stop - ns.start >= parts:
-        return [(slice(a, b), rs) for a, b in _split(ns.start, ns.stop, parts)]
-    return [(ns, slice(a, b)) for a, b in _split(rs.start, rs.stop, parts) if b > a]
-
-
-def _split(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
-    edges = [start + (stop - start) * i // parts for i in range(parts + 1)]
-    return list(itertools.pairwise(edges))
-
-
-def parallel(fn: Callable[[Block], None], work: Iterable[Block]) -> None:
-    """Run `fn` over the tiles on the thread pool (inline when only one thread or tile)."""
-    items = list(work)
-    if THREADS < 2 or len(items) < 2:
-        for item in items:
-            fn(item)
-        return
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(THREADS, thread_name_prefix="specc-kernel")
-    for future in [_executor.submit(fn, item) for item in items]:
-        future.result()
 
 
 def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDArray:
