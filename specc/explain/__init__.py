@@ -33,12 +33,11 @@ def _inputs(costs: Costs, f: Facts) -> Section:
 
 
 def _receptive(costs: Costs, f: Facts) -> Section:
-    ins = [(name, costs.fields.get(name, "flat")) for name in f.layer.inputs]
+    ins = [(name, costs.states.get(name, "flat")) for name in f.layer.inputs]
     spatial = len(f.inputs[0].spatial)
     footprint = f.op.footprint(f.inputs, f.output)
-    return Section(
-        "Receptive field (input pixels)", tuple(field_lines(footprint, ins, f.field, spatial))
-    )
+    lines = field_lines(footprint, ins, costs.states[f.layer.name], spatial)
+    return Section("Receptive field (input pixels)", tuple(lines))
 
 
 def explain_layer(costs: Costs, name: str) -> list[Section]:

@@ -9,7 +9,7 @@ from specc.dims import Dim, format_dim
 from specc.ops.base import AxisStep, Footprint, KeepAxes
 from specc.ops.common import Pads
 from specc.ops.window import effective, same_pads, window_out
-from specc.passes.costs import AxisField, Field
+from specc.passes.costs import AxisField, AxisMap, State, field_of
 from specc.report.summary import fmt_bytes, fmt_count, fmt_field, fmt_fraction
 
 AXIS_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -77,42 +77,51 @@ def memory_line(elements: Sequence[Dim], total: Dim) -> str:
 # -- receptive fields -------------------------------------------------------------------------
 
 
-def _f(x: Fraction) -> str:
+def _f(x: int | Fraction) -> str:
     return fmt_fraction(x)
 
 
 def field_lines(
-    footprint: Footprint, inputs: Sequence[tuple[str, Field]], out: Field, spatial_names: int
+    footprint: Footprint, inputs: Sequence[tuple[str, State]], out: State, spatial: int
 ) -> list[str]:
     """The receptive-field recurrence of one layer, axis by axis."""
-    if out == "global":
+    field = field_of(out)
+    if field == "global":
         return ["every output reads the whole input"]
-    if out == "flat" or (isinstance(out, tuple) and not out):
-        return ["no spatial axes left: positions were folded together" if out == "flat" else
-                "no spatial axes: the input is a vector"]  # fmt: skip
+    if field == "flat":
+        return ["no spatial axes left: positions were folded together"]
+    if not field:
+        return ["no spatial axes: the input is a vector"]
     if len(inputs) > 1:
-        listed = "; ".join(f"{name} {fmt_field(f)}" for name, f in inputs)
-        return [f"largest over the merged paths ({listed}): {fmt_field(out)}"]
-    (source, field) = inputs[0]
+        listed = "; ".join(f"{name} {fmt_field(field_of(s))}" for name, s in inputs)
+        return [f"largest over the merged paths ({listed}): {fmt_field(field)}"]
+    source, before = inputs[0]
     if footprint in ("same", "dense") or isinstance(footprint, KeepAxes):
-        return [f"{fmt_field(out)}, as {source}'s: this layer keeps positions"]
-    assert isinstance(footprint, tuple) and isinstance(field, tuple)
+        return [f"{fmt_field(field)}, as {source}'s: this layer keeps positions"]
+    assert isinstance(footprint, tuple) and isinstance(before, tuple) and isinstance(out, tuple)
     return [
-        f"{axis_name(i, spatial_names)}: {_step_text(f, step, o)}"
-        for i, (f, step, o) in enumerate(zip(field, footprint, out, strict=True))
+        f"{axis_name(i, spatial)}: {_step_text(maps, step, after)}"
+        for i, (maps, step, after) in enumerate(zip(before, footprint, field, strict=True))
     ]
 
 
-def _step_text(before: AxisField, step: AxisStep, after: AxisField) -> str:
-    if step.up == 1:
-        size = f"{_f(before.size)} + ({step.span} - 1) x {_f(before.jump)} = {_f(after.size)}"
-        jump = f"{_f(before.jump)} x {step.stride} = {_f(after.jump)}"
-    else:
-        reads = -(-step.span // step.up)
-        size = (
-            f"{_f(before.size)} + (ceil({step.span} / {step.up}) - 1) x {_f(before.jump)}"
-            f" = {_f(after.size)}"
+def _step_text(before: frozenset[AxisMap], step: AxisStep, after: AxisField) -> str:
+    (first, *rest) = before
+    if rest:
+        return (
+            f"size {after.size}, jump {_f(after.jump)}: the largest over the "
+            f"{len(before)} paths that reach this layer"
         )
-        jump = f"{_f(before.jump)} / {step.up} = {_f(after.jump)}"
-        size += f" (one output reads at most {reads} input position{'s' if reads != 1 else ''})"
-    return f"size {size}; jump {jump}"
+    r, j = first.size, first.jump
+    if step.up == 1 and first.period == 1:
+        size = f"{r} + ({step.span} - 1) x {_f(j)} = {after.size}"
+        return f"size {size}; jump {_f(j)} x {step.stride} = {_f(after.jump)}"
+    if step.up == 1:
+        how = f"a {step.span}-wide window over positions that repeat input pixels"
+    else:
+        reads = -(-step.kernel // step.up)
+        how = f"each output reads at most {reads} input position{'s' if reads != 1 else ''}"
+    jump = f"{_f(j)} x {step.stride}" if step.up == 1 else f"{_f(j)} / {step.up}"
+    if step.up != 1 and step.stride != 1:
+        jump = f"{_f(j)} x {step.stride} / {step.up}"
+    return f"size {after.size}, counted exactly ({how}); jump {jump} = {_f(after.jump)} on average"

@@ -46,14 +46,20 @@ class Param:
 class AxisStep:
     """How a window op maps one spatial axis, as the receptive-field recurrence needs it.
 
-    One output position reads `span` neighbouring input positions; neighbouring outputs are
-    `stride` input positions apart, and `up` outputs share each input position (transposed
+    One output position reads `kernel` input positions `dilation` apart; neighbouring outputs
+    are `stride` input positions apart, and `up` outputs share each input position (transposed
     convolution and upsampling spread one input over `up` outputs).
     """
 
-    span: int
+    kernel: int
     stride: int = 1
+    dilation: int = 1
     up: int = 1
+
+    @property
+    def span(self) -> int:
+        """Input positions from the first tap to the last: dilation * (kernel - 1) + 1."""
+        return self.dilation * (self.kernel - 1) + 1
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from specc.ops.common import (
     pads,
     per_axis,
 )
-from specc.ops.window import effective, window_shape
+from specc.ops.window import window_shape
 
 AXES = {1: "steps, channels", 2: "height, width, channels", 3: "depth, height, width, channels"}
 
@@ -65,7 +65,7 @@ class WindowOp(Op):
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
         """Each output reads a dilated window; padding moves positions, not the window's span."""
         return tuple(
-            AxisStep(effective(k, d), s)
+            AxisStep(k, s, d)
             for k, s, d in zip(self.kernel_size, self.strides, self.dilations, strict=True)
         )
 
@@ -203,7 +203,7 @@ class Conv2DTranspose(WindowOp):
 
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
         """`stride` outputs per input; one output reads at most ceil(k/stride) inputs."""
-        return tuple(AxisStep(k, 1, s) for k, s in zip(self.kernel_size, self.strides, strict=True))
+        return tuple(AxisStep(k, up=s) for k, s in zip(self.kernel_size, self.strides, strict=True))
 
 
 def transpose_out(size: Dim, kernel: int, stride: int, padding: str) -> Dim:

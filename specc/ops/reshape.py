@@ -165,7 +165,7 @@ class Upsample2D(Op):
 
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
         """`f` outputs repeat each input: each output reads exactly one input position."""
-        return tuple(AxisStep(f, 1, f) for f in self.factors)
+        return tuple(AxisStep(f, up=f) for f in self.factors)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,10 +10,11 @@ Conventions (stated once here, in the report and in docs/explain.md):
   live from the step that produces it (inputs: from the start) to its last consumer in spec
   order (model outputs: to the end); the peak is the largest live total at any step.
 - Receptive fields are per spatial axis, in input pixels: `size` is the extent one output
-  position reads, `jump` the distance between neighbouring outputs. A window of span s and
-  stride t gives size + (s - 1) x jump and jump x t; upsampling by u divides the jump by u,
-  and one output reads at most ceil(s/u) inputs. Where branches meet, each axis takes the
-  largest size and jump over the paths.
+  position reads (first to last pixel), `jump` the distance between neighbouring outputs. A
+  window of span s and stride t gives size + (s - 1) x jump and jump x t. Upsampling by u
+  (transposed convolution, upsample2d) makes the jump 1/u on average; sizes stay exact
+  because each path keeps which pixels every position reads over one period. Where branches
+  meet, each axis takes the largest size and jump over the paths.
 """
 
 from __future__ import annotations
@@ -36,47 +37,139 @@ BYTES_PER_ELEMENT = 4  # float32 activations
 
 # -- receptive fields -------------------------------------------------------------------------
 
+MAX_PATHS = 64  # per axis; past this the largest receptive fields are kept (a lower bound)
+
+
+@dataclass(frozen=True)
+class AxisMap:
+    """Which input pixels the positions of one tensor axis read, along one path.
+
+    Position q * period + r reads input pixels lo[r] + q * step ... hi[r] + q * step (nothing
+    where lo[r] is None: a transposed convolution with stride > kernel leaves gaps). Windows
+    keep the period at 1; upsampling by u multiplies it by u, so that a position's pixels are
+    known exactly and not only on average. Tables are shifted so that min(lo) is 0.
+    """
+
+    period: int
+    step: int
+    lo: tuple[int | None, ...]
+    hi: tuple[int | None, ...]
+
+    @property
+    def size(self) -> int:
+        """The extent of the widest field: last pixel read - first pixel read + 1."""
+        return max(
+            (
+                h - lo + 1
+                for lo, h in zip(self.lo, self.hi, strict=True)
+                if lo is not None and h is not None
+            ),
+            default=0,
+        )
+
+    @property
+    def jump(self) -> Fraction:
+        """Input pixels between neighbouring positions, on average (exact without upsampling)."""
+        return Fraction(self.step, self.period)
+
+    def at(self, position: int) -> tuple[int, int] | None:
+        q, r = divmod(position, self.period)
+        lo, hi = self.lo[r], self.hi[r]
+        return None if lo is None or hi is None else (lo + q * self.step, hi + q * self.step)
+
+    def through(self, step: AxisStep) -> AxisMap:
+        """The map of the output axis of a window (or upsampling) `step` over this axis."""
+        reads: list[Sequence[int]]
+        if step.up == 1:
+            period = self.period // math.gcd(self.period, step.stride)
+            shift = self.step * step.stride * period // self.period
+            taps = [t * step.dilation for t in range(step.kernel)]
+            reads = [[r * step.stride + t for t in taps] for r in range(period)]
+        else:
+            # Output o of an upsampling by u with a k-wide kernel reads inputs i, 0 <= o - i*u < k.
+            period, shift, k = self.period * step.up, self.step, step.kernel
+            reads = [range(-((k - 1 - r) // step.up), r // step.up + 1) for r in range(period)]
+        lo: list[int | None] = []
+        hi: list[int | None] = []
+        for positions in reads:
+            spans = [s for s in (self.at(p) for p in positions) if s is not None]
+            lo.append(min((a for a, _ in spans), default=None))
+            hi.append(max((b for _, b in spans), default=None))
+        return _normalised(period, shift, lo, hi)
+
+
+def _normalised(period: int, step: int, lo: list[int | None], hi: list[int | None]) -> AxisMap:
+    base = min((v for v in lo if v is not None), default=0)
+    return AxisMap(
+        period,
+        step,
+        tuple(None if v is None else v - base for v in lo),
+        tuple(None if v is None else v - base for v in hi),
+    )
+
+
+PIXEL_MAP = AxisMap(1, 1, (0,), (0,))
+
+# Per spatial axis, the maps of every path that may still give the largest field.
+Paths = tuple[frozenset[AxisMap], ...]
+State = Paths | Literal["global", "flat"]
+
 
 @dataclass(frozen=True)
 class AxisField:
-    """The receptive field along one spatial axis, in input pixels."""
+    """The receptive field along one spatial axis, in input pixels: the largest over paths."""
 
-    size: Fraction
+    size: int
     jump: Fraction
-
-    def through(self, step: AxisStep) -> AxisField:
-        reads = -(-step.span // step.up)  # input positions one output reads
-        return AxisField(self.size + (reads - 1) * self.jump, self.jump * step.stride / step.up)
 
 
 # A tuple has one AxisField per spatial axis of the tensor; "global": every value reads the
 # whole input; "flat": the spatial axes were folded together, so positions mean nothing.
 Field = tuple[AxisField, ...] | Literal["global", "flat"]
 
-PIXEL = AxisField(Fraction(1), Fraction(1))
 
-
-def input_field(x: TensorType) -> Field:
+def input_state(x: TensorType) -> State:
     """Each input position reads itself: size 1, jump 1 on every spatial (non-channel) axis."""
-    return (PIXEL,) * len(x.spatial)
+    return tuple(frozenset({PIXEL_MAP}) for _ in x.spatial)
 
 
-def merge_fields(fields: Sequence[Field]) -> Field:
-    """Where branches meet: the largest size and jump over the paths, axis by axis."""
-    if "global" in fields:
+def field_of(state: State) -> Field:
+    if isinstance(state, str):
+        return state
+    return tuple(AxisField(max(m.size for m in maps), max(m.jump for m in maps)) for maps in state)
+
+
+def _prune(maps: Iterable[AxisMap]) -> frozenset[AxisMap]:
+    """Drop maps that can never give the largest field: of two period-1 maps with the same
+    step, the narrower stays narrower through every later layer."""
+    kept: dict[tuple[int, int], AxisMap] = {}
+    rest = set()
+    for m in maps:
+        if m.period == 1:
+            key = (1, m.step)
+            if key not in kept or m.size > kept[key].size:
+                kept[key] = m
+        else:
+            rest.add(m)
+    out = sorted([*kept.values(), *rest], key=lambda m: (-m.size, m.period, m.step, str(m.lo)))
+    return frozenset(out[:MAX_PATHS])
+
+
+def merge_states(states: Sequence[State]) -> State:
+    """Where branches meet: every path of every input, axis by axis."""
+    if "global" in states:
         return "global"
-    axes = [f for f in fields if isinstance(f, tuple)]
-    if len(axes) != len(fields) or len({len(f) for f in axes}) != 1:
+    axes = [s for s in states if isinstance(s, tuple)]
+    if len(axes) != len(states) or len({len(s) for s in axes}) != 1:
         return "flat"
     return tuple(
-        AxisField(max(a.size for a in per_axis), max(a.jump for a in per_axis))
-        for per_axis in zip(*axes, strict=True)
+        _prune(m for maps in per_axis for m in maps) for per_axis in zip(*axes, strict=True)
     )
 
 
-def apply_footprint(footprint: Footprint, fields: Sequence[Field]) -> Field:
-    """The output's field, given how the op reads its inputs."""
-    merged = merge_fields(fields)
+def apply_footprint(footprint: Footprint, states: Sequence[State]) -> State:
+    """The output's state, given how the op reads its inputs."""
+    merged = merge_states(states)
     if footprint == "global" or merged == "global":
         return "global"
     if footprint == "same":
@@ -89,7 +182,9 @@ def apply_footprint(footprint: Footprint, fields: Sequence[Field]) -> Field:
         return tuple(merged[a] for a in footprint.axes)
     if len(footprint) != len(merged):
         return "flat"
-    return tuple(f.through(step) for f, step in zip(merged, footprint, strict=True))
+    return tuple(
+        _prune(m.through(step) for m in maps) for maps, step in zip(merged, footprint, strict=True)
+    )
 
 
 # -- per-layer costs --------------------------------------------------------------------------
@@ -194,6 +289,7 @@ class Costs:
     shapes: Shapes
     layers: dict[str, LayerCosts] = field(default_factory=dict)
     fields: dict[str, Field] = field(default_factory=dict)  # inputs and layers
+    states: dict[str, State] = field(default_factory=dict)  # the paths behind each field
     peak: Peak | None = None
     bounds: dict[str, MinBound] = field(default_factory=dict)  # the binding bound per symbol
     congruences: list[Congruence] = field(default_factory=list)
@@ -260,16 +356,19 @@ def measure(shapes: Shapes) -> Costs:
     """MACs, memory and receptive fields of every inferred layer; peak and symbol constraints."""
     costs = Costs(shapes)
     for x in shapes.model.inputs:
-        costs.fields[x.name] = input_field(x.type)
+        costs.states[x.name] = input_state(x.type)
+        costs.fields[x.name] = field_of(costs.states[x.name])
     for layer in shapes.model.layers:
         info = shapes.layers.get(layer.name)
         if info is None:
             continue
-        fields = [costs.fields.get(n, "flat") for n in layer.inputs]
-        out_field = apply_footprint(layer.op.footprint(info.inputs, info.output), fields)
+        states = [costs.states.get(n, "flat") for n in layer.inputs]
+        state = apply_footprint(layer.op.footprint(info.inputs, info.output), states)
+        costs.states[layer.name], costs.fields[layer.name] = state, field_of(state)
         macs = layer.op.macs(info.inputs, info.output)
-        costs.layers[layer.name] = LayerCosts(layer, macs, product(info.output.shape), out_field)
-        costs.fields[layer.name] = out_field
+        costs.layers[layer.name] = LayerCosts(
+            layer, macs, product(info.output.shape), field_of(state)
+        )
     _find_bounds(costs)
     _find_congruences(costs)
     if shapes.complete:

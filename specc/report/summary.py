@@ -213,7 +213,7 @@ def shape_json(shape: tuple[Dim, ...] | None) -> list[int | str] | None:
     return None if shape is None else [dim_json(d) for d in shape]
 
 
-def fraction_json(x: Fraction) -> int | str:
+def fraction_json(x: int | Fraction) -> int | str:
     """3 -> 3, 3/2 -> "3/2": exact, and an int whenever it is one."""
     return x.numerator if x.denominator == 1 else str(x)
 
@@ -331,7 +331,7 @@ def fmt_shape(shape: tuple[Dim, ...] | None) -> str:
     return "-" if shape is None else format_shape(shape)
 
 
-def fmt_fraction(x: Fraction) -> str:
+def fmt_fraction(x: int | Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
@@ -342,7 +342,7 @@ def fmt_field(f: Field) -> str:
     if isinstance(f, str) or not f:
         return "-"
     # Fractions (after upsampling) get spaces so that 1/2x1/2 does not read as one number.
-    sep = "x" if all(a.size.denominator == a.jump.denominator == 1 for a in f) else " x "
+    sep = "x" if all(a.jump.denominator == 1 for a in f) else " x "
     sizes = sep.join(fmt_fraction(a.size) for a in f)
     jumps = sep.join(fmt_fraction(a.jump) for a in f)
     return f"{sizes} jump {jumps}"
