@@ -81,8 +81,9 @@ def lowering_for(cls: type[Op]) -> Lowering | None:
 class Builder:
     """Collects steps while the layers are lowered in order, and decides where values live."""
 
-    def __init__(self, model: Model, itemsize: int, workspace: int) -> None:
+    def __init__(self, model: Model, itemsize: int, workspace: int, fold: bool = True) -> None:
         self.itemsize = itemsize
+        self.fold = fold  # fold batch norms into the layer before them
         self.workspace = workspace
         self.steps: list[Step] = []
         self.values: list[Value] = []

@@ -108,7 +108,7 @@ def activate(
 
 def _foldable_bn(b: Builder, node: Node) -> Layer | None:
     """The batch_norm that directly and solely reads this layer's (activation-free) output."""
-    if not node.top or getattr(node.op, "activation", None) is not None:
+    if not (b.fold and node.top) or getattr(node.op, "activation", None) is not None:
         return None
     reader = b.sole_reader(node.name)
     if reader is None or not isinstance(reader.op, BatchNorm):
@@ -422,18 +422,16 @@ def _global_pool(b: Builder, node: Node) -> Value:
 # -- merging ----------------------------------------------------------------------------------
 
 
+def _alone(ins: tuple[Value, ...], i: int) -> bool:
+    """Whether no other input shares the storage of input i (so writing it changes no other)."""
+    return all(v.storage is not ins[i].storage for j, v in enumerate(ins) if j != i)
+
+
 def _elementwise_merge(ufunc: np.ufunc) -> Callable[[Builder, Node], Value]:
     def lower_merge(b: Builder, node: Node) -> Value:
         ins = node.inputs
         # Overwrite a dead one of the first two inputs (a later one would be read after writing).
-        target = next(
-            (
-                i
-                for i in (0, 1)
-                if b.can_overwrite(ins[i]) and ins[i].storage is not ins[1 - i].storage
-            ),
-            None,
-        )
+        target = next((i for i in (0, 1) if b.can_overwrite(ins[i]) and _alone(ins, i)), None)
 
         def run(arrays: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
             y = ufunc(arrays[0], arrays[1], out=out)

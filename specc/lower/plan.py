@@ -33,7 +33,8 @@ class Plan:
     The batch size and symbolic dims given here are the defaults of random inputs and of
     `steps`/`memory`; data passed to `run` brings its own (a program per shape is made once
     and kept). `max_memory` (bytes, default half the RAM, None for no limit) is checked
-    against a program's peak before anything is allocated.
+    against a program's peak before anything is allocated. `fold=False` keeps every batch
+    norm as a step of its own (to compare against the folded plan).
     """
 
     def __init__(
@@ -45,6 +46,7 @@ class Plan:
         dims: Mapping[str, int] | None = None,
         max_memory: int | Literal["default"] | None = "default",
         workspace: int = WORKSPACE,
+        fold: bool = True,
     ) -> None:
         model, shapes = getattr(checked, "model", None), getattr(checked, "shapes", None)
         if (
@@ -65,6 +67,7 @@ class Plan:
         self.dims = self._check_dims(dims or {})
         self.max_memory = default_budget() if max_memory == "default" else max_memory
         self.workspace = workspace
+        self.fold = fold
         self._programs: OrderedDict[tuple[object, ...], Program] = OrderedDict()
         self._seeded: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
 
@@ -100,7 +103,7 @@ class Plan:
         if key in self._programs:
             self._programs.move_to_end(key)
             return self._programs[key]
-        program = Program(self.shapes, batch, env, self.dtype, self.workspace)
+        program = Program(self.shapes, batch, env, self.dtype, self.workspace, self.fold)
         self._programs[key] = program
         while len(self._programs) > _CACHE:
             self._programs.popitem(last=False)

@@ -47,6 +47,7 @@ class Program:
         dims: Mapping[str, int],
         dtype: np.dtype,
         workspace: int = WORKSPACE,
+        fold: bool = True,
     ) -> None:
         self.model = shapes.model
         self.batch = batch
@@ -55,7 +56,7 @@ class Program:
         sizes = concrete(shapes, self.dims)
         self.shapes = sizes  # per-sample output shape of every input and layer
         self.params = param_specs(shapes, self.dims)
-        b = Builder(self.model, self.dtype.itemsize, workspace)
+        b = Builder(self.model, self.dtype.itemsize, workspace, fold)
         self.inputs: dict[str, Value] = {}
         for x in self.model.inputs:
             self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), kind="input")
