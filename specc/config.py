@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import glob
 import os
@@ -92,6 +91,8 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     values = {key.replace("_", "-"): value for key, value in table.items()}
     for key in values:
         if key not in _KEYS:
+            import difflib
+
             close = difflib.get_close_matches(key, _KEYS, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ConfigError(f"{where}: unknown key '{key}'{hint}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -23,9 +22,11 @@ def render(
     color: bool = False,
 ) -> str:
     """The whole output of one check (without a trailing newline)."""
-    if fmt == "json":
-        return json.dumps(to_json(diagnostics), indent=2)
-    if fmt == "sarif":
+    if fmt in ("json", "sarif"):
+        import json
+
+        if fmt == "json":
+            return json.dumps(to_json(diagnostics), indent=2)
         from specc.report.sarif import to_sarif
 
         return json.dumps(to_sarif(diagnostics), indent=2)
