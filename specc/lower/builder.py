@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 from math import prod
 from typing import TypeVar
 
+from numpy.typing import NDArray
+
 from specc.ir import Layer, Model
-from specc.lower.steps import Binder, Kernel, Mode, Step, Storage, StorageKind, Value
+from specc.lower.steps import Binder, Consts, Kernel, Mode, Step, Storage, StorageKind, Value
 from specc.ops import Op
 
 FanIn = Callable[[tuple[int, ...]], int]
@@ -212,7 +214,7 @@ class Builder:
         """A reshaped view of `x` (no copy: every buffer of a plan is contiguous)."""
         out = self.alias(name or node.name, shape, x)
 
-        def reshape(ins: list, out: object, consts: tuple) -> object:  # type: ignore[type-arg]
+        def reshape(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
             return ins[0].reshape(shape)
 
-        return self.emit("view", node, (x,), out, reshape, mode="view")  # type: ignore[arg-type]
+        return self.emit("view", node, (x,), out, reshape, mode="view")

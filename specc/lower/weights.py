@@ -86,8 +86,8 @@ def check(
             converted.append(f"{key} ({array.dtype})")
         arrays[key] = as_float(array, dtype)
     for key in sorted(set(given) - set(specs)):
-        extra = np.shape(given[key]) if isinstance(given[key], np.ndarray) else None
-        shape = f" (shape {format_shape(extra)})" if extra is not None else ""
+        value = given[key]
+        shape = f" (shape {format_shape(value.shape)})" if isinstance(value, np.ndarray) else ""
         problems.append(f"extra {key}{shape}: the spec has no such parameter")
     if problems:
         listing = "\n".join(f"  {p}" for p in problems)
