@@ -508,6 +508,12 @@ def main() -> None:
 # -- lowering and running: `specc plan` and `specc run` ---------------------------------------
 
 
+if TYPE_CHECKING:
+    import warnings
+
+    from specc.lower.plan import Plan
+
+
 class PlanFormat(StrEnum):
     table = "table"
     json = "json"
@@ -534,7 +540,7 @@ MaxMemoryOption = Annotated[
 
 def _compile_or_exit(
     spec: Path, batch: int, dtype: str, dims: dict[str, int], max_memory: str | None
-):  # type: ignore[no-untyped-def]
+) -> Plan:
     """specc.compile, with spec errors printed as diagnostics (exit 1, or 2 if unreadable)."""
     from specc import codes
     from specc.api import compile
@@ -561,7 +567,7 @@ def _fail(exc: Exception) -> NoReturn:
     _exit(getattr(exc, "exit_code", 1))
 
 
-def _echo_warnings(caught: list) -> None:  # type: ignore[type-arg]
+def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
     from specc.lower import DataNote
 
     for w in caught:
