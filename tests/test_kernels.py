@@ -66,6 +66,14 @@ CONV_CASES = [
 ]
 
 
+@pytest.fixture(params=["auto", 1, 3], ids=lambda j: f"unroll-{j}")
+def unroll(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a conv test with the chosen unrolling, with plain im2col, and with 3 columns per row."""
+    if request.param != "auto":
+        monkeypatch.setattr(K, "_unroll_factor", lambda *_: request.param)
+
+
+@pytest.mark.usefixtures("unroll")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "case", CONV_CASES, ids=lambda c: f"{len(c[0])}d-{c[3]}-s{c[4]}-d{c[5]}-g{c[7]}"
@@ -85,22 +93,25 @@ def test_conv_matches_reference(case: tuple[Any, ...], dtype: Any) -> None:
     close(tiled, want, dtype)
 
 
+@pytest.mark.usefixtures("unroll")
 def test_conv_tiling_over_batch_and_rows_gives_the_same_result() -> None:
     x, w = data((3, 9, 8, 5), 4), data((3, 3, 5, 7), 5)
     attrs: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
     whole = K.conv(x, w, **attrs)
     row_bytes = 8 * 9 * 5 * 8
     for budget in (1, row_bytes, 3 * row_bytes, 11 * row_bytes, 100 * row_bytes):
-        np.testing.assert_array_equal(K.conv(x, w, workspace_bytes=budget, **attrs), whole)
+        np.testing.assert_allclose(K.conv(x, w, workspace_bytes=budget, **attrs), whole, atol=1e-13)
 
 
+@pytest.mark.usefixtures("unroll")
 def test_conv_writes_into_out() -> None:
-    x, w = data((2, 5, 5, 3), 6), data((3, 3, 3, 4), 7)
-    out = np.full((2, 3, 3, 4), np.nan)
+    # 4 output columns: with 3 per GEMM row the last block overhangs and is cropped into `out`.
+    x, w = data((2, 5, 6, 3), 6), data((3, 3, 3, 4), 7)
+    out = np.full((2, 3, 4, 4), np.nan)
     y = K.conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=out)
     assert y is out
     close(out, ref.conv(x, w, None, (1, 1), (1, 1), ((0, 0), (0, 0))), np.float64)
-    pointwise = np.full((2, 5, 5, 4), np.nan)
+    pointwise = np.full((2, 5, 6, 4), np.nan)
     K.conv(x, w[:1, :1], stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=pointwise)
     close(pointwise, np.einsum("nhwc,cf->nhwf", x, w[0, 0]), np.float64)
 

@@ -49,10 +49,69 @@ def conv(
     if groups == 1 and _pointwise(window, stride, pads):
         y = _gemm(x.reshape(-1, x.shape[-1]), w.reshape(w.shape[-2:]), out)
         y = y.reshape(*x.shape[:-1], w.shape[-1])
+    elif (
+        groups == 1
+        and (unroll := _unroll_factor(w.shape[rank - 1], stride[-1], dilation[-1], w.shape[-1])) > 1
+    ):
+        y = _unrolled(x, w, unroll, stride, dilation, pads, out, workspace_bytes)
     else:
         view = windows(pad(x, pads, reuse=True), window, stride, dilation)
         y = _im2col_gemm(view, w.reshape(-1, w.shape[-1]), rank, groups, out, workspace_bytes)
     return _add_bias(y, b)
+
+
+def _unroll_factor(k: int, s: int, d: int, filters: int) -> int:
+    """How many neighbouring outputs of the last axis one GEMM row computes (1: plain im2col).
+
+    GEMMs with few filters run far below the GEMM rate and their patch rows are short gathers;
+    computing J neighbours at once gives J*F columns from a window only (J-1)*s wider. The
+    multiply-adds on the band's zeros are capped at 75% extra.
+    """
+    j = min(64 // filters, 16) if filters < 64 else 1
+    while j > 1 and (j - 1) * s + (k - 1) * d + 1 > 1.75 * k:
+        j -= 1
+    return j
+
+
+def _unrolled(
+    x: NDArray,
+    w: NDArray,
+    j: int,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    pads: Pairs,
+    out: NDArray | None,
+    workspace: int,
+) -> NDArray:
+    """The conv as one with J*F filters, stride J*s and a banded (Toeplitz) kernel on the last axis.
+
+    Filter t*F + f of the wide kernel is filter f shifted by t*s columns, so wide output block
+    i holds the outputs i*J ... i*J + J-1 of the last axis, already in the channels-last order.
+    """
+    rank = len(stride)
+    k, s, d = w.shape[rank - 1], stride[-1], dilation[-1]
+    channels, filters = w.shape[-2:]
+    width = (j - 1) * s + (k - 1) * d + 1
+    wide = np.zeros((*w.shape[: rank - 1], width, channels, j, filters), w.dtype)
+    for t in range(j):
+        wide[..., t * s : t * s + (k - 1) * d + 1 : d, :, t, :] = w
+    padded = x.shape[-2] + sum(pads[-1])
+    cols = (padded - (k - 1) * d - 1) // s + 1
+    blocks = -(-cols // j)
+    extra = max(0, (blocks * j - 1) * s + (k - 1) * d + 1 - padded)
+    pads = (*pads[:-1], (pads[-1][0], pads[-1][1] + extra))
+    view = windows(
+        pad(x, pads, reuse=True), wide.shape[:rank], (*stride[:-1], j * s), (*dilation[:-1], 1)
+    )
+    exact = blocks * j == cols
+    into = None if out is None or not exact else out.reshape(*out.shape[:-2], blocks, j * filters)
+    y = _im2col_gemm(view, wide.reshape(-1, j * filters), rank, 1, into, workspace)
+    y = y.reshape(*y.shape[:-2], blocks * j, filters)[..., :cols, :]
+    if out is not None:
+        if not exact:
+            out[...] = y
+        return out
+    return y if exact else np.ascontiguousarray(y)
 
 
 def _pointwise(window: tuple[int, ...], stride: tuple[int, ...], pads: Pairs) -> bool:
