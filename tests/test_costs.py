@@ -403,8 +403,8 @@ def test_peak_with_two_unrelated_symbols_is_a_max() -> None:
 
 PUBLISHED = [
     # torchvision's resnet18: 11,689,512 parameters, 1.81-1.82 GMACs (conv and linear only:
-    # 1,814,073,344); receptive field 7 -> 11 after the pool, then + 2 x (4 x 4 + 8 x 4 +
-    # 16 x 4 + 32 x 4) = 435
+    # 1,814,073,344); receptive field 7 (stem), 11 (pool, jump 4), + 4 x 2 x 4 = 43 (stage 1),
+    # then per stage 2 x old jump + 3 x 2 x new jump: + 8 + 48, + 16 + 96, + 32 + 192 = 435
     ("resnet18.yaml", 11_689_512, 1_814_073_344, 435),
     # MobileNetV2 1.0 at 224: 3,504,872 parameters, "300M multiply-adds" (Sandler et al.)
     ("mobilenet_v2.yaml", 3_504_872, 300_774_272, None),
