@@ -48,7 +48,7 @@ def test_layers_are_matched_by_name_in_order() -> None:
         ("conv1", "same"),
         ("conv2", "changed"),
         ("pool", "removed"),  # after its old predecessor conv2
-        ("head", "changed"),  # (14, 14, 16) -> (28, 28, 32) -> (32,)... its output changed
+        ("head", "changed"),  # its output (16,) becomes (32,)
         ("fc", "added"),
     ]
     conv2 = d.layers[1]
