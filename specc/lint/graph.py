@@ -13,6 +13,10 @@ W = Severity.WARNING
 
 def live(ctx: Context) -> set[str]:
     """Every layer and input from which some model output can be reached."""
+    return ctx.memo("live", lambda: _reach(ctx))
+
+
+def _reach(ctx: Context) -> set[str]:
     seen: set[str] = set()
     stack = list(ctx.outputs)
     while stack:

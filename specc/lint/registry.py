@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from specc.diagnostics import Code, Note, Severity, register
 from specc.ir import Layer, Model
@@ -29,23 +29,36 @@ class Finding:
     notes: tuple[Note, ...] = ()
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Context:
     """What every rule may look at: the model, its inferred shapes and the settings."""
 
     shapes: Shapes
     settings: Settings
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def model(self) -> Model:
         return self.shapes.model
 
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived once per model and shared by the rules of a family."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
     def shaped(self) -> Iterator[LayerShapes]:
         """The layers whose shapes are known, in spec order."""
-        for layer in self.model.layers:
-            info = self.shapes.layers.get(layer.name)
-            if info is not None:
-                yield info
+        return iter(self._shaped)
+
+    @cached_property
+    def _shaped(self) -> list[LayerShapes]:
+        known = self.shapes.layers
+        return [known[layer.name] for layer in self.model.layers if layer.name in known]
 
     @cached_property
     def layers(self) -> dict[str, Layer]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from specc.diagnostics import Severity
 from specc.dims import product
 from specc.ir import format_shape
 from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import axes_label, group_axes, is_are, size_label, units
+from specc.ops.common import Pads
 from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
 from specc.ops.pool import Pool
 from specc.ops.window import effective, same_pads
@@ -19,12 +21,28 @@ from specc.passes.shapes import LayerShapes
 WARNING, INFO = Severity.WARNING, Severity.INFO
 
 
-def _windows(ctx: Context) -> Iterator[tuple[LayerShapes, WindowOp]]:
+@dataclass(frozen=True)
+class Window:
+    """A layer that slides a window, with its per-axis attributes normalised once."""
+
+    info: LayerShapes
+    op: WindowOp
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilations: tuple[int, ...]
+    pads: Pads
+
+
+def _windows(ctx: Context) -> list[Window]:
     """Layers that slide a window over their input (a transposed convolution paints instead)."""
+    return ctx.memo("windows", lambda: list(_find_windows(ctx)))
+
+
+def _find_windows(ctx: Context) -> Iterator[Window]:
     for info in ctx.shaped():
         op = info.layer.op
         if isinstance(op, WindowOp) and not isinstance(op, Conv2DTranspose):
-            yield info, op
+            yield Window(info, op, op.kernel_size, op.strides, op.dilations, op.pads)
 
 
 def _what(op: WindowOp) -> str:
@@ -61,10 +79,11 @@ def _unread_of_every_stride(kernel: int, stride: int, dilation: int) -> int:
     ),
 )
 def stride_skips_input(ctx: Context) -> Iterator[Finding]:
-    for info, op in _windows(ctx):
+    for w in _windows(ctx):
+        info, op = w.info, w.op
         facts = [
             (k, s, d, u) if (u := _unread_of_every_stride(k, s, d)) else None
-            for k, s, d in zip(op.kernel_size, op.strides, op.dilations, strict=True)
+            for k, s, d in zip(w.kernel, w.strides, w.dilations, strict=True)
         ]
         for (k, s, d, u), axes in group_axes(facts):
             window = f"{k}-wide {_what(op)}" if d == 1 else f"{k}-wide {_what(op)} dilated by {d}"
@@ -98,16 +117,17 @@ def stride_skips_input(ctx: Context) -> Iterator[Finding]:
     ),
 )
 def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
-    for info, op in _windows(ctx):
-        pads = op.pads
+    for w in _windows(ctx):
+        info, op = w.info, w.op
+        pads = w.pads
         if pads == "same":
             continue
         facts: list[tuple[int, int, int, int, int, int] | None] = []
         for axis, n in enumerate(info.inputs[0].spatial):
             before, after = pads[axis]
-            eff = effective(op.kernel_size[axis], op.dilations[axis])
-            stride = op.strides[axis]
-            skips = _unread_of_every_stride(op.kernel_size[axis], stride, op.dilations[axis])
+            eff = effective(w.kernel[axis], w.dilations[axis])
+            stride = w.strides[axis]
+            skips = _unread_of_every_stride(w.kernel[axis], stride, w.dilations[axis])
             if skips or not isinstance(n, int) or n + before + after < eff:  # W101 explains it
                 facts.append(None)
                 continue
@@ -147,12 +167,13 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
     ),
 )
 def even_kernel_same_padding(ctx: Context) -> Iterator[Finding]:
-    for info, op in _windows(ctx):
-        if not isinstance(op, ConvND | DepthwiseConv2D) or op.pads != "same":
+    for w in _windows(ctx):
+        info, op = w.info, w.op
+        if not isinstance(op, ConvND | DepthwiseConv2D) or w.pads != "same":
             continue
         facts: list[tuple[int, int, int, int] | None] = []
         for axis, n in enumerate(info.inputs[0].spatial):
-            k, s, d = op.kernel_size[axis], op.strides[axis], op.dilations[axis]
+            k, s, d = w.kernel[axis], w.strides[axis], w.dilations[axis]
             eff = effective(k, d)
             if eff % 2:
                 facts.append(None)
@@ -170,10 +191,10 @@ def even_kernel_same_padding(ctx: Context) -> Iterator[Finding]:
             yield Finding(message, info.layer, "kernel")
 
 
-def _plain_conv(ctx: Context) -> Iterator[tuple[LayerShapes, ConvND]]:
-    for info, op in _windows(ctx):
-        if isinstance(op, ConvND) and op.groups == 1 and set(op.dilations) == {1}:
-            yield info, op
+def _plain_conv(ctx: Context) -> Iterator[tuple[Window, ConvND]]:
+    for w in _windows(ctx):
+        if isinstance(w.op, ConvND) and w.op.groups == 1 and set(w.dilations) == {1}:
+            yield w, w.op
 
 
 @rule(
@@ -197,10 +218,11 @@ def _plain_conv(ctx: Context) -> Iterator[tuple[LayerShapes, ConvND]]:
     ),
 )
 def kernel_covers_input(ctx: Context) -> Iterator[Finding]:
-    for info, op in _plain_conv(ctx):
+    for w, op in _plain_conv(ctx):
+        info = w.info
         x = info.inputs[0]
-        ks = op.kernel_size
-        if set(ks) == {1} or op.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
+        ks = w.kernel
+        if set(ks) == {1} or w.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
             continue
         flat = product(x.shape)
         flat_text = f"{flat:,}" if isinstance(flat, int) else str(flat)
@@ -236,10 +258,11 @@ _POINT = {1: "step", 2: "pixel", 3: "voxel"}
     ),
 )
 def pointwise_conv(ctx: Context) -> Iterator[Finding]:
-    for info, op in _plain_conv(ctx):
-        if set(op.kernel_size) != {1}:
+    for w, op in _plain_conv(ctx):
+        info = w.info
+        if set(w.kernel) != {1}:
             continue
-        label = "size-1" if op.spatial == 1 else size_label(op.kernel_size)
+        label = "size-1" if op.spatial == 1 else size_label(w.kernel)
         message = (
             f"a {label} convolution is a dense layer applied at every {_POINT[op.spatial]}: "
             f"{info.inputs[0].channels} -> {op.filters} channels"
