@@ -315,13 +315,13 @@ CodesOption = Annotated[
 @app.command()
 def check(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Spec files, directories (searched for *.yaml/*.yml with a top-level `specc:` key) "
-            "or globs.",
+            "or globs [default: the current folder].",
             show_default=False,
         ),
-    ],
+    ] = None,
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.text,
@@ -380,7 +380,8 @@ def check(
     )
     try:
         resolver = Resolver(overrides)
-        plan = [(path, resolver.settings_for(path)) for path in resolver.files(paths, specs_only)]
+        files = resolver.files(paths or ["."], specs_only)
+        plan = [(path, resolver.settings_for(path)) for path in files]
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
         _exit(2)

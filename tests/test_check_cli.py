@@ -111,13 +111,19 @@ def test_unreadable_file_exits_2_and_still_checks_the_others(tree: Path) -> None
         ["--fail-on", "never"],
         ["--max-params", "-1"],
         ["--config", "nope.toml"],
-        [],
     ],
 )
 def test_usage_errors_exit_2(tree: Path, args: list[str]) -> None:
     write(tree, {"a.yaml": CLEAN})
-    result = check(*args, *(["a.yaml"] if args else []))
+    result = check(*args, "a.yaml")
     assert result.exit_code == 2, result.output
+
+
+def test_no_path_checks_the_current_folder(tree: Path) -> None:
+    write(tree, {"specs/a.yaml": STRIDED, "b.yaml": CLEAN})
+    result = check("-f", "concise")
+    assert found(result.output) == [("specs/a.yaml", 6, 64, "W101")]
+    assert result.output.splitlines()[-1] == "2 files, 1 warning"
 
 
 def test_summary_counts_files_errors_warnings_and_info(tree: Path) -> None:
