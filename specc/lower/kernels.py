@@ -304,7 +304,8 @@ def global_pool(x: NDArray, kind: Literal["max", "avg"] | str) -> NDArray:
     if kind == "max":
         return x.max(axis=axes)
     if kind == "avg":
-        return x.mean(axis=axes, dtype=x.dtype)
+        # Accumulating a large map in float32 would lose digits; only the (N, C) result is cast.
+        return x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
     raise ValueError(f"unknown pooling kind {kind!r}")
 
 
