@@ -174,6 +174,7 @@ def explain(
             help="The layer to explain (default: every layer, compactly).", show_default=False
         ),
     ] = None,
+    dim: DimOption = None,
 ) -> None:
     """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
@@ -181,10 +182,11 @@ def explain(
 
     from specc import codes
     from specc.api import check_file
-    from specc.explain import explain_model, render_layer
+    from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import measure
     from specc.report.text import format_text
 
+    dims = _parse_dims(dim)
     result = check_file(spec)
     broken = not result.ok
     if broken:
@@ -195,6 +197,9 @@ def explain(
             _exit(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
     assert result.shapes is not None
     costs = measure(result.shapes)
+    if dims:
+        _bind_dims_or_exit(costs, dims)
+        costs = measure(bind(result.shapes, dims))
     if layer is None:
         typer.echo(explain_model(costs), nl=False)
         _exit(1 if broken else 0)

@@ -148,3 +148,12 @@ def test_a_broken_spec_shows_its_errors_and_what_is_known(tmp_path: Path) -> Non
     assert "skip needs T a multiple of 2" in result.output
     one = invoke("explain", spec, "skip")
     assert one.exit_code == 1 and "its shapes are unknown" in one.output
+
+
+def test_dim_fills_every_formula_with_numbers() -> None:
+    result = invoke("explain", EXAMPLES / "speech_frontend.yaml", "conv2", "--dim", "T=1000")
+    assert result.exit_code == 0, result.output
+    # T = 1000: conv1 gives ceil(1000 / 2) = 500 rows, conv2 ceil(500 / 2) = 250
+    assert "axis 0 (height): same: ceil(500 / 2) = 250" in result.output
+    assert "MACs: 250 x 20 x 32 outputs x (3 x 3 x 32) each = 46,080,000" in result.output
+    assert invoke("explain", EXAMPLES / "speech_frontend.yaml", "--dim", "T=0").exit_code == 1

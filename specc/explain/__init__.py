@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from specc.dims import Dim
+from collections.abc import Mapping
+from dataclasses import replace
+
+from specc.dims import Dim, substitute
 from specc.explain.formulas import field_lines, n
 from specc.explain.layers import PER_SLICE, Facts, Section, derive
-from specc.ir import Layer
+from specc.ir import Layer, TensorType
 from specc.passes.costs import Costs
+from specc.passes.shapes import Shapes, infer
 from specc.report.summary import fmt_bytes, fmt_field, fmt_max, fmt_si
 
-__all__ = ["Section", "explain_layer", "explain_model", "render"]
+__all__ = ["Section", "bind", "explain_layer", "explain_model", "render"]
+
+
+def bind(shapes: Shapes, dims: Mapping[str, int]) -> Shapes:
+    """The shapes inferred again with symbols bound to values, so that every formula shows
+    numbers (`--dim T=1000`)."""
+    model = shapes.model
+    inputs = tuple(
+        replace(x, type=TensorType(tuple(substitute(d, dims) for d in x.type.shape)))
+        for x in model.inputs
+    )
+    return infer(replace(model, inputs=inputs))
 
 
 def _facts(costs: Costs, layer: Layer) -> Facts:
