@@ -1,6 +1,7 @@
 """The catalogue of built-in diagnostic codes: E (file, syntax and schema) and S (graph and shape).
 
-Codes are an interface: never renumber or reuse one. Lint rules (W, I) live in `specc.lint`.
+Codes are an interface: never renumber or reuse one. W0xx are the loader's warnings about how
+the file reads; lint rules (W1xx and up, I) live in `specc.lint`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from specc.diagnostics import Code, Severity, register
 E = Severity.ERROR
 
 
-def _code(code: str, name: str, summary: str, why: str = "", bad: str = "", good: str = "") -> str:
-    register(Code(code, name, E, summary, why, bad, good))
+def _code(
+    code: str, name: str, summary: str, why: str = "", bad: str = "", good: str = "",
+    severity: Severity = E,
+) -> str:
+    register(Code(code, name, severity, summary, why, bad, good))
     return code
 
 
@@ -37,6 +41,29 @@ TOO_DEEP = _code("E007", "nesting-too-deep", "The document is nested deeper than
 ENCODING = _code("E008", "bad-encoding", "The file is not UTF-8 text (binary data or another encoding).")
 TAB_INDENT = _code(
     "E009", "tab-indentation", "A tab character is used for indentation; YAML allows only spaces.",
+)
+TOO_MANY_LAYERS = _code(
+    "E010", "too-many-layers", "The `layers:` list has more entries than the limit.",
+    why="It is checked while the file is read, so a huge generated list is refused before it "
+    "is validated or built.",
+)
+AMBIGUOUS_NUMBER = _code(
+    "E011", "ambiguous-number",
+    "A number that YAML 1.1 and 1.2 read differently: a leading zero (`010`) or base 60 (`1:30`).",
+    why="PyYAML (YAML 1.1) reads `kernel: 010` as octal 8, YAML 1.2 tools and people read 10; "
+    "specc refuses to guess.",
+    bad="- {type: conv2d, filters: 8, kernel: 010}",
+    good="- {type: conv2d, filters: 8, kernel: 10}",
+)
+
+# -- W0xx: how the file reads -----------------------------------------------------------------
+TRUTHY = _code(
+    "W001", "yaml-truthy", "A plain `yes`, `no`, `on` or `off`, which YAML 1.1 reads as a boolean.",
+    why="`bias: no` is false to specc (YAML 1.1) but the text 'no' to YAML 1.2 tools; "
+    "`inputs: {on: [3]}` names the input 'True'. Write true or false, or quote the text.",
+    bad="- {type: conv2d, filters: 8, kernel: 3, bias: no}",
+    good="- {type: conv2d, filters: 8, kernel: 3, bias: false}",
+    severity=Severity.WARNING,
 )
 
 # -- E1xx: the JSON Schema --------------------------------------------------------------------
@@ -95,3 +122,8 @@ SYMBOLIC = _code(
     "S108", "unprovable-dim", "A dimension depends on a symbol in a way specc cannot prove valid.",
 )
 UNKNOWN_SYMBOL = _code("S109", "unbound-symbol", "A symbolic dimension is not bound to a value.")
+TOO_BIG = _code(
+    "S110", "tensor-too-large", "An input, output or weight tensor has more elements than the limit.",
+    why="Shapes are exact integers, so a chain of huge dims would otherwise grow without bound "
+    "and only fail when something tries to allocate it.",
+)

@@ -15,7 +15,10 @@ from yaml.nodes import ScalarNode
 
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
+from specc.limits import DEFAULT_LIMITS, Limits
 from specc.source import NodePath, SourceMap, Span
+
+__all__ = ["Limits", "Loaded", "load_file", "load_text"]
 
 # Both loaders give the same events; libyaml's is several times faster.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -25,6 +28,12 @@ _CONSTRUCTORS: dict[str, Callable[[ScalarNode], object]] = {
     for name in ("null", "bool", "int", "float")
 }
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+# Plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors, JSON) read differently; see
+# `_plain` and docs/reliability.md for what specc makes of each.
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+\Z")  # 010: octal 8 in 1.1, decimal 10 in 1.2
+_EXPONENT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+\Z")  # 1e3, 1.5e-3
+_TRUTHY = frozenset({"yes", "no", "on", "off"})
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks, as its marks count them
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPEC = "a mapping with `specc`, `name`, `inputs` and `layers`"
@@ -32,25 +41,18 @@ _REASONS = {errno.ENOENT: "no such file", errno.EISDIR: "it is a directory",
             errno.EACCES: "permission denied", errno.ENOTDIR: "a parent is not a directory"}
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds that keep a hostile or broken file from exhausting time or memory."""
-
-    max_bytes: int = 10 * 1024 * 1024  # file size
-    max_nodes: int = 1_000_000  # nodes after alias expansion (billion-laughs guard)
-    max_depth: int = 64  # nesting depth
-
-
 @dataclass
 class Loaded:
-    """Plain data (None when loading failed), where each value stands, and the problems found."""
+    """Plain data (None when loading failed), where each value stands, the problems found, and
+    the limits it was loaded under (later stages check theirs too)."""
 
     data: object | None
     source: SourceMap
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
 
 
-def load_text(text: str | bytes, path: str = "<string>", limits: Limits = Limits()) -> Loaded:
+def load_text(text: str | bytes, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Load one YAML document; every problem is returned as a diagnostic, never raised."""
     source = SourceMap(path)
     found: list[Diagnostic] = []
@@ -59,22 +61,23 @@ def load_text(text: str | bytes, path: str = "<string>", limits: Limits = Limits
         source.lines = decoded.splitlines()  # the same breaks as YAML's, once controls are refused
         data = _build(_check_root(_compose(decoded, source, limits, found), path), source)
     except _Stop as stop:
-        return Loaded(None, source, sort_diagnostics([*found, stop.args[0]]))
-    return Loaded(data, source, sort_diagnostics(found))
+        return Loaded(None, source, sort_diagnostics([*found, stop.args[0]]), limits)
+    return Loaded(data, source, sort_diagnostics(found), limits)
 
 
-def load_file(path: str | os.PathLike[str], limits: Limits = Limits()) -> Loaded:
+def load_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> Loaded:
     """Read and load a file, checking its size before reading it."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as stream:
             size = os.fstat(stream.fileno()).st_size
             if size > limits.max_bytes:
-                return Loaded(None, SourceMap(name), [_too_large(name, size, limits)])
+                return Loaded(None, SourceMap(name), [_too_large(name, size, limits)], limits)
             data = stream.read(limits.max_bytes + 1)  # the file may have grown since fstat
     except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
         message = f"cannot read '{name}': {_reason(error)}"
-        return Loaded(None, SourceMap(name), [diag(codes.IO_ERROR, message, Span(name, 1, 1))])
+        problem = diag(codes.IO_ERROR, message, Span(name, 1, 1))
+        return Loaded(None, SourceMap(name), [problem], limits)
     return load_text(data, name, limits)
 
 
@@ -194,7 +197,9 @@ class _Composer:
         self.loader, self.path, self.limits, self.found = loader, path, limits, found
         self.stack: list[tuple[_Node, str | None, int]] = []  # open: node, anchor, count at start
         self.anchors: dict[str, _Node] = {}
-        self.plain: dict[str, tuple[type[_Node], object]] = {}
+        self.plain: dict[str, tuple[type[_Node], object, tuple[str, str] | None]] = {}
+        self.mapping: _Node | None = None  # the root, when it is a mapping
+        self.layers: _Node | None = None  # the `layers:` list, counted as it fills
         self.root: _Node | None = None
         self.count, self.aliased, self.documents = 0, False, 0
 
@@ -226,24 +231,40 @@ class _Composer:
 
     def _scalar(self, event: Any) -> None:
         text, tag = event.value, event.tag
+        surprise = None
         if tag is None and event.implicit[0]:
             # Specs repeat the same few words and numbers: resolve each plain text only once.
             made = self.plain.get(text)
             if made is None:
                 tag = self.loader.resolve(ScalarNode, text, (True, False))
-                kind = _MergeKey if tag == _MERGE else _Node
-                made = self.plain[text] = (kind, _construct(tag, text))
+                made = self.plain[text] = _plain(text, tag)
+            kind, value, surprise = made
         else:  # quoted, or tagged explicitly
-            made = (_Node, text if tag is None or tag == "!" else _construct(tag, text))
+            kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
         self._count(1, event)
-        self._attach(made[0](self._span(event), made[1]), event.anchor)
+        span = self._span(event)
+        if surprise is not None:
+            self.found.append(diag(surprise[0], surprise[1], span))
+        self._attach(kind(span, value), event.anchor)
 
     def _start(self, event: Any) -> None:
         if len(self.stack) >= self.limits.max_depth:
             message = f"the document is nested more than {self.limits.max_depth} levels deep"
             raise self._stop(codes.TOO_DEEP, message, event)
-        self.stack.append((_Node(self._span(event), [], height=1), event.anchor, self.count))
+        node = _Node(self._span(event), [], height=1)
+        if not self.stack and type(event) is yaml.MappingStartEvent:
+            self.mapping = node
+        if type(event) is yaml.SequenceStartEvent and self._key_of_next_value() == "layers":
+            self.layers = node
+        self.stack.append((node, event.anchor, self.count))
         self._count(1, event)
+
+    def _key_of_next_value(self) -> object:
+        """The key whose value comes next, if it is a key of the root mapping."""
+        if len(self.stack) != 1 or self.stack[0][0] is not self.mapping:
+            return None
+        items = self.stack[0][0].value
+        return items[-1].value if len(items) % 2 == 1 else None
 
     def _end(self, event: Any) -> None:
         node, anchor, start = self.stack.pop()
@@ -262,6 +283,8 @@ class _Composer:
             raise self._stop(codes.TOO_DEEP, message, event)
         self.aliased = True
         self._count(node.size, event)  # before anything is expanded
+        if isinstance(node.value, list) and self._key_of_next_value() == "layers":
+            self._check_layers(len(node.value))
         self._attach(node, None)
 
     def _count(self, nodes: int, event: Any) -> None:
@@ -281,6 +304,50 @@ class _Composer:
         parent.value.append(node)
         if node.height >= parent.height:
             parent.height = node.height + 1
+        if parent is self.layers:
+            self._check_layers(len(parent.value))
+
+    def _check_layers(self, count: int) -> None:
+        """Refuse a huge `layers:` list as soon as it passes the limit, at its key."""
+        if count > self.limits.max_layers:
+            key = self.stack[0][0].value[-1]
+            message = f"`layers` has more than the limit of {self.limits.max_layers:,} layers"
+            raise _Stop(diag(codes.TOO_MANY_LAYERS, message, key.span))
+
+
+def _plain(text: str, tag: str) -> tuple[type[_Node], object, tuple[str, str] | None]:
+    """A plain scalar's node kind, value, and the (code, message) of a YAML 1.1 surprise.
+
+    specc reads YAML 1.1, as PyYAML does, except where 1.1 and 1.2 disagree in a way that
+    changes a spec: a leading-zero or base-60 number is refused (E011), `yes`/`no`/`on`/`off`
+    stay booleans with a warning (W001), and `1e3` is the float 1.2 and JSON make of it.
+    """
+    if tag == _MERGE:
+        return _MergeKey, None, None
+    value = _construct(tag, text)
+    if _LEADING_ZERO.match(text):
+        decimal = int(text.replace("_", ""), 10)
+        read = f"octal {value}" if isinstance(value, int) else "text"
+        message = (
+            f"'{text}' is {read} in YAML 1.1 but {decimal} in YAML 1.2; "
+            f"write {decimal} without the leading zero, or quote it"
+        )
+        return _Node, value, (codes.AMBIGUOUS_NUMBER, message)
+    if ":" in text and isinstance(value, int | float) and not isinstance(value, bool):
+        message = (
+            f"'{text}' is {value} in YAML 1.1 (base 60) but text in YAML 1.2; "
+            f"write {value}, or quote it"
+        )
+        return _Node, value, (codes.AMBIGUOUS_NUMBER, message)
+    if isinstance(value, bool) and text.lower() in _TRUTHY:
+        word = "true" if value else "false"
+        message = (
+            f"'{text}' is read as the boolean {word} (YAML 1.1); write {word}, or quote it for text"
+        )
+        return _Node, value, (codes.TRUTHY, message)
+    if tag == _STR and _EXPONENT.match(text):
+        return _Node, float(text), None
+    return _Node, value, None
 
 
 def _construct(tag: str, text: str) -> object:

@@ -14,7 +14,7 @@ from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag
 from specc.ops import REGISTRY
 from specc.ops.base import Json, Op
-from specc.ops.common import IDENTIFIER, NAME, POSITIVE_INT
+from specc.ops.common import IDENTIFIER, MAX_RANK, NAME, POSITIVE_INT
 from specc.source import NodePath, SourceMap
 
 SCHEMA_ID = "urn:specc:schema:spec:1"
@@ -34,7 +34,9 @@ def build_schema() -> Json:
             "description": "a positive integer or a symbol name such as T",
             "oneOf": [POSITIVE_INT, {"type": "string", "pattern": IDENTIFIER}],
         },
-        "shape": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/dim"}},
+        "shape": {
+            "type": "array", "minItems": 1, "maxItems": MAX_RANK, "items": {"$ref": "#/$defs/dim"},
+        },
         "name": {
             "description": "a name of letters, digits, '_' and '-', not starting with a digit",
             "type": "string",

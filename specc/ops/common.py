@@ -6,9 +6,12 @@ from typing import Any, Literal
 
 from specc.ops.base import Json, Problem
 
-IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# floor and ceil name the functions of symbolic dims, so they cannot name a dim themselves.
+IDENTIFIER = r"^(?!(?:floor|ceil)$)[A-Za-z_][A-Za-z0-9_]*$"
 NAME = r"^[A-Za-z_][A-Za-z0-9_-]*$"  # no dots: weights are keyed "<layer>.<param>"
 MAX_DIM = 2**31 - 1
+# NumPy arrays have at most 32 axes (64 since NumPy 2), one of which is the batch.
+MAX_RANK = 31
 
 POSITIVE_INT: Json = {"type": "integer", "minimum": 1, "maximum": MAX_DIM}
 NONNEG_INT: Json = {"type": "integer", "minimum": 0, "maximum": MAX_DIM}

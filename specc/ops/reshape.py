@@ -22,6 +22,7 @@ from specc.ops.common import (
     EXPLICIT_PADDING,
     IDENTIFIER,
     MAX_DIM,
+    MAX_RANK,
     POOL,
     PaddingValue,
     Window,
@@ -64,7 +65,8 @@ class Reshape(Op):
     family = "reshape"
     summary = "same elements, new per-sample shape"
     shape: tuple[int | str, ...] = attr(
-        schema={"type": "array", "items": RESHAPE_DIM, "minItems": 1}, doc="the new per-sample shape"
+        schema={"type": "array", "items": RESHAPE_DIM, "minItems": 1, "maxItems": MAX_RANK},
+        doc="the new per-sample shape",
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:

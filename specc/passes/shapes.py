@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from specc import codes
 from specc.diagnostics import Diagnostic, diag
 from specc.dims import Dim, product
-from specc.ir import Layer, Model, TensorType
+from specc.ir import Layer, Model, TensorType, format_shape
+from specc.limits import DEFAULT_LIMITS, Limits
 from specc.ops import Param, Problem
 
 
@@ -42,11 +46,18 @@ class Shapes:
         return len(self.layers) == len(self.model.layers)
 
 
-def infer(model: Model) -> Shapes:
-    """Walk the layers in order; a layer whose input is unknown is skipped silently."""
+def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
+    """Walk the layers in order; a layer whose input is unknown is skipped silently.
+
+    A tensor over `limits.max_elements` is an error and stops inference along its path, so
+    dims never grow without bound.
+    """
     shapes = Shapes(model)
     for x in model.inputs:
-        shapes.types[x.name] = x.type
+        too_big = _oversized([("input", x.type.shape)], limits.max_elements)
+        if too_big:
+            shapes.diagnostics.append(diag(codes.TOO_BIG, f"{x.name}: {too_big}", x.span))
+        shapes.types[x.name] = None if too_big else x.type
     for layer in model.layers:
         ins = [shapes.types.get(name) for name in layer.inputs]
         known = [t for t in ins if t is not None]
@@ -62,9 +73,35 @@ def infer(model: Model) -> Shapes:
             shapes.diagnostics.append(diag(p.code, f"{layer.name}: {p.message}", span))
             shapes.types[layer.name] = None
             continue
+        tensors = [("output", out.shape), *((f"weight '{p.name}'", p.shape) for p in params)]
+        too_big = _oversized(tensors, limits.max_elements)
+        if too_big:
+            shapes.diagnostics.append(diag(codes.TOO_BIG, f"{layer.name}: {too_big}", layer.span))
+            shapes.types[layer.name] = None
+            continue
         shapes.types[layer.name] = out
         shapes.layers[layer.name] = LayerShapes(layer, tuple(known), out, params)
     return shapes
+
+
+def _oversized(tensors: Iterable[tuple[str, tuple[Dim, ...]]], limit: int) -> str | None:
+    """Say which tensor has more than `limit` elements, counting only its numeric dims
+    (a symbolic dim is at least 1)."""
+    for what, shape in tensors:
+        known = math.prod(d for d in shape if isinstance(d, int))
+        if known > limit:
+            count, most = _count(known), _count(limit)
+            shown = format_shape(shape)
+            return f"the {what} {shown} has {count} elements, over the limit of {most}"
+    return None
+
+
+def _count(n: int) -> str:
+    """`1,099,511,627,776`, or `about 9.9e27` for numbers too long to read."""
+    if n < 10**15:
+        return f"{n:,}"
+    exponent = int(math.log10(n))
+    return f"about {n / 10**exponent:.1f}e{exponent}"
 
 
 def _sum(values: object) -> Dim:
