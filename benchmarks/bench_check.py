@@ -93,17 +93,18 @@ def wall(command: list[str], repeat: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def slowest_imports(small: Path, count: int = 12) -> list[tuple[int, str]]:
+def slowest_imports(small: Path, count: int = 16) -> list[tuple[int, str]]:
+    """The costliest imports of one check, top-level modules and their direct imports."""
     command = [sys.executable, "-X", "importtime", "-m", "specc", "check", str(small)]
     done = subprocess.run(command, capture_output=True, text=True)
     rows = []
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            _, cumulative, name = (part.strip() for part in line.split("|"))
-            if cumulative.isdigit():
-                rows.append((int(cumulative), name))
-    top = [row for row in rows if not row[1].startswith(" ")]
-    return sorted(top, reverse=True)[:count]
+            _, cumulative, name = line.split("|")
+            depth = (len(name) - len(name.lstrip()) - 1) // 2  # importtime indents by 2
+            if cumulative.strip().isdigit() and depth <= 1:
+                rows.append((int(cumulative), "  " * depth + name.strip()))
+    return sorted(rows, reverse=True)[:count]
 
 
 def main() -> None:
@@ -122,8 +123,10 @@ def main() -> None:
         small.write_text(SMALL)
 
         best, files, found = in_process(folder, args.repeat)
-        print(f"in process: {files} files x {args.layers} layers: {best:.3f} s "
-              f"({best / files * 1000:.2f} ms a file, {found} findings)")
+        print(
+            f"in process: {files} files x {args.layers} layers: {best:.3f} s "
+            f"({best / files * 1000:.2f} ms a file, {found} findings)"
+        )
         specc = [sys.executable, "-m", "specc", "check"]
         for label, command in (
             (f"specc check <{files} files>", [*specc, str(folder)]),
@@ -132,7 +135,9 @@ def main() -> None:
         ):
             low, mid = wall(command, args.repeat)
             print(f"{label:<32} best {low:.3f} s, median {mid:.3f} s")
-        print("slowest imports of one small check (cumulative ms):")
+        print(
+            "slowest imports of one small check (cumulative ms; indented: imported by the above):"
+        )
         for micros, name in slowest_imports(small):
             print(f"  {micros / 1000:7.1f}  {name}")
 
