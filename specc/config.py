@@ -22,6 +22,7 @@ SUFFIXES = (".yaml", ".yml")
 # A spec carries the format version as a top-level key; other YAML files (CI workflows,
 # pre-commit configs) do not, so a directory walk can tell them apart without parsing.
 _SPEC_KEY = re.compile(rb"^(?:specc|'specc'|\"specc\")[ \t]*:", re.MULTILINE)
+_SNIFF_BYTES = 16 * 1024 * 1024  # past the loader's size limit: such a file is reported anyway
 _KEYS = (
     "select", "ignore", "fail-on", "max-params", "max-activation-mb",
     "severity", "per-file-ignores", "exclude",
@@ -88,6 +89,8 @@ def shown(path: Path) -> str:
 def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     """Check a configuration table and turn it into a Config; raises ConfigError."""
     where = f"{shown(path)}: [tool.specc]" if path.name == PYPROJECT else shown(path)
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: must be a table of settings")
     values = {key.replace("_", "-"): value for key, value in table.items()}
     for key in values:
         if key not in _KEYS:
@@ -168,7 +171,7 @@ def is_spec(path: str) -> bool:
     that the check reports why they cannot be read."""
     try:
         with open(path, "rb") as stream:
-            return _SPEC_KEY.search(stream.read()) is not None
+            return _SPEC_KEY.search(stream.read(_SNIFF_BYTES)) is not None
     except OSError:
         return True
 

@@ -344,6 +344,13 @@ def test_configuration_mistakes_exit_2_with_a_reason(tree: Path, table: str, wor
     assert words in result.output
 
 
+def test_a_tool_specc_value_that_is_not_a_table(tree: Path) -> None:
+    write(tree, {"pyproject.toml": "[tool]\nspecc = 1\n", "a.yaml": CLEAN})
+    result = check("a.yaml")
+    assert result.exit_code == 2
+    assert "pyproject.toml: [tool.specc]: must be a table of settings" in result.output
+
+
 # -- suppression ------------------------------------------------------------------------------
 def test_suppression_comments_through_the_cli(tree: Path) -> None:
     line = "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"
