@@ -27,7 +27,7 @@ def test_run_prints_shape_stats_and_time() -> None:
     code, out, _ = run("run", EXAMPLES / "residual_block.yaml")
     assert code == 0
     assert out.startswith("probs: shape (1, 10) float32  min ")
-    assert "wall time: " in out and "(batch 1, float32, 21 steps)" in out
+    assert "wall time: " in out and "(batch 1, float32, 19 steps)" in out
 
 
 def test_profile_prints_every_step() -> None:
@@ -152,7 +152,7 @@ def test_ctrl_c_exits_130_and_writes_nothing(
 def test_plan_table_and_json() -> None:
     code, out, _ = run("plan", EXAMPLES / "residual_block.yaml", "--batch", "4")
     assert code == 0
-    assert out.startswith("plan of residual-block: batch 4, float32, 21 steps")
+    assert out.startswith("plan of residual-block: batch 4, float32, 19 steps")
     assert "stem+stem_bn" in out and "in place" in out and "peak memory: " in out
     code, out, _ = run("plan", EXAMPLES / "speech_frontend.yaml", "--dim", "T=1000", "-f", "json")
     data = json.loads(out)

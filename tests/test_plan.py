@@ -81,9 +81,19 @@ def test_pointwise_convs_are_plain_gemms_and_depthwise_has_its_own_kernel() -> N
     program = compile(EXAMPLES / "mobilenet_v2.yaml").program()
     by_layer = {s.layers[0]: s.kind for s in program.steps}
     assert by_layer["block1_expand"] == "gemm"
-    assert [s.kind for s in program.steps if "block1_dw" in s.layers] == ["pad", "depthwise"]
+    assert [s.kind for s in program.steps if "block1_dw" in s.layers] == ["depthwise"]
     assert by_layer["block1_dw_relu"] == "relu6"
     assert [s.kind for s in program.steps if "stem" in s.layers] == ["pad", "im2col+gemm"]
+
+
+def test_an_activation_writes_straight_into_the_padded_input_of_its_reader() -> None:
+    program = compile(EXAMPLES / "mobilenet_v2.yaml", batch=2).program()
+    fused = next(s for s in program.steps if s.layers == ("block1_expand_relu",))
+    assert fused.kind == "relu6+pad" and fused.detail == "(1,1) (1,1)"
+    assert fused.output.shape == (2, 114, 114, 96)
+    dw = next(s for s in program.steps if s.layers[0] == "block1_dw")
+    assert dw.inputs == (fused.output,)
+    assert [s.kind for s in program.steps].count("pad") == 1  # only the input image is copied
 
 
 def test_residual_add_overwrites_a_dead_input() -> None:

@@ -92,6 +92,9 @@ class Builder:
         self.storages: list[Storage] = []
         self.names: dict[str, Value] = {}  # spec names (inputs and layers) -> their values
         self.absorbed: set[str] = set()  # layers that an earlier step already computes
+        # Values written straight into the padded buffer their reader needs:
+        # value id -> (the padding, the shape of the value before padding).
+        self.padded: dict[int, tuple[tuple[tuple[int, int], ...], tuple[int, ...]]] = {}
         self.index = -1  # the layer being lowered
         self._sharing: dict[int, list[Value]] = {}  # storage id -> values living in it
         self._last: dict[int, int] = {}  # value id -> index of the last layer reading it

@@ -63,11 +63,32 @@ def pad(b: Builder, node: Node, x: Value, pairs: Pairs, name: str | None = None)
         x.shape[-1],
     )
     out = b.new(name or f"{node.name}:pad", shape)
-    detail = " ".join(f"({a},{z})" for a, z in pairs)
-    return b.emit("pad", node, (x,), out, _padder(pairs), detail=detail)
+    return b.emit("pad", node, (x,), out, _padder(pairs), detail=_pads_text(pairs))
 
 
-def _padder(pairs: Pairs) -> Callable[[list[NDArray], NDArray | None, Consts], NDArray]:
+def _pads_text(pairs: Pairs) -> str:
+    return " ".join(f"({a},{z})" for a, z in pairs)
+
+
+def padded_input(b: Builder, node: Node, op: WindowOp) -> Value:
+    """The input of a window op, zero-padded as the op needs (maybe already, by its producer)."""
+    x = node.inputs[0]
+    known = b.padded.get(x.id)
+    pairs = resolve_pads(op, (known[1] if known else x.shape)[1:-1])
+    if known is not None:
+        assert known[0] == pairs, (node.name, known, pairs)
+        return x
+    return pad(b, node, x, pairs)
+
+
+Fill = Callable[[NDArray, NDArray], object]
+
+
+def _padder(
+    pairs: Pairs, fill: Fill = np.copyto
+) -> Callable[[list[NDArray], NDArray | None, Consts], NDArray]:
+    """Write `fill(x, interior)` into the middle of the buffer and zeros around it."""
+
     def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
         x = ins[0]
         assert out is not None
@@ -81,7 +102,7 @@ def _padder(pairs: Pairs) -> Callable[[list[NDArray], NDArray | None, Consts], N
             if z:
                 out[(*lead, slice(n - z, n))] = 0
             inner.append(slice(a, n - z))
-        out[tuple(inner)] = x
+        fill(out[tuple(inner)], x)
         return out
 
     return run
@@ -98,12 +119,39 @@ def activate(
     """`x` through the activation `name` (nothing for None), in place when `x` is dead after."""
     if name is None:
         return x
+    temp = x.nbytes if name in ("gelu", "silu", "elu", "leaky_relu") else 0
+    pairs = _reader_pads(b, node, x)
+    if pairs is not None:
+        # The reader pads its input: write the activation straight into that buffer, saving
+        # a pass over the (often largest) tensor.
+        def fill(interior: NDArray, src: NDArray) -> None:
+            kernels.activation(src, name, alpha=alpha, out=interior)
+
+        shape = (
+            x.shape[0],
+            *(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True)),
+            x.shape[-1],
+        )
+        out = b.new(label or node.name, shape)
+        b.padded[out.id] = (pairs, x.shape)
+        fn = _padder(pairs, fill)
+        return b.emit(
+            f"{name}+pad", node, (x,), out, fn, flops=x.size, temp=temp, detail=_pads_text(pairs)
+        )
 
     def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
         return kernels.activation(ins[0], name, alpha=alpha, out=out)
 
-    temp = x.nbytes if name in ("gelu", "silu", "elu", "leaky_relu") else 0
     return b.elementwise(name, node, x, run, flops=x.size, temp=temp, name=label)
+
+
+def _reader_pads(b: Builder, node: Node, x: Value) -> Pairs | None:
+    """The padding the one reader of this layer's output applies first, if it pads at all."""
+    reader = b.sole_reader(node.name) if node.top else None
+    if reader is None or not isinstance(reader.op, ConvND | DepthwiseConv2D):
+        return None
+    pairs = resolve_pads(reader.op, x.shape[1:-1])
+    return pairs if any(a or z for a, z in pairs) else None
 
 
 def _foldable_bn(b: Builder, node: Node) -> Layer | None:
@@ -209,7 +257,7 @@ def _conv(b: Builder, node: Node) -> Value:
     (x,) = node.inputs
     rank = op.spatial
     k, s, d = op.kernel_size, op.strides, op.dilations
-    x = pad(b, node, x, resolve_pads(op, x.shape[1:-1]))
+    x = padded_input(b, node, op)
     pointwise = set(k) == {1} and set(s) == {1} and op.groups == 1
     out_shape = node.out_shape
     per_group = x.shape[-1] // op.groups
@@ -249,7 +297,7 @@ def _depthwise(b: Builder, node: Node) -> Value:
     assert isinstance(op, DepthwiseConv2D)
     (x,) = node.inputs
     k, s, d = op.kernel_size, op.strides, op.dilations
-    x = pad(b, node, x, resolve_pads(op, x.shape[1:-1]))
+    x = padded_input(b, node, op)
     zeros = _zeros(op.spatial)
     channels, mult = x.shape[-1], op.multiplier
 
