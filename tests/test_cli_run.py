@@ -76,6 +76,13 @@ def test_saved_weights_and_input_reproduce_the_output_bit_for_bit(tmp_path: Path
     assert x.read_bytes() == before[1]
 
 
+def test_output_and_saved_weights_must_be_different_files(tmp_path: Path) -> None:
+    same = tmp_path / "both.npz"
+    code, _, err = run("run", EXAMPLES / "mnist_two_convs.yaml", "-o", same, "--save-weights", same)
+    assert code == 2 and "name the same file" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_weights_problems_are_one_error_with_expected_shapes(tmp_path: Path) -> None:
     w = tmp_path / "w.npz"
     np.savez(w, **{"conv1.kernel": np.zeros((3, 3, 1, 8)), "conv9.bias": np.zeros(2)})
