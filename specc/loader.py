@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
@@ -104,8 +105,30 @@ def _decode(text: str | bytes, path: str, limits: Limits) -> str:
     raise _Stop(diag(codes.ENCODING, message, _span_after(path, text[:where])))
 
 
+# YAML allows UTF-16 and UTF-32 with a byte-order mark (Windows PowerShell's `>` writes UTF-16);
+# UTF-32's little-endian mark starts with UTF-16's, so it is tried first.
+_WIDE_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
 def _utf8(data: bytes, path: str) -> str:
+    """The text of UTF-8 bytes (or UTF-16/32 ones with a byte-order mark)."""
+    for mark, codec in _WIDE_MARKS:
+        if data.startswith(mark):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                message = f"the file starts with a {codec} byte-order mark but is not {codec} text"
+                raise _Stop(diag(codes.ENCODING, message, Span(path, 1, 1))) from None
     if b"\0" in data:  # a binary file; say so rather than where its first odd byte is
+        even, odd = data[:64:2], data[1:64:2]
+        if len(even) >= 2 and ((all(even) and not any(odd)) or (all(odd) and not any(even))):
+            message = "this looks like UTF-16 text without a byte-order mark; save it as UTF-8"
+            raise _Stop(diag(codes.ENCODING, message, Span(path, 1, 1)))
         return data.decode("utf-8", "replace")
     try:
         return data.decode("utf-8")
