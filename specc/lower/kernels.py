@@ -51,7 +51,8 @@ def conv(
         y = y.reshape(*x.shape[:-1], w.shape[-1])
     elif (
         groups == 1
-        and (unroll := _unroll_factor(w.shape[rank - 1], stride[-1], dilation[-1], w.shape[-1])) > 1
+        and (unroll := _unroll_factor(w.shape[rank - 1], stride[-1], dilation[-1], *w.shape[-2:]))
+        > 1
     ):
         y = _unrolled(x, w, unroll, stride, dilation, pads, out, workspace_bytes)
     else:
@@ -60,14 +61,16 @@ def conv(
     return _add_bias(y, b)
 
 
-def _unroll_factor(k: int, s: int, d: int, filters: int) -> int:
+def _unroll_factor(k: int, s: int, d: int, channels: int, filters: int) -> int:
     """How many neighbouring outputs of the last axis one GEMM row computes (1: plain im2col).
 
-    GEMMs with few filters run far below the GEMM rate and their patch rows are short gathers;
-    computing J neighbours at once gives J*F columns from a window only (J-1)*s wider. The
-    multiply-adds on the band's zeros are capped at 75% extra.
+    GEMMs with few filters run far below the GEMM rate, and few channels make the patch rows
+    short gathers; computing J neighbours at once gives J*F columns from a window only
+    (J-1)*s wider. J aims at 64 columns (128 when a kernel row holds under 64 values), with
+    the multiply-adds on the band's zeros capped at 75% extra.
     """
-    j = min(64 // filters, 16) if filters < 64 else 1
+    target = 128 if k * channels < 64 else 64
+    j = max(1, min(target // filters, 16))
     while j > 1 and (j - 1) * s + (k - 1) * d + 1 > 1.75 * k:
         j -= 1
     return j
