@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from specc.ir import Layer
 from specc.lower import kernels
 from specc.lower.builder import Builder, Node, lowering_for, lowers
-from specc.lower.steps import Binder, Consts, Value
+from specc.lower.steps import Binder, Consts, Mode, Value
 from specc.lower.weights import bn_affine, fold
 from specc.ops import activation as act
 from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
@@ -199,7 +199,7 @@ def _linear(
     *,
     expand: Callable[[NDArray], NDArray] = lambda s: s,
     kernel_shape: tuple[int, ...] | None = None,
-    mode: str = "out",
+    mode: Mode = "out",
     flops: int,
     workspace: int = 0,
     temp: int = 0,
@@ -220,7 +220,7 @@ def _linear(
         inputs,
         out,
         fn,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         flops=flops,
         workspace=workspace,
         temp=temp,

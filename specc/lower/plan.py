@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,9 @@ from specc.lower.errors import RunError, SpecError
 from specc.lower.kernels import WORKSPACE
 from specc.lower.program import Executable, Memory, Program, concrete, param_specs
 from specc.lower.steps import Step
+
+if TYPE_CHECKING:
+    from specc.api import Checked
 from specc.lower.weights import ParamSpec
 
 Inputs = NDArray | Mapping[str, NDArray] | str | os.PathLike[str] | None
@@ -39,7 +42,7 @@ class Plan:
 
     def __init__(
         self,
-        checked: object,
+        checked: Checked,
         *,
         batch: int = 1,
         dtype: Literal["float32", "float64"] | str = "float32",
@@ -48,14 +51,9 @@ class Plan:
         workspace: int = WORKSPACE,
         fold: bool = True,
     ) -> None:
-        model, shapes = getattr(checked, "model", None), getattr(checked, "shapes", None)
-        if (
-            model is None
-            or shapes is None
-            or not getattr(checked, "ok", False)
-            or not shapes.complete
-        ):
-            raise SpecError(getattr(checked, "diagnostics", []), {checked.path: checked.source})  # type: ignore[attr-defined]
+        model, shapes = checked.model, checked.shapes
+        if model is None or shapes is None or not checked.ok or not shapes.complete:
+            raise SpecError(checked.diagnostics, {checked.path: checked.source})
         if str(dtype) not in DTYPES:
             raise RunError(f"dtype {dtype!r} is not supported: use float32 or float64")
         if not isinstance(batch, int) or batch < 1:

@@ -10,8 +10,8 @@ from math import prod
 import numpy as np
 from numpy.typing import NDArray
 
-from specc.dims import Dim, format_dim, symbols
-from specc.ir import format_shape
+from specc.dims import Dim, format_dim, substitute, symbols
+from specc.ir import Model, format_shape
 from specc.lower import lowering, weights
 from specc.lower.builder import INFINITY, Builder, Node, lowering_for
 from specc.lower.errors import RunError
@@ -205,7 +205,7 @@ class Executable:
                 else None
             )
             start = clock() if timings is not None else 0.0
-            env[step.output.id] = step.fn(ins, out, consts)  # type: ignore[arg-type]
+            env[step.output.id] = step.fn(ins, out, consts)  # type: ignore[arg-type]  # inputs are set
             if timings is not None:
                 timings.append(clock() - start)
             for vid in frees:
@@ -250,10 +250,10 @@ def _assign_slots(steps: list[Step], storages: list[Storage]) -> list[int]:
     return slots
 
 
-def _needed(model: object) -> set[str]:
+def _needed(model: Model) -> set[str]:
     """The layers that the outputs depend on (the others are not run)."""
-    needed = set(model.outputs)  # type: ignore[attr-defined]
-    for layer in reversed(model.layers):  # type: ignore[attr-defined]
+    needed = set(model.outputs)
+    for layer in reversed(model.layers):
         if layer.name in needed:
             needed.update(layer.inputs)
     return needed
@@ -289,12 +289,9 @@ def concrete(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, tuple[int, ..
 
 
 def _bind_shape(shape: tuple[Dim, ...], dims: Mapping[str, int]) -> tuple[int, ...] | None:
-    from specc.dims import substitute
-
     out = [substitute(d, dims) for d in shape]
-    if any(not isinstance(d, int) for d in out):
-        return None
-    return tuple(out)  # type: ignore[arg-type]
+    ints = [d for d in out if isinstance(d, int)]
+    return tuple(ints) if len(ints) == len(out) else None
 
 
 def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.ParamSpec]:
@@ -318,8 +315,9 @@ def human(n: int) -> str:
     """Bytes as text with a binary unit: 512 B, 3.1 KiB, 44.7 MiB, 1.50 GiB."""
     if n < 1024:
         return f"{n} B"
+    value = float(n)
     for unit in ("KiB", "MiB", "GiB", "TiB"):
-        n /= 1024  # type: ignore[assignment]
-        if n < 1024 or unit == "TiB":
-            return f"{n:.2f} {unit}" if n < 10 else f"{n:.1f} {unit}"
-    raise AssertionError
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
