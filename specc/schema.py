@@ -129,7 +129,7 @@ def _validator_class() -> Any:
     def is_number(_: Any, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
-        return math.isfinite(value)
+        return isinstance(value, int) or math.isfinite(value)  # a huge int overflows isfinite
 
     checker = Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": is_integer, "number": is_number})
     return validators.extend(Draft202012Validator, type_checker=checker)
