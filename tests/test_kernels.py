@@ -327,6 +327,7 @@ def test_erf_matches_math_erf(dtype: Any) -> None:
     close(K.erf(x), want, dtype)
     if dtype == np.float64:
         np.testing.assert_allclose(K.erf(x), want, rtol=0, atol=1e-14)
+    assert np.isnan(K.erf(np.array([np.nan, 1.0], dtype))[0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -108,7 +108,9 @@ def erf(x: NDArray) -> NDArray:
     """The error function element-wise, in the dtype of `x`."""
     table = _erf_table().astype(x.dtype)
     a = np.minimum(np.abs(x), x.dtype.type(_ERF_WIDTH * _ERF_PIECES))
-    idx = np.minimum((a * x.dtype.type(1 / _ERF_WIDTH)).astype(np.intp), _ERF_PIECES - 1)
+    with np.errstate(invalid="ignore"):  # NaN has no piece: any will do, the NaN propagates
+        idx = (a * x.dtype.type(1 / _ERF_WIDTH)).astype(np.intp)
+    np.clip(idx, 0, _ERF_PIECES - 1, out=idx)
     t = a * x.dtype.type(2 / _ERF_WIDTH)
     t -= (2 * idx + 1).astype(x.dtype)
     y = table[:, -1].take(idx)
