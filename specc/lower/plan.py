@@ -174,6 +174,7 @@ class Plan:
         """Checked input arrays (a seeded random batch when `data` is None), batch and dims."""
         if data is None:
             program = self.program()
+            program.check_budget(self.max_memory)  # before the random batch is allocated
             arrays = inputs_mod.random(
                 self.model.inputs, program.batch, program.shapes, seed, self.dtype
             )
