@@ -24,7 +24,6 @@ from specc.ops.window import same_pads
 from specc.ops.wrapper import TimeDistributed
 
 Pairs = tuple[tuple[int, int], ...]
-NO_PADS: Pairs = ()
 
 
 def lower(b: Builder, node: Node) -> Value:
@@ -57,13 +56,13 @@ def pad(b: Builder, node: Node, x: Value, pairs: Pairs, name: str | None = None)
     """`x` with zeros around its spatial axes, written into a buffer of the plan (or `x` itself)."""
     if not any(a or z for a, z in pairs):
         return x
-    shape = (
-        x.shape[0],
-        *(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True)),
-        x.shape[-1],
-    )
-    out = b.new(name or f"{node.name}:pad", shape)
+    out = b.new(name or f"{node.name}:pad", _padded_shape(x.shape, pairs))
     return b.emit("pad", node, (x,), out, _padder(pairs), detail=_pads_text(pairs))
+
+
+def _padded_shape(shape: tuple[int, ...], pairs: Pairs) -> tuple[int, ...]:
+    inner = (n + a + z for n, (a, z) in zip(shape[1:-1], pairs, strict=True))
+    return (shape[0], *inner, shape[-1])
 
 
 def _pads_text(pairs: Pairs) -> str:
@@ -87,7 +86,7 @@ Fill = Callable[[NDArray, NDArray], object]
 def _padder(
     pairs: Pairs, fill: Fill = np.copyto
 ) -> Callable[[list[NDArray], NDArray | None, Consts], NDArray]:
-    """Write `fill(x, interior)` into the middle of the buffer and zeros around it."""
+    """Zeros around the buffer's border, and `fill(interior, x)` (a copy by default) inside."""
 
     def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
         x = ins[0]
@@ -127,12 +126,7 @@ def activate(
         def fill(interior: NDArray, src: NDArray) -> None:
             kernels.activation(src, name, alpha=alpha, out=interior)
 
-        shape = (
-            x.shape[0],
-            *(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True)),
-            x.shape[-1],
-        )
-        out = b.new(label or node.name, shape)
+        out = b.new(label or node.name, _padded_shape(x.shape, pairs))
         b.padded[out.id] = (pairs, x.shape)
         fn = _padder(pairs, fill)
         return b.emit(
