@@ -7,10 +7,13 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import typer.main
+import typer.testing
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from specc.api import check_file
 from specc.cli import app
@@ -63,9 +66,19 @@ def _api(path: Path) -> Found:
     return [(d.code, d.span.line, d.span.col) for d in result.diagnostics if d.span is not None]
 
 
+_COMMAND = typer.main.get_command(app)
+
+
+def invoke(argv: list[str]) -> Result:
+    """Run the real CLI in process. Typer rebuilds its click command on every invoke, which is
+    most of the cost of a failing command; the corpus runs hundreds, so build it once."""
+    with mock.patch.object(typer.testing, "_get_command", lambda _: _COMMAND, create=True):
+        return CliRunner().invoke(app, argv)
+
+
 def _cli(command: str, path: Path) -> tuple[int, Found, str]:
     options = ["--no-color"] if command == "check" else []
-    result = CliRunner().invoke(app, [command, *options, str(path)])
+    result = invoke([command, *options, str(path)])
     text = result.output  # stdout and stderr, interleaved
     head = re.compile(rf"^{re.escape(str(path))}:(\d+):(\d+): ([EWSI]\d{{3}}) ", re.MULTILINE)
     return result.exit_code, [(m[3], int(m[1]), int(m[2])) for m in head.finditer(text)], text

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from test_corpus import BAD, EXPECTED, GENERATORS
-from typer.testing import CliRunner
+from test_corpus import BAD, EXPECTED, GENERATORS, invoke
 
 from specc import cli
 
@@ -53,7 +52,7 @@ def test_the_spec_commands_are_found() -> None:
 
 
 def _assert_clean_failure(argv: list[str]) -> None:
-    result = CliRunner().invoke(cli.app, argv)
+    result = invoke(argv)
     output = result.output
     assert "Traceback" not in output, output
     if result.exception is not None and not isinstance(result.exception, SystemExit):
