@@ -96,8 +96,8 @@ class Builder:
         # value id -> (the padding, the shape of the value before padding).
         self.padded: dict[int, tuple[tuple[tuple[int, int], ...], tuple[int, ...]]] = {}
         self.index = -1  # the layer being lowered
-        self._sharing: dict[int, list[Value]] = {}  # storage id -> values living in it
-        self._last: dict[int, int] = {}  # value id -> index of the last layer reading it
+        # storage id -> index of the last layer reading any value that lives in it
+        self._last: dict[int, int] = {}
         self._readers: dict[str, list[Layer]] = {}
         self._last_by_name: dict[str, int] = {}
         for layer in model.layers:
@@ -122,20 +122,22 @@ class Builder:
     def _value(self, name: str, shape: tuple[int, ...], storage: Storage) -> Value:
         value = Value(len(self.values), name, tuple(shape), self.itemsize, storage)
         self.values.append(value)
-        self._sharing.setdefault(storage.id, []).append(value)
-        self._last[value.id] = self.index  # raised by bind_name for the values layers read
+        self._read_until(storage, self.index)  # raised by bind_name for the values layers read
         return value
+
+    def _read_until(self, storage: Storage, index: int) -> None:
+        self._last[storage.id] = max(self._last.get(storage.id, -1), index)
 
     def bind_name(self, name: str, value: Value) -> None:
         """Make the spec name `name` refer to `value` (a layer's result, or a folded one)."""
         self.names[name] = value
-        self._last[value.id] = max(self._last[value.id], self._last_by_name.get(name, -1))
+        self._read_until(value.storage, self._last_by_name.get(name, -1))
 
     def can_overwrite(self, value: Value) -> bool:
         """Whether no one reads `value`'s storage after the current layer (so it may be reused)."""
         if value.storage.kind == "input":
             return False
-        return all(self._last[v.id] <= self.index for v in self._sharing[value.storage.id])
+        return self._last[value.storage.id] <= self.index
 
     def sole_reader(self, name: str) -> Layer | None:
         """The one layer that reads `name`, when `name` is not also a model output."""

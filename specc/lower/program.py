@@ -119,9 +119,14 @@ class Program:
     def _memory(self) -> Memory:
         arena = [st for st in self.storages if st.kind == "arena"]
         held = [st for st in self.storages if st.kind in ("fresh", "output")]
-        dynamic = 0
+        # A sweep over the steps: a held storage counts from its first writer to its last reader.
+        change = [0] * (len(self.steps) + 1)
+        for st in held:
+            change[st.first] += st.nbytes
+            change[min(st.last, len(self.steps) - 1) + 1] -= st.nbytes
+        dynamic = live = 0
         for step in self.steps:
-            live = sum(st.nbytes for st in held if st.first <= step.index <= st.last)
+            live += change[step.index]
             dynamic = max(dynamic, live + step.temp)
         return Memory(
             weights=sum(s.const_bytes for s in self.steps),
