@@ -591,8 +591,8 @@ def plan_command(
     dim: DimOption = None,
     dtype: Annotated[DType, typer.Option(help="Element type of the run.")] = DType.float32,
 ) -> None:
-    """Show the lowered plan step by step (pad, im2col+gemm, bias+activation, pool ...) with its
-    FLOPs, bytes and the peak memory after buffer reuse."""
+    """Show the lowered plan step by step (pad, im2col+gemm, gemm, depthwise, in-place
+    activations, pools ...) with FLOPs, bytes and the peak memory after buffer reuse."""
     from specc.lower import RunError
 
     plan = _compile_or_exit(spec, batch or 1, dtype.value, _parse_dims(dim), None)
