@@ -38,6 +38,8 @@ class Plan:
     and kept). `max_memory` (bytes, default half the RAM, None for no limit) is checked
     against a program's peak before anything is allocated. `fold=False` keeps every batch
     norm as a step of its own (to compare against the folded plan).
+
+    Runs of one program share its buffers: use a plan from one thread at a time.
     """
 
     def __init__(
