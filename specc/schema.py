@@ -227,7 +227,8 @@ def _freeze(value: Any) -> Any:
 
 
 def _thaw(frozen: Any) -> Any:
-    tag, body = frozen[0], frozen[1] if len(frozen) > 1 else None
+    tag: str = frozen[0]
+    body: Any = frozen[1] if len(frozen) > 1 else None
     if tag == "__map__":
         return {k: _thaw(v) for k, v in body}
     if tag == "__list__":
