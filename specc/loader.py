@@ -178,7 +178,10 @@ def _compose(text: str, source: SourceMap, limits: Limits, found: list[Diagnosti
 def _syntax_error(error: yaml.MarkedYAMLError, source: SourceMap) -> Diagnostic:
     mark = error.problem_mark or error.context_mark
     line, col = (mark.line, mark.column) if mark is not None else (0, 0)
-    span, text = Span(source.path, line + 1, col + 1), source.line_text(line + 1) or ""
+    text = source.line_text(line + 1) or ""
+    if "escape" in (error.problem or "") and text[col - 1 : col] == "\\":
+        col -= 1  # PyYAML's pure-Python parser points past the backslash, libyaml at it
+    span = Span(source.path, line + 1, col + 1)
     char, problem = text[col : col + 1], error.problem or "invalid YAML"
     if "tab character" in problem or (char == "\t" and not text[:col].strip(" \t-?:")):
         message = "tab character used for indentation; YAML allows only spaces"

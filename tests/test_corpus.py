@@ -15,6 +15,7 @@ import typer.testing
 import yaml
 from typer.testing import CliRunner, Result
 
+from specc import loader
 from specc.api import check_file
 from specc.cli import app
 
@@ -95,6 +96,13 @@ def test_bad_file(name: str) -> None:
     code, found, text = _cli("check", path)
     assert (code, found) == (_exit_code(expected), expected), text
     assert "Traceback" not in text
+
+
+def test_positions_do_not_depend_on_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML falls back to its pure-Python parser without libyaml; the positions must agree."""
+    monkeypatch.setattr(loader, "_Loader", yaml.SafeLoader)
+    for name, entries in sorted(EXPECTED["files"].items()):
+        assert _api(BAD / name) == _expected(entries), name
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED["generated"]))
