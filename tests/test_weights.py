@@ -114,6 +114,10 @@ def test_pickled_and_broken_files_are_refused_clearly(tmp_path: Path) -> None:
     np.savez(pickled, **{"conv1.kernel": np.array([object()], dtype=object)})
     with pytest.raises(RunError, match="pickled"):
         plan.run(None, pickled)
+    text = tmp_path / "notes.npz"
+    text.write_text("layer weights, as text\n")
+    with pytest.raises(RunError, match=r"not a \.npy or \.npz file \(it does not start like one"):
+        plan.run(None, text)
     broken = tmp_path / "broken.npz"
     broken.write_bytes(b"PK\x03\x04 this is not a zip archive")
     with pytest.raises(RunError, match=r"not a valid \.npy or \.npz file"):

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 from specc.lower.errors import RunError
 
 SUFFIXES = (".npy", ".npz")
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def read_arrays(path: str | os.PathLike[str], what: str) -> NDArray | dict[str, NDArray]:
@@ -26,6 +28,10 @@ def read_arrays(path: str | os.PathLike[str], what: str) -> NDArray | dict[str, 
     label = f"{what} {os.fspath(path)}"
     try:
         with open(path, "rb") as f:
+            head = f.read(len(_NPY_MAGIC))
+            f.seek(0)
+            if not (head.startswith(_NPY_MAGIC) or head.startswith(_ZIP_MAGIC)):
+                raise RunError(f"{label}: not a .npy or .npz file (it does not start like one)")
             loaded = np.load(f, allow_pickle=False)
             if isinstance(loaded, np.ndarray):
                 return loaded
