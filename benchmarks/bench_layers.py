@@ -2,13 +2,15 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_layers.py [--batch 1 8] [--repeat 5] [--only NAME] [--no-torch]
+    python benchmarks/bench_layers.py [--batch 1 8] [--rounds 3] [--repeat 5] [--only NAME]
+                                      [--no-torch]
 
-In one process: the float32 GEMM rate (the best of several 2048^3 products), then every layer
-at each batch size, first with specc's kernels and then, where PyTorch is importable, with
-torch.nn.functional on 2 threads. Each library runs in its own block of calls (a warm-up, then
-timed repeats, the best kept): on 2 cores one library's spinning idle threads would otherwise
-starve the other's. OMP_WAIT_POLICY=PASSIVE is set before torch is imported for that reason.
+In one process, for every layer at each batch size, three adjacent blocks of calls: a 2048^3
+float32 matmul (the GEMM rate beside the layer), specc's kernel, and, where PyTorch is
+importable, torch.nn.functional on 2 threads. Each block is a warm-up then timed repeats, and
+libraries are never interleaved call by call: on 2 cores one library's spinning idle threads
+would starve the other's (OMP_WAIT_POLICY=PASSIVE is set before torch is imported for the same
+reason). The passes over all layers repeat `--rounds` times and every figure is the best.
 """
 
 from __future__ import annotations
