@@ -166,6 +166,8 @@ def test_plan_table_and_json() -> None:
     assert code == 0 and data["dims"] == {"T": 1000} and data["batch"] == 1
     assert data["steps"][-1]["output"]["shape"] == [1, 250, 20, 32]
     assert data["memory"]["peak"] > data["memory"]["activations"] > 0
+    conv = data["steps"][1]
+    assert conv["inputs"][0]["memory"].startswith("buffer ") and conv["kind"] == "im2col+gemm"
 
 
 def test_run_as_a_real_process_exits_cleanly(tmp_path: Path) -> None:

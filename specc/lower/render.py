@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from specc.ir import format_shape
 from specc.lower.program import Memory, Program, human
-from specc.lower.steps import Step
+from specc.lower.steps import Step, Value
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
@@ -28,9 +28,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
 
 
 def _where(step: Step) -> str:
-    st = step.output.storage
+    """Where a step writes: a reused buffer, over its input, a view, or a new array."""
     if step.mode in ("view", "in_place"):
         return step.mode.replace("_", " ")
+    return _location(step.output)
+
+
+def _location(value: Value) -> str:
+    st = value.storage
     if st.kind == "arena":
         return f"buffer {st.slot}"
     return {"output": "output", "fresh": "new array", "input": "input"}[st.kind]
@@ -107,8 +112,15 @@ def plan_json(program: Program) -> dict[str, Any]:
                 "index": s.index,
                 "kind": s.kind,
                 "layers": list(s.layers),
-                "inputs": [{"name": v.name, "shape": list(v.shape)} for v in s.inputs],
-                "output": {"name": s.output.name, "shape": list(s.output.shape)},
+                "inputs": [
+                    {"name": v.name, "shape": list(v.shape), "memory": _location(v)}
+                    for v in s.inputs
+                ],
+                "output": {
+                    "name": s.output.name,
+                    "shape": list(s.output.shape),
+                    "memory": _location(s.output),
+                },
                 "memory": _where(s),
                 "flops": s.flops,
                 "bytes": s.traffic,
