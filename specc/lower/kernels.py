@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +42,12 @@ def conv(
     out: NDArray | None = None,
     workspace_bytes: int = WORKSPACE,
 ) -> NDArray:
-    """Convolution of (N, *S, C) with a Keras kernel (*k, C/groups, F) by im2col + GEMM."""
+    """Convolution of (N, *S, C) with a Keras kernel (*k, C/groups, F) by im2col + GEMM.
+
+    A 1x1 stride-1 unpadded conv is one GEMM on a reshaped view; one with few filters computes
+    several neighbouring output columns per GEMM row (`_unrolled`); otherwise the patches are
+    gathered in tiles of at most `workspace_bytes`.
+    """
     rank = len(stride)
     window = w.shape[:rank]
     if groups == 1 and _pointwise(window, stride, pads):
@@ -178,14 +182,14 @@ def depthwise_conv(
     channels, mult = w.shape[-2:]
     y = np.empty((*view.shape[: 1 + rank], channels * mult), x.dtype) if out is None else out
     ym = y.reshape(*y.shape[:-1], channels, mult)
-    bias = np.zeros((channels, mult), x.dtype) if b is None else b.reshape(channels, mult)
+    bias = None if b is None else b.reshape(channels, mult)
     for m in range(mult):
         taps_w = _along_rows(w[..., m], view, rank)
-        bias_m = _along_rows(bias[:, m], view, rank)
+        bias_m = None if bias is None else _along_rows(bias[:, m], view, rank)
         for block in _tap_blocks(view, rank):
             acc = y[block] if mult == 1 else scratch(ym[block][..., m].shape, x.dtype, "acc")
             _weighted_sum(view[block], taps_w, rank, acc)
-            if b is not None:
+            if bias_m is not None:
                 acc += bias_m
             if mult > 1:
                 ym[block][..., m] = acc
@@ -229,7 +233,7 @@ def conv_transpose(
     b: NDArray | None = None,
     *,
     stride: tuple[int, ...],
-    padding: Literal["valid", "same"] | str,
+    padding: str,
 ) -> NDArray:
     """Transposed convolution (Keras/TF lengths) by one GEMM, then a scatter-add per tap."""
     rank = len(stride)
@@ -264,7 +268,7 @@ def _transpose_len(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
 def pool(
     x: NDArray,
     *,
-    kind: Literal["max", "avg"] | str,
+    kind: str,
     window: tuple[int, ...],
     stride: tuple[int, ...],
     pads: Pairs,
@@ -301,7 +305,7 @@ def _counts(
     return total
 
 
-def global_pool(x: NDArray, kind: Literal["max", "avg"] | str) -> NDArray:
+def global_pool(x: NDArray, kind: str) -> NDArray:
     """(N, C): the mean or maximum over every spatial axis."""
     axes = tuple(range(1, x.ndim - 1))
     if kind == "max":
