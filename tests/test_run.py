@@ -3,6 +3,7 @@ folding, every layer type against a naive layer-by-layer reference, and input ch
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -389,3 +390,81 @@ def test_whole_networks_match_pytorch(name: str, dtype: str, tol: float) -> None
         want = torch_forward(plan.model, weights, x, getattr(torch, dtype))
     for key, value in got.items():
         np.testing.assert_allclose(value, want[key], rtol=tol, atol=tol * np.abs(want[key]).max())
+
+
+# -- random graphs: reuse, folding and in-place steps never change a result ---------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> str:
+    """A random DAG of cheap 'same'-shaped layers: branches, merges, shared readers, outputs."""
+    shapes = {"x": 3}  # name -> channels; every tensor is (5, 5, channels)
+    lines = []
+    for i in range(draw(st.integers(2, 9))):
+        name = f"l{i}"
+        # Most layers read the one before, so that chains (and folding, fusing) occur.
+        chain = i and draw(st.integers(0, 3))
+        src = f"l{i - 1}" if chain else draw(st.sampled_from(sorted(shapes)))
+        kind = draw(st.sampled_from(["conv", "bn", "relu", "merge", "concat", "pool", "dw"]))
+        same = sorted(n for n, c in shapes.items() if c == shapes[src] and n != src)
+        if kind == "conv":
+            filters, k = draw(st.integers(1, 4)), draw(st.sampled_from([1, 3]))
+            act = draw(st.sampled_from(["null", "relu", "relu6"]))
+            bias = draw(st.booleans())
+            body = (
+                f"type: conv2d, filters: {filters}, kernel: {k}, padding: same, "
+                f"activation: {act}, bias: {str(bias).lower()}"
+            )
+            shapes[name] = filters
+        elif kind == "merge" and same:
+            op = draw(st.sampled_from(["add", "multiply"]))
+            other = draw(st.sampled_from(same))
+            body = f"type: {op}, inputs: [{src}, {other}" + (
+                f", {src}]" if draw(st.booleans()) else "]"
+            )
+            shapes[name] = shapes[src]
+            lines.append(f"  - {{name: {name}, {body}}}")
+            continue
+        elif kind == "concat":
+            other = draw(st.sampled_from(sorted(shapes)))
+            body = f"type: concat, inputs: [{src}, {other}]"
+            shapes[name] = shapes[src] + shapes[other]
+            lines.append(f"  - {{name: {name}, {body}}}")
+            continue
+        elif kind == "pool":
+            body, shapes[name] = "type: max_pool2d, pool: 2, stride: 1, padding: same", shapes[src]
+        elif kind == "dw":
+            body, shapes[name] = "type: depthwise_conv2d, kernel: 3, padding: same", shapes[src]
+        elif kind == "bn":
+            body, shapes[name] = "type: batch_norm", shapes[src]
+        else:
+            body, shapes[name] = "type: relu", shapes[src]
+        lines.append(f"  - {{name: {name}, {body}, inputs: {src}}}")
+    names = [f"l{i}" for i in range(len(lines))]
+    some = st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
+    outputs = draw(st.one_of(st.just([names[-1]]), some))
+    body = "\n".join(lines)
+    head = "specc: 1\nname: g\ninputs:\n  x: [5, 5, 3]\nlayers:\n"
+    return f"{head}{body}\noutputs: [{', '.join(outputs)}]\n"
+
+
+@settings(
+    max_examples=int(os.environ.get("SPECC_GRAPH_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(graphs(), st.integers(0, 2**16))
+def test_random_graphs_match_the_naive_reference(text: str, seed: int) -> None:
+    plan = compile(text, batch=2, dtype="float64")
+    weights = plan.init_weights(seed=seed)
+    _random_stats(weights, seed)
+    data = plan.inputs(seed=seed)
+    got = plan.run_all(data.arrays, weights)
+    again = plan.run_all(data.arrays, weights)  # the buffers' second use changes nothing
+    want = reference_run(plan.model, weights, data.arrays)
+    for name in plan.output_names:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-10, atol=1e-10, err_msg=text)
+        np.testing.assert_array_equal(got[name], again[name])
