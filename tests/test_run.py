@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from specc.api import compile
@@ -393,9 +395,6 @@ def test_whole_networks_match_pytorch(name: str, dtype: str, tol: float) -> None
 
 
 # -- random graphs: reuse, folding and in-place steps never change a result ---------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite
