@@ -67,7 +67,7 @@ def analyze(loaded: Loaded, path: str, settings: Settings = DEFAULT) -> Checked:
     result.diagnostics += built.diagnostics
     result.model = built.model
     if built.model is not None:
-        result.shapes = infer(built.model)
+        result.shapes = infer(built.model, loaded.limits)
         result.diagnostics += result.shapes.diagnostics
     return _linted(result, settings)
 
