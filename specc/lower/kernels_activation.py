@@ -9,6 +9,8 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.lower.window import scratch
+
 
 def activation(
     x: NDArray, name: str, *, alpha: float | None = None, out: NDArray | None = None
@@ -43,11 +45,16 @@ def _elu(x: NDArray, y: NDArray, alpha: float | None) -> None:
 
 
 def _sigmoid(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    # 0.5 * (1 + tanh(x / 2)) never overflows, unlike 1 / (1 + exp(-x)).
-    np.multiply(x, x.dtype.type(0.5), out=y)
-    np.tanh(y, out=y)
-    y += 1
-    y *= x.dtype.type(0.5)
+    # With e = exp(-|x|) <= 1 it is 1 / (1 + e) for x >= 0 and e / (1 + e) below: the
+    # numerator max(e, [x >= 0]) picks without a branch, nothing overflows, and both tails
+    # keep their relative precision.
+    e, numerator = scratch(x.shape, x.dtype, "exp"), scratch(x.shape, x.dtype, "numerator")
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.maximum(e, x >= 0, dtype=x.dtype, out=numerator)
+    np.add(e, 1, out=y)
+    np.divide(numerator, y, out=y)
 
 
 def _tanh(x: NDArray, y: NDArray, alpha: float | None) -> None:
@@ -68,7 +75,7 @@ def _gelu(x: NDArray, y: NDArray, alpha: float | None) -> None:
 
 
 def _silu(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    s = np.empty_like(x)
+    s = scratch(x.shape, x.dtype, "sigmoid")
     _sigmoid(x, s, None)
     np.multiply(x, s, out=y)
 
