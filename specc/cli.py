@@ -290,6 +290,11 @@ def graph(
     an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
     from specc.graph import GraphError, format_for, render, write
 
+    from specc.files import same_file
+
+    if output is not None and same_file(output, spec):
+        typer.echo(f"error: {output} is the spec itself; specc never overwrites its inputs", err=True)
+        _exit(2)
     result = _load_or_exit(spec)
     assert result.shapes is not None
     fmt = format_for(output, None if format is None else format.value)
@@ -702,6 +707,7 @@ def _run(
 ) -> None:
     import time
 
+    from specc.files import same_file
     from specc.lower import RunError, io, render
 
     for target, what in ((output, "output file"), (save_weights, "weights file")):
@@ -710,7 +716,7 @@ def _run(
                 target, force, what, suffixes=(".npz",) if target is save_weights else io.SUFFIXES
             )
             for source in (input, weights):
-                if source is not None and _same_file(source, target):
+                if source is not None and same_file(source, target):
                     raise RunError(
                         f"{what} {target} is also an input of the run; "
                         "specc never overwrites its inputs",
@@ -752,10 +758,3 @@ def _run(
     if output is not None:
         io.save_arrays(output, outputs, force, "output file")
         typer.echo(f"wrote {output}")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False

@@ -15,7 +15,7 @@ from typing import Any
 from specc import codes as _codes  # noqa: F401 - registers the E and S codes
 from specc.diagnostics import Severity
 from specc.lint import ALL, Settings
-from specc.lint.settings import parse_severities, unknown_selectors
+from specc.lint.settings import DEFAULT_SELECT, parse_severities, unknown_selectors
 
 PYPROJECT = "pyproject.toml"
 SUFFIXES = (".yaml", ".yml")
@@ -229,7 +229,7 @@ class Resolver:
         ignored = config.ignore if given.select is None else ()
         ignore = (*ignored, *_matching(config.per_file_ignores, path, config.root))
         return Settings(
-            select=given.select or config.select or (ALL,),
+            select=given.select or config.select or DEFAULT_SELECT,
             ignore=(*ignore, *given.ignore),
             severity=config.severity,
             max_params=_first(given.max_params, config.max_params),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from specc import files
 from specc.ir import format_shape
 from specc.passes.shapes import Shapes
 
@@ -177,34 +177,9 @@ def render(shapes: Shapes, fmt: Format, path: Path | None = None) -> str:
 
 
 def write(path: Path, text: str, force: bool = False) -> None:
-    """Write atomically (a temporary file beside it, then a rename); never overwrite unless
-    `force`."""
-    if path.exists() and not force:
-        raise GraphError(f"{path} exists; pass --force to overwrite it")
-    if path.is_dir():
-        raise GraphError(f"{path} is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise GraphError(f"{parent} is not a directory")
+    """Write atomically; never overwrite unless `force`."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise GraphError(f"cannot write in {parent}: {exc.strerror}") from None
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a graph need not be
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if not force and path.exists():  # appeared meanwhile: still never clobber it
-            raise GraphError(f"{path} exists; pass --force to overwrite it")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        files.atomic_write(path, lambda f: f.write(text.encode("utf-8")), force, "graph file")
+    except files.FileRefused as exc:
+        raise GraphError(str(exc)) from None
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -90,7 +90,7 @@ def test_text_shows_relative_path_source_line_and_caret(tree: Path) -> None:
 )
 def test_fail_on_sets_the_exit_code(tree: Path, text: str, fail_on: str | None, code: int) -> None:
     write(tree, {"a.yaml": text})
-    result = check("a.yaml", *(["--fail-on", fail_on] if fail_on else []))
+    result = check("--select", "ALL", "a.yaml", *(["--fail-on", fail_on] if fail_on else []))
     assert result.exit_code == code, result.output
 
 
@@ -128,13 +128,13 @@ def test_no_path_checks_the_current_folder(tree: Path) -> None:
 
 def test_summary_counts_files_errors_warnings_and_info(tree: Path) -> None:
     write(tree, {"a.yaml": BROKEN, "b.yaml": STRIDED, "c.yaml": POINTWISE})
-    result = check("a.yaml", "b.yaml", "c.yaml", "-f", "concise")
+    result = check("--select", "ALL", "a.yaml", "b.yaml", "c.yaml", "-f", "concise")
     assert result.output.splitlines()[-1] == "3 files, 1 error, 1 warning, 1 info"
 
 
 def test_concise_is_one_line_per_finding_sorted_by_path(tree: Path) -> None:
     write(tree, {"b.yaml": STRIDED, "a.yaml": POINTWISE})
-    result = check("b.yaml", "a.yaml", "--format", "concise")
+    result = check("--select", "ALL", "b.yaml", "a.yaml", "--format", "concise")
     assert found(result.output) == [("a.yaml", 6, 53, "I102"), ("b.yaml", 6, 64, "W101")]
     assert len(result.output.splitlines()) == 3
 
@@ -158,7 +158,7 @@ def test_json_notes_carry_their_position(tree: Path) -> None:
 
 def test_github_format(tree: Path) -> None:
     write(tree, {"a.yaml": STRIDED, "b.yaml": POINTWISE, "c.yaml": BROKEN})
-    lines = check("a.yaml", "b.yaml", "c.yaml", "-f", "github").output.splitlines()
+    lines = check("--select", "ALL", "a.yaml", "b.yaml", "c.yaml", "-f", "github").output.splitlines()
     assert lines[0].startswith("::warning file=a.yaml,line=6,col=64,title=W101::conv1: stride 4")
     assert lines[1].startswith("::notice file=b.yaml,line=6,col=53,title=I102::")
     assert lines[2].startswith("::error file=c.yaml,line=6,")
@@ -206,7 +206,7 @@ TREE = {
 
 def test_directories_are_searched_for_specs(tree: Path) -> None:
     write(tree, TREE)
-    result = check("specs", "-f", "concise")
+    result = check("--select", "ALL", "specs", "-f", "concise")
     assert found(result.output) == [
         ("specs/a.yaml", 6, 64, "W101"),
         ("specs/deep/b.yml", 6, 53, "I102"),
@@ -216,7 +216,7 @@ def test_directories_are_searched_for_specs(tree: Path) -> None:
 
 def test_dot_is_the_whole_tree(tree: Path) -> None:
     write(tree, TREE)
-    paths = [p for p, *_ in found(check(".", "-f", "concise").output)]
+    paths = [p for p, *_ in found(check("--select", "ALL", ".", "-f", "concise").output)]
     assert paths == ["other/d.yaml", "specs/a.yaml", "specs/deep/b.yml"]
 
 
@@ -235,7 +235,7 @@ def test_a_glob_that_matches_nothing_is_an_io_error(tree: Path) -> None:
 
 def test_a_file_given_twice_is_checked_once(tree: Path) -> None:
     write(tree, TREE)
-    result = check("specs/a.yaml", "specs", "-f", "concise")
+    result = check("--select", "ALL", "specs/a.yaml", "specs", "-f", "concise")
     assert result.output.splitlines()[-1] == "2 files, 1 warning, 1 info"
 
 

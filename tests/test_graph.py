@@ -134,3 +134,12 @@ def test_a_failing_dot_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 2
     assert "failed: syntax error in line 1" in result.output
     assert not out.exists()
+
+
+def test_graph_never_writes_over_its_own_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "model.yaml"
+    text = "specc: 1\nname: t\ninputs: {x: [4]}\nlayers:\n  - {type: relu}\n"
+    spec.write_text(text)
+    result = CliRunner().invoke(app, ["graph", str(spec), "-o", str(spec), "--force"])
+    assert result.exit_code == 2
+    assert spec.read_text() == text

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import specc.codes  # noqa: F401 - registers the E and S codes
+from specc.lint.settings import ALL
 from specc.api import check_text
 from specc.diagnostics import CATALOGUE, Severity
 from specc.lint import RULES, Rule, Settings
@@ -20,7 +21,7 @@ BEGIN, END = "<!-- begin: rules -->", "<!-- end: rules -->"
 
 
 def codes_of(text: str, rule: Rule) -> list[str]:
-    result = check_text(text, "example.yaml", settings=Settings(**rule.options))
+    result = check_text(text, "example.yaml", settings=Settings(**{"select": (ALL,), **rule.options}))
     return [d.code for d in result.diagnostics]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import spec
 
+from specc.lint.settings import ALL
 from specc.api import check_text
 from specc.lint import Settings
 
@@ -14,7 +15,7 @@ from specc.lint import Settings
 
 def found(text: str, code: str, settings: Settings | None = None) -> list[tuple[int, int, str]]:
     """(line, column, message) of every `code` finding."""
-    result = check_text(text, "t.yaml", settings=settings or Settings())
+    result = check_text(text, "t.yaml", settings=settings or Settings(select=(ALL,)))
     return [
         (d.span.line, d.span.col, d.message)
         for d in result.diagnostics

@@ -61,7 +61,8 @@ def test_an_ignored_error_lets_lint_run() -> None:
     body = "- {name: c, type: conv2d, filters: 1, kernel: 9}\n- {name: d, type: dropout, rate: 0.5}"
     assert codes(spec(body, "x: [4, 4, 1]")) == ["S104"]
     assert codes(spec(body, "x: [4, 4, 1]"), ignore=("S104",)) == ["W204"]
-    assert codes(spec(body, "x: [9, 9, 1]")) == ["I101", "W204"]
+    assert codes(spec(body, "x: [9, 9, 1]")) == ["W204"]  # I101 is opt-in
+    assert codes(spec(body, "x: [9, 9, 1]"), select=("ALL",)) == ["I101", "W204"]
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     for name, text in FILES.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    result = CliRunner().invoke(app, ["check", "specs", "--format", "sarif"])
+    result = CliRunner().invoke(app, ["check", "specs", "--format", "sarif", "--select", "ALL"])
     assert result.exit_code == 1  # twice.yaml has an error
     data: dict[str, Any] = json.loads(result.output)
     return data
@@ -62,7 +62,7 @@ def test_an_empty_run_validates(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.yaml").write_text(FILES["specs/clean.yaml"])
-    data = json.loads(CliRunner().invoke(app, ["check", "a.yaml", "-f", "sarif"]).output)
+    data = json.loads(CliRunner().invoke(app, ["check", "a.yaml", "-f", "sarif", "--select", "ALL"]).output)
     validator.validate(data)
     assert data["runs"][0]["results"] == []
 

@@ -8,17 +8,21 @@ from dataclasses import dataclass, field
 from specc.diagnostics import CATALOGUE, Severity
 
 ALL = "ALL"
+# Info findings (I) are opt-in, as ruff's default rule set is a subset: on a real network a
+# note on every 1x1 convolution would bury the warnings. `--select ALL` shows them.
+DEFAULT_SELECT = ("E", "S", "W")
 
 
 @dataclass(frozen=True)
 class Settings:
     """The options of one check, from the command line and `[tool.specc]`.
 
-    `select` and `ignore` hold codes or prefixes (`W`, `S1`, `W101`); `ALL` selects every code.
+    `select` and `ignore` hold codes or prefixes (`W`, `S1`, `W101`); `ALL` selects every code;
+    the default selects everything but info (I).
     As in ruff, the most specific matching entry wins, and ignore wins a tie.
     """
 
-    select: tuple[str, ...] = (ALL,)
+    select: tuple[str, ...] = DEFAULT_SELECT
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     max_params: int | None = None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
+from specc import files
 from specc.lower.errors import RunError
 
 SUFFIXES = (".npy", ".npz")
@@ -104,51 +103,11 @@ def check_target(
 def atomic_write(
     path: str | os.PathLike[str], write: Callable[[BinaryIO], None], force: bool, what: str
 ) -> None:
-    """Write a file whole or not at all: into a temporary file beside it, then renamed over it.
-
-    Without `force` an existing file is never replaced, even one created while we wrote. On
-    any failure or interruption (Ctrl-C included) the temporary file is removed.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    """specc.files.atomic_write, with a refusal reported as a RunError (exit 2)."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~_umask())
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        _publish(tmp, target, force, what)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _publish(tmp: str, target: Path, force: bool, what: str) -> None:
-    if force:
-        os.replace(tmp, target)
-        return
-    try:
-        os.link(tmp, target)  # fails if the target exists: no check-then-write race
-    except FileExistsError:
-        raise RunError(
-            f"{what} {target} already exists; pass --force to replace it", exit_code=2
-        ) from None
-    except OSError:
-        # A file system without hard links: check, then rename.
-        if target.exists():
-            raise RunError(
-                f"{what} {target} already exists; pass --force to replace it", exit_code=2
-            ) from None
-        os.replace(tmp, target)
-        return
-    os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+        files.atomic_write(path, write, force, what)
+    except files.FileRefused as exc:
+        raise RunError(str(exc), exit_code=2) from None
 
 
 def save_arrays(

@@ -1,0 +1,78 @@
+"""Writing user files safely: whole or not at all, never over an existing file unless forced."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+class FileRefused(Exception):  # noqa: N818 - a refusal, reported to the user as such
+    """A file that cannot or must not be written; the message says why."""
+
+
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], force: bool, what: str
+) -> None:
+    """Write into a temporary file beside `path`, then move it into place.
+
+    Without `force` an existing file is never replaced, even one created while we wrote. On
+    any failure or interruption (Ctrl-C included) the temporary file is removed.
+    """
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileRefused(f"{what} {target}: the directory {parent} does not exist")
+    if target.is_dir():
+        raise FileRefused(f"{what} {target}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise FileRefused(f"{what} {target}: cannot write in {parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; outputs need not be
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        _publish(tmp, target, force, what)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when both paths name one file (through links or different spellings)."""
+    try:
+        pa, pb = Path(a), Path(b)
+        return pa.resolve() == pb.resolve() or (pa.exists() and pb.exists() and os.path.samefile(pa, pb))
+    except OSError:
+        return False
+
+
+def _publish(tmp: str, target: Path, force: bool, what: str) -> None:
+    if force:
+        os.replace(tmp, target)
+        return
+    exists = f"{what} {target} already exists; pass --force to replace it"
+    try:
+        os.link(tmp, target)  # fails if the target exists: no check-then-write race
+    except FileExistsError:
+        raise FileRefused(exists) from None
+    except OSError:
+        # A file system without hard links: check, then rename.
+        if target.exists():
+            raise FileRefused(exists) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
