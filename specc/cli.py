@@ -506,6 +506,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except MemoryError:
+        sys.stderr.write(
+            "specc: out of memory; try a smaller --batch, or a --max-memory below this machine's RAM\n"
+        )
+        sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the boundary where bugs become one line
         if os.environ.get("SPECC_DEBUG"):
             raise

@@ -96,3 +96,19 @@ def test_schema_command_prints_the_published_schema() -> None:
 def test_usage_error_exits_2() -> None:
     assert invoke("report").exit_code == 2
     assert invoke("report", EXAMPLES / "keras_question.yaml", "--format", "xml").exit_code == 2
+
+
+def test_running_out_of_memory_is_one_line_and_exit_1(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    import specc.cli
+
+    def exhausted() -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(specc.cli, "app", exhausted)
+    with pytest.raises(SystemExit) as stop:
+        specc.cli.main()
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "out of memory" in err and "Traceback" not in err
