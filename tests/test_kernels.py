@@ -125,6 +125,37 @@ def test_pointwise_conv_is_dense_per_pixel(dtype: Any) -> None:
         close(y[n, i, j], x[n, i, j].astype(np.float64) @ w[0, 0] + b, dtype)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_share_tiles_without_changing_results(threads: int) -> None:
+    x = data((3, 9, 8, 6), 60)
+    same: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
+    for w, groups in [
+        (data((3, 3, 6, 70), 61), 1),
+        (data((3, 3, 3, 4), 62), 2),
+        (data((3, 2, 6, 5), 63), 1),
+    ]:
+        want = ref.conv(x, w, None, (1, 1), (1, 1), ((1, 1), (1, 1)), groups)
+        for budget in (1, 5000, 1 << 20):
+            got = K.conv(x, w, groups=groups, workspace_bytes=budget, threads=threads, **same)
+            close(got, want, np.float64)
+    pointwise = data((1, 1, 6, 3), 64)
+    got = K.conv(
+        x, pointwise, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), threads=threads
+    )
+    close(got, K.dense(x, pointwise[0, 0]), np.float64)
+    wd = data((3, 3, 6, 2), 65)
+    close(
+        K.depthwise_conv(x, wd, threads=threads, **same),
+        ref.depthwise_conv(x, wd, None, **same),
+        np.float64,
+    )
+    for kind in ("max", "avg"):
+        got = K.pool(
+            x, kind=kind, window=(3, 3), stride=(2, 1), pads=((1, 1), (1, 1)), threads=threads
+        )
+        close(got, ref.pool(x, kind, (3, 3), (2, 1), ((1, 1), (1, 1))), np.float64)
+
+
 # (spatial, C, M, kernel, stride, dilation, padding, batch)
 DEPTHWISE_CASES = [
     ((6, 7), 3, 1, (3, 3), (1, 1), (1, 1), "same", 2),

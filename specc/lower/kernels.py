@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from math import prod
 
 import numpy as np
 from numpy.typing import NDArray
 
 from specc.lower.kernels_activation import activation, erf
-from specc.lower.window import Pairs, blocks, pad, scratch, taps, windows
+from specc.lower.window import Block, Pairs, pad, parallel, scratch, taps, tiles_for, windows
 
 __all__ = [
     "Pairs",
@@ -41,27 +42,30 @@ def conv(
     groups: int = 1,
     out: NDArray | None = None,
     workspace_bytes: int = WORKSPACE,
+    threads: int = 1,
 ) -> NDArray:
     """Convolution of (N, *S, C) with a Keras kernel (*k, C/groups, F) by im2col + GEMM.
 
     A 1x1 stride-1 unpadded conv is one GEMM on a reshaped view; one with few filters computes
     several neighbouring output columns per GEMM row (`_unrolled`); otherwise the patches are
-    gathered in tiles of at most `workspace_bytes`.
+    gathered in tiles of at most `workspace_bytes` in all. With `threads` > 1 the tiles (each a
+    gather and a GEMM) are shared among that many threads: meant for a single-threaded BLAS.
     """
     rank = len(stride)
     window = w.shape[:rank]
     if groups == 1 and _pointwise(window, stride, pads):
-        y = _gemm(x.reshape(-1, x.shape[-1]), w.reshape(w.shape[-2:]), out)
+        y = _gemm(x.reshape(-1, x.shape[-1]), w.reshape(w.shape[-2:]), out, threads)
         y = y.reshape(*x.shape[:-1], w.shape[-1])
     elif (
         groups == 1
         and (unroll := _unroll_factor(w.shape[rank - 1], stride[-1], dilation[-1], *w.shape[-2:]))
         > 1
     ):
-        y = _unrolled(x, w, unroll, stride, dilation, pads, out, workspace_bytes)
+        y = _unrolled(x, w, unroll, stride, dilation, pads, out, workspace_bytes, threads)
     else:
         view = windows(pad(x, pads, reuse=True), window, stride, dilation)
-        y = _im2col_gemm(view, w.reshape(-1, w.shape[-1]), rank, groups, out, workspace_bytes)
+        wmat = w.reshape(-1, w.shape[-1])
+        y = _im2col_gemm(view, wmat, rank, groups, out, workspace_bytes, threads)
     return _add_bias(y, b)
 
 
@@ -89,6 +93,7 @@ def _unrolled(
     pads: Pairs,
     out: NDArray | None,
     workspace: int,
+    threads: int,
 ) -> NDArray:
     """The conv as one with J*F filters, stride J*s and a banded (Toeplitz) kernel on the last axis.
 
@@ -104,16 +109,18 @@ def _unrolled(
         wide[..., t * s : t * s + (k - 1) * d + 1 : d, :, t, :] = w
     padded = x.shape[-2] + sum(pads[-1])
     cols = (padded - (k - 1) * d - 1) // s + 1
-    blocks = -(-cols // j)
-    extra = max(0, (blocks * j - 1) * s + (k - 1) * d + 1 - padded)
+    wide_cols = -(-cols // j)
+    extra = max(0, (wide_cols * j - 1) * s + (k - 1) * d + 1 - padded)
     pads = (*pads[:-1], (pads[-1][0], pads[-1][1] + extra))
     view = windows(
         pad(x, pads, reuse=True), wide.shape[:rank], (*stride[:-1], j * s), (*dilation[:-1], 1)
     )
-    exact = blocks * j == cols
-    into = None if out is None or not exact else out.reshape(*out.shape[:-2], blocks, j * filters)
-    y = _im2col_gemm(view, wide.reshape(-1, j * filters), rank, 1, into, workspace)
-    y = y.reshape(*y.shape[:-2], blocks * j, filters)[..., :cols, :]
+    exact = wide_cols * j == cols
+    into = (
+        None if out is None or not exact else out.reshape(*out.shape[:-2], wide_cols, j * filters)
+    )
+    y = _im2col_gemm(view, wide.reshape(-1, j * filters), rank, 1, into, workspace, threads)
+    y = y.reshape(*y.shape[:-2], wide_cols * j, filters)[..., :cols, :]
     if out is not None:
         if not exact:
             out[...] = y
@@ -125,12 +132,17 @@ def _pointwise(window: tuple[int, ...], stride: tuple[int, ...], pads: Pairs) ->
     return set(window) == {1} and set(stride) == {1} and not any(a or b for a, b in pads)
 
 
-def _gemm(a: NDArray, w: NDArray, out: NDArray | None) -> NDArray:
+def _gemm(a: NDArray, w: NDArray, out: NDArray | None, threads: int = 1) -> NDArray:
+    """a @ w, into `out` if given; with `threads`, row blocks of `a` run side by side."""
     w = w.astype(a.dtype, copy=False)
-    if out is None:
-        return a @ w
-    np.matmul(a, w, out=_rows(out, w.shape[-1]))
-    return out
+    y = np.empty((a.shape[0], w.shape[-1]), a.dtype) if out is None else _rows(out, w.shape[-1])
+    parallel(lambda rows: np.matmul(a[rows], w, out=y[rows]), _split(a.shape[0], threads), threads)
+    return y if out is None else out
+
+
+def _split(n: int, parts: int) -> list[slice]:
+    edges = [n * i // parts for i in range(parts + 1)]
+    return [slice(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _rows(a: NDArray, cols: int) -> NDArray:
@@ -139,7 +151,13 @@ def _rows(a: NDArray, cols: int) -> NDArray:
 
 
 def _im2col_gemm(
-    view: NDArray, wmat: NDArray, rank: int, groups: int, out: NDArray | None, workspace: int
+    view: NDArray,
+    wmat: NDArray,
+    rank: int,
+    groups: int,
+    out: NDArray | None,
+    workspace: int,
+    threads: int = 1,
 ) -> NDArray:
     """GEMM over patch matrices gathered tile by tile (batch and first output axis jointly)."""
     batch, rows, *rest = view.shape[: 1 + rank]
@@ -148,8 +166,9 @@ def _im2col_gemm(
     row_items = prod(rest) * prod(view.shape[1 + rank : -1]) * cg
     y = np.empty((batch, rows, *rest, filters), view.dtype) if out is None else out
     wmat = wmat.astype(view.dtype, copy=False)
-    per_tile = max(1, workspace // (row_items * view.dtype.itemsize))
-    for ns, rs in blocks(batch, rows, per_tile):
+
+    def tile(block: Block) -> None:
+        ns, rs = block
         dst = _rows(y[ns, rs], filters)
         for g in range(groups):
             src = view[ns, rs, ..., g * cg : (g + 1) * cg]
@@ -157,6 +176,9 @@ def _im2col_gemm(
             np.copyto(patches, src)
             cols = slice(g * fg, (g + 1) * fg)
             np.matmul(_rows(patches, wmat.shape[0]), wmat[:, cols], out=dst[:, cols])
+
+    per_tile = max(1, workspace // threads // (row_items * view.dtype.itemsize))
+    parallel(tile, tiles_for(batch, rows, per_tile, threads), threads)
     return y
 
 
@@ -175,6 +197,7 @@ def depthwise_conv(
     dilation: tuple[int, ...],
     pads: Pairs,
     out: NDArray | None = None,
+    threads: int = 1,
 ) -> NDArray:
     """Per-channel convolution; output channel c*M + m comes from channel c and w[..., c, m]."""
     rank = len(stride)
@@ -186,13 +209,18 @@ def depthwise_conv(
     for m in range(mult):
         taps_w = _along_rows(w[..., m], view, rank)
         bias_m = None if bias is None else _along_rows(bias[:, m], view, rank)
-        for block in _tap_blocks(view, rank):
+
+        def tile(
+            block: Block, m: int = m, taps_w: NDArray = taps_w, bias_m: NDArray | None = bias_m
+        ) -> None:
             acc = y[block] if mult == 1 else scratch(ym[block][..., m].shape, x.dtype, "acc")
             _weighted_sum(view[block], taps_w, rank, acc)
             if bias_m is not None:
                 acc += bias_m
             if mult > 1:
                 ym[block][..., m] = acc
+
+        parallel(tile, _tap_blocks(view, rank, threads), threads)
     return y
 
 
@@ -220,11 +248,11 @@ def _weighted_sum(view: NDArray, w: NDArray, rank: int, acc: NDArray) -> None:
             acc += tmp
 
 
-def _tap_blocks(view: NDArray, rank: int) -> list[tuple[slice, slice]]:
+def _tap_blocks(view: NDArray, rank: int, threads: int) -> list[Block]:
     """Output tiles small enough for the per-tap loops (depthwise, pooling) to stay in cache."""
     batch, rows, *rest = view.shape[: 1 + rank]
     row_bytes = prod(rest) * view.shape[-1] * view.dtype.itemsize
-    return list(blocks(batch, rows, max(1, TAP_TILE_BYTES // row_bytes)))
+    return tiles_for(batch, rows, max(1, TAP_TILE_BYTES // row_bytes), threads)
 
 
 def conv_transpose(
@@ -272,6 +300,7 @@ def pool(
     window: tuple[int, ...],
     stride: tuple[int, ...],
     pads: Pairs,
+    threads: int = 1,
 ) -> NDArray:
     """Max or average pooling; padding never wins a max and is left out of an average."""
     rank = len(window)
@@ -281,13 +310,16 @@ def pool(
     view = windows(pad(x, pads, fill, reuse=True), window, stride, (1,) * rank)
     y = np.empty((*view.shape[: 1 + rank], x.shape[-1]), x.dtype)
     reduce = np.maximum if kind == "max" else np.add
-    for block in _tap_blocks(view, rank):
+
+    def tile(block: Block) -> None:
         acc = y[block]
         for i, (_, src) in enumerate(taps(view[block], rank)):
             if i == 0:
                 np.copyto(acc, src)
             else:
                 reduce(acc, src, out=acc)
+
+    parallel(tile, _tap_blocks(view, rank, threads), threads)
     if kind == "avg":
         y /= _counts(x.shape[1:-1], window, stride, pads).astype(x.dtype)[..., None]
     return y

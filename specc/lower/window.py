@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from math import prod
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -14,10 +15,12 @@ from numpy.typing import NDArray
 
 Pairs = tuple[tuple[int, int], ...]
 Block = tuple[slice, slice]
+T = TypeVar("T")
 
 # Scratch buffers up to this size are kept for the next call (the default conv workspace fits).
 KEEP_BYTES = 16 << 20
 _local = threading.local()
+_pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def pad(x: NDArray, pairs: Pairs, value: float = 0.0, *, reuse: bool = False) -> NDArray:
@@ -98,6 +101,33 @@ def blocks(batch: int, rows: int, per_tile: int) -> Iterator[Block]:
     for n in range(batch):
         for a, b in itertools.pairwise(edges):
             yield slice(n, n + 1), slice(a, b)
+
+
+def parallel(fn: Callable[[T], object], tiles: Sequence[T], threads: int) -> None:
+    """Run `fn` on every tile, dealt round-robin to `threads` threads (inline for one).
+
+    Each thread gets one long run of tiles, not one task per tile: the GIL hand-off around
+    every submission would cost about what a cache-sized tile takes.
+    """
+    threads = min(threads, len(tiles))
+    if threads <= 1:
+        for tile in tiles:
+            fn(tile)
+        return
+    pool = _pools.get(threads) or _pools.setdefault(threads, ThreadPoolExecutor(threads))
+
+    def run(share: Sequence[T]) -> None:
+        for tile in share:
+            fn(tile)
+
+    for done in [pool.submit(run, tiles[i::threads]) for i in range(threads)]:
+        done.result()
+
+
+def tiles_for(batch: int, rows: int, per_tile: int, threads: int) -> list[Block]:
+    """`blocks`, split finer if needed so that each of `threads` threads gets a tile."""
+    per_tile = min(per_tile, max(1, -(-batch * rows // threads)))
+    return list(blocks(batch, rows, per_tile))
 
 
 def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDArray:
