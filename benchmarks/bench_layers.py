@@ -23,6 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -106,22 +107,41 @@ def _square(n: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a, b, np.empty((n, n), np.float32)
 
 
-def gemm_rate(repeat: int) -> float:
-    """Float32 GFLOP/s of a 2048^3 matrix product through NumPy's matmul."""
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads)
+
+
+def gemm_rate(repeat: int, threads: int = 1) -> float:
+    """Float32 GFLOP/s of a 2048^3 matrix product through NumPy's matmul.
+
+    With `threads` > 1 the rows are split among that many Python threads, as the kernels do
+    with their `threads` option (meant for OPENBLAS_NUM_THREADS=1).
+    """
     a, b, c = _square()
-    return 2 * a.shape[0] ** 3 / best_time(lambda: np.matmul(a, b, out=c), repeat, 0) / 1e9
+    rows = [slice(len(a) * i // threads, len(a) * (i + 1) // threads) for i in range(threads)]
+    pool = _pool(threads)
+
+    def product() -> None:
+        list(pool.map(lambda r: np.matmul(a[r], b, out=c[r]), rows))
+
+    return 2 * a.shape[0] ** 3 / best_time(product, repeat, 0) / 1e9
 
 
-def numpy_call(layer: Layer, batch: int) -> Callable[[], Any]:
+def numpy_call(layer: Layer, batch: int, threads: int = 1) -> Callable[[], Any]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *layer.size), np.float32)
     stride, one = (layer.stride,) * 2, (1, 1)
     k, c = layer.kernel, layer.size[2]
     if layer.depth:
         wd = rng.standard_normal((k, k, c, layer.filters // c), np.float32)
-        return lambda: kernels.depthwise_conv(x, wd, stride=stride, dilation=one, pads=layer.pads())
+        return lambda: kernels.depthwise_conv(
+            x, wd, stride=stride, dilation=one, pads=layer.pads(), threads=threads
+        )
     w = rng.standard_normal((k, k, c, layer.filters), np.float32)
-    return lambda: kernels.conv(x, w, stride=stride, dilation=one, pads=layer.pads())
+    return lambda: kernels.conv(
+        x, w, stride=stride, dilation=one, pads=layer.pads(), threads=threads
+    )
 
 
 def torch_call(torch: Any, layer: Layer, batch: int) -> Callable[[], Any]:
@@ -160,6 +180,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="passes over all layers (best kept)")
     parser.add_argument("--only", default="", help="run layers whose name contains this")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="the kernels' threads (with OPENBLAS_NUM_THREADS=1)"
+    )
     args = parser.parse_args()
     torch = load_torch(not args.no_torch)
     cases = [(layer, n) for layer in LAYERS if args.only in layer.name for n in args.batch]
@@ -169,13 +192,15 @@ def main() -> None:
     # moments of the same load.
     for _ in range(args.rounds):
         for case in cases:
-            gemm[case] = min(gemm[case], 1 / gemm_rate(2))
-            mine[case] = min(mine[case], best_time(numpy_call(*case), args.repeat))
+            gemm[case] = min(gemm[case], 1 / gemm_rate(2, args.threads))
+            mine[case] = min(mine[case], best_time(numpy_call(*case, args.threads), args.repeat))
             if torch:
                 theirs[case] = min(theirs[case], best_time(torch_call(torch, *case), args.repeat))
     peak = max(1 / g for g in gemm.values())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}", end="")
-    print(f"; torch {torch.__version__} on 2 threads" if torch else "; torch not importable")
+    print(f"; torch {torch.__version__} on 2 threads" if torch else "; without torch")
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"OPENBLAS_NUM_THREADS={blas}; kernels' threads: {args.threads}")
     print(f"float32 GEMM rate (2048^3 matmul, best of the run): {peak:.0f} GFLOP/s")
     print("'GEMM' is the rate measured beside each layer; 'of GEMM' the layer's share of it\n")
     head = f"{'layer':<30}{'N':>3}{'specc ms':>10}{'GFLOP/s':>9}{'GEMM':>6}{'of GEMM':>9}"
