@@ -15,7 +15,7 @@ class FileRefused(Exception):  # noqa: N818 - a refusal, reported to the user as
 
 
 def atomic_write(
-    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], force: bool, what: str
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], object], force: bool, what: str
 ) -> None:
     """Write into a temporary file beside `path`, then move it into place.
 

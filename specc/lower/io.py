@@ -101,7 +101,7 @@ def check_target(
 
 
 def atomic_write(
-    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], force: bool, what: str
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], object], force: bool, what: str
 ) -> None:
     """specc.files.atomic_write, with a refusal reported as a RunError (exit 2)."""
     try:

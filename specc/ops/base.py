@@ -108,7 +108,7 @@ class Op:
     # -- declaration -------------------------------------------------------------------------
     @classmethod
     def attributes(cls) -> tuple[dataclasses.Field[Any], ...]:
-        return dataclasses.fields(cls)  # type: ignore[arg-type]
+        return dataclasses.fields(cls)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Op:

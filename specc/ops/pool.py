@@ -35,7 +35,7 @@ class Pool(WindowOp):
 
 def _pool(kind: Literal["max", "avg"], n: int) -> type[Pool]:
     what = "maximum" if kind == "max" else "average"
-    cls = dataclass(frozen=True, kw_only=True)(
+    cls: type[Pool] = dataclass(frozen=True, kw_only=True)(
         type(
             f"{kind.title()}Pool{n}D",
             (Pool,),
