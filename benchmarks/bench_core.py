@@ -21,7 +21,8 @@ def make_spec(layers: int) -> str:
     i = 1
     while i < layers:
         block = [
-            f"  - {{name: l{i}, type: conv2d, filters: 16, kernel: {1 + 2 * (i % 3)}, padding: same, "
+            f"  - {{name: l{i}, type: conv2d, filters: 16, kernel: {1 + 2 * (i % 3)}, "
+            "padding: same, "
             f"dilation: {1 + i % 4}, bias: {str(i % 2 == 0).lower()}}}",
             f"  - {{name: l{i + 1}, type: batch_norm, epsilon: {1e-3 + i * 1e-9:.9f}}}",
             f"  - {{name: l{i + 2}, type: leaky_relu, alpha: {0.1 + i * 1e-6:.6f}}}",
@@ -68,7 +69,10 @@ def main() -> None:
         "validate (JSON Schema, cold cache)": validate_cold,
         "build (names, IR)": lambda: build(loaded.data, loaded.source),  # type: ignore[arg-type]
         "infer (shapes, params)": lambda: infer(built.model),  # type: ignore[arg-type]
-        "whole pipeline (cold cache)": lambda: (schema._cached_errors.cache_clear(), analyze(load_text(text, "d"), "d")),
+        "whole pipeline (cold cache)": lambda: (
+            schema._cached_errors.cache_clear(),
+            analyze(load_text(text, "d"), "d"),
+        ),
     }
     print(f"{args.layers}-layer spec, {len(text.splitlines())} lines; best of {args.repeat}")
     for name, fn in stages.items():
@@ -76,9 +80,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "deep.yaml"
         path.write_text(text)
-        result = subprocess.run([sys.executable, "-m", "specc", "check", str(path)], capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "specc", "check", str(path)], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stdout + result.stderr
-        wall = best(lambda: subprocess.run([sys.executable, "-m", "specc", "check", str(path)], capture_output=True), args.repeat)
+        wall = best(
+            lambda: subprocess.run(
+                [sys.executable, "-m", "specc", "check", str(path)], capture_output=True
+            ),
+            args.repeat,
+        )
         print(f"  {'specc check (new process, total)':<36} {wall * 1000:8.1f} ms")
 
 

@@ -106,10 +106,7 @@ def compile(
     """
     from specc.lower import Plan, SpecError
 
-    if isinstance(spec, str) and "\n" in spec:
-        checked = check_text(spec)
-    else:
-        checked = check_file(spec)
+    checked = check_text(spec) if isinstance(spec, str) and "\n" in spec else check_file(spec)
     if not checked.ok or checked.shapes is None or not checked.shapes.complete:
         raise SpecError(checked.diagnostics, {checked.path: checked.source})
     return Plan(checked, batch=batch, dtype=dtype, dims=dims, max_memory=max_memory)

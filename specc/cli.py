@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -28,13 +28,13 @@ app = typer.Typer(
 SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class Layout(str, Enum):
+class Layout(StrEnum):
     keras = "keras"
     torch = "torch"
 
@@ -102,9 +102,12 @@ def _bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
 @app.command()
 def report(
     spec: SpecArg,
-    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = ReportFormat.table,
+    format: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ReportFormat.table,
     layout: Annotated[
-        Layout, typer.Option(help="Kernel layout: keras (k..., C_in, C_out) or torch (C_out, C_in, k...).")
+        Layout,
+        typer.Option(help="Kernel layout: keras (k..., C_in, C_out) or torch (C_out, C_in, k...)."),
     ] = Layout.keras,
     columns: Annotated[
         str | None,
@@ -215,7 +218,7 @@ def explain(
     _exit(1 if broken else 0)
 
 
-class DiffFormat(str, Enum):
+class DiffFormat(StrEnum):
     table = "table"
     markdown = "markdown"
     json = "json"
@@ -261,7 +264,7 @@ def diff(
         Console().print(diff_table(changes, all_layers))
 
 
-class GraphFormat(str, Enum):
+class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
     svg = "svg"
@@ -288,12 +291,13 @@ def graph(
 ) -> None:
     """Draw the layer graph: a node per input and layer (type, output shape, kernel shape) and
     an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
+    from specc.files import same_file
     from specc.graph import GraphError, format_for, render, write
 
-    from specc.files import same_file
-
     if output is not None and same_file(output, spec):
-        typer.echo(f"error: {output} is the spec itself; specc never overwrites its inputs", err=True)
+        typer.echo(
+            f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
+        )
         _exit(2)
     result = _load_or_exit(spec)
     assert result.shapes is not None
@@ -327,8 +331,8 @@ def check(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Spec files, directories (searched for *.yaml/*.yml with a top-level `specc:` key) "
-            "or globs [default: the current folder].",
+            help="Spec files, directories (searched for *.yaml/*.yml with a top-level `specc:` "
+            "key) or globs [default: the current folder].",
             show_default=False,
         ),
     ] = None,
@@ -461,8 +465,12 @@ def schema() -> None:
 
 @app.command()
 def layers(
-    layer_type: Annotated[str | None, typer.Argument(help="One layer type to describe.", show_default=False)] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="The whole catalogue as markdown.")] = False,
+    layer_type: Annotated[
+        str | None, typer.Argument(help="One layer type to describe.", show_default=False)
+    ] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The whole catalogue as markdown.")
+    ] = False,
 ) -> None:
     """List the layer types, or describe one with its attributes and defaults."""
     from specc.ops import REGISTRY
@@ -493,7 +501,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Compile, check and explain declarative YAML neural-network specs."""
@@ -508,10 +519,11 @@ def main() -> None:
         sys.exit(130)
     except MemoryError:
         sys.stderr.write(
-            "specc: out of memory; try a smaller --batch, or a --max-memory below this machine's RAM\n"
+            "specc: out of memory; try a smaller --batch, "
+            "or a --max-memory below this machine's RAM\n"
         )
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - the boundary where bugs become one line
+    except Exception as exc:
         if os.environ.get("SPECC_DEBUG"):
             raise
         sys.stderr.write(

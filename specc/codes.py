@@ -12,7 +12,12 @@ E = Severity.ERROR
 
 
 def _code(
-    code: str, name: str, summary: str, why: str = "", bad: str = "", good: str = "",
+    code: str,
+    name: str,
+    summary: str,
+    why: str = "",
+    bad: str = "",
+    good: str = "",
     severity: Severity = E,
 ) -> str:
     register(Code(code, name, severity, summary, why, bad, good))
@@ -20,35 +25,52 @@ def _code(
 
 
 # -- E0xx: reading and parsing the file -------------------------------------------------------
-IO_ERROR = _code("E001", "unreadable-file", "The file cannot be read (missing, a directory, or no permission).")
+IO_ERROR = _code(
+    "E001", "unreadable-file", "The file cannot be read (missing, a directory, or no permission)."
+)
 YAML_SYNTAX = _code(
-    "E002", "yaml-syntax", "The file is not valid YAML.",
+    "E002",
+    "yaml-syntax",
+    "The file is not valid YAML.",
     why="specc cannot check a spec it cannot parse; the message gives the parser's own reason.",
-    bad="layers:\n  - type: conv2d\n   filters: 8", good="layers:\n  - type: conv2d\n    filters: 8",
+    bad="layers:\n  - type: conv2d\n   filters: 8",
+    good="layers:\n  - type: conv2d\n    filters: 8",
 )
 DUPLICATE_KEY = _code(
-    "E003", "duplicate-key", "A mapping has the same key twice.",
+    "E003",
+    "duplicate-key",
+    "A mapping has the same key twice.",
     why="YAML parsers silently keep the last value; specc refuses to guess which one you meant.",
-    bad="- type: conv2d\n  filters: 8\n  filters: 16", good="- type: conv2d\n  filters: 16",
+    bad="- type: conv2d\n  filters: 8\n  filters: 16",
+    good="- type: conv2d\n  filters: 16",
 )
 NOT_A_SPEC = _code("E004", "not-a-spec", "The document is empty or is not a mapping of spec keys.")
 TOO_LARGE = _code("E005", "file-too-large", "The file is larger than the configured limit.")
 ALIAS_BOMB = _code(
-    "E006", "alias-expansion", "Anchors and aliases expand to more nodes than the limit.",
+    "E006",
+    "alias-expansion",
+    "Anchors and aliases expand to more nodes than the limit.",
     why="A few nested aliases can expand to billions of nodes ('billion laughs').",
 )
 TOO_DEEP = _code("E007", "nesting-too-deep", "The document is nested deeper than the limit.")
-ENCODING = _code("E008", "bad-encoding", "The file is not UTF-8 text (binary data or another encoding).")
+ENCODING = _code(
+    "E008", "bad-encoding", "The file is not UTF-8 text (binary data or another encoding)."
+)
 TAB_INDENT = _code(
-    "E009", "tab-indentation", "A tab character is used for indentation; YAML allows only spaces.",
+    "E009",
+    "tab-indentation",
+    "A tab character is used for indentation; YAML allows only spaces.",
 )
 TOO_MANY_LAYERS = _code(
-    "E010", "too-many-layers", "The `layers:` list has more entries than the limit.",
+    "E010",
+    "too-many-layers",
+    "The `layers:` list has more entries than the limit.",
     why="It is checked while the file is read, so a huge generated list is refused before it "
     "is validated or built.",
 )
 AMBIGUOUS_NUMBER = _code(
-    "E011", "ambiguous-number",
+    "E011",
+    "ambiguous-number",
     "A number that YAML 1.1 and 1.2 read differently: a leading zero (`010`) or base 60 (`1:30`).",
     why="PyYAML (YAML 1.1) reads `kernel: 010` as octal 8, YAML 1.2 tools and people read 10; "
     "specc refuses to guess.",
@@ -58,7 +80,9 @@ AMBIGUOUS_NUMBER = _code(
 
 # -- W0xx: how the file reads -----------------------------------------------------------------
 TRUTHY = _code(
-    "W001", "yaml-truthy", "A plain `yes`, `no`, `on` or `off`, which YAML 1.1 reads as a boolean.",
+    "W001",
+    "yaml-truthy",
+    "A plain `yes`, `no`, `on` or `off`, which YAML 1.1 reads as a boolean.",
     why="`bias: no` is false to specc (YAML 1.1) but the text 'no' to YAML 1.2 tools; "
     "`inputs: {on: [3]}` names the input 'True'. Write true or false, or quote the text.",
     bad="- {type: conv2d, filters: 8, kernel: 3, bias: no}",
@@ -69,61 +93,93 @@ TRUTHY = _code(
 # -- E1xx: the JSON Schema --------------------------------------------------------------------
 SCHEMA_REQUIRED = _code("E101", "missing-key", "A required key is missing.")
 SCHEMA_UNKNOWN_KEY = _code(
-    "E102", "unknown-attribute", "A key that this layer type (or the spec) does not have.",
+    "E102",
+    "unknown-attribute",
+    "A key that this layer type (or the spec) does not have.",
     why="A misspelt attribute would otherwise be ignored and its default used silently.",
-    bad="- type: conv2d\n  filters: 8\n  kernel_size: 3", good="- type: conv2d\n  filters: 8\n  kernel: 3",
+    bad="- type: conv2d\n  filters: 8\n  kernel_size: 3",
+    good="- type: conv2d\n  filters: 8\n  kernel: 3",
 )
-SCHEMA_TYPE = _code("E103", "wrong-type", "A value has the wrong type (e.g. a string where a number must be).")
+SCHEMA_TYPE = _code(
+    "E103", "wrong-type", "A value has the wrong type (e.g. a string where a number must be)."
+)
 SCHEMA_RANGE = _code("E104", "out-of-range", "A number is outside its allowed range.")
 SCHEMA_UNKNOWN_TYPE = _code(
-    "E105", "unknown-layer-type", "The layer `type` is not one specc knows.",
-    bad="- type: conv2D\n  filters: 8\n  kernel: 3", good="- type: conv2d\n  filters: 8\n  kernel: 3",
+    "E105",
+    "unknown-layer-type",
+    "The layer `type` is not one specc knows.",
+    bad="- type: conv2D\n  filters: 8\n  kernel: 3",
+    good="- type: conv2d\n  filters: 8\n  kernel: 3",
 )
 SCHEMA_VALUE = _code("E106", "invalid-value", "A value is not one of the allowed forms.")
-SCHEMA_VERSION = _code("E107", "unsupported-version", "The `specc:` format version is not supported.")
+SCHEMA_VERSION = _code(
+    "E107", "unsupported-version", "The `specc:` format version is not supported."
+)
 SCHEMA_LENGTH = _code("E108", "wrong-length", "A list has too few or too many entries.")
 
 # -- S0xx: names and graph structure ----------------------------------------------------------
 UNKNOWN_REF = _code(
-    "S001", "unknown-reference", "A layer reads from (or `outputs` names) something that does not exist.",
-    bad="- name: a\n  type: relu\n  inputs: imagee", good="- name: a\n  type: relu\n  inputs: image",
+    "S001",
+    "unknown-reference",
+    "A layer reads from (or `outputs` names) something that does not exist.",
+    bad="- name: a\n  type: relu\n  inputs: imagee",
+    good="- name: a\n  type: relu\n  inputs: image",
 )
 LATER_REF = _code(
-    "S002", "forward-reference", "A layer reads from itself or from a layer defined after it.",
+    "S002",
+    "forward-reference",
+    "A layer reads from itself or from a layer defined after it.",
     why="Layers run in the order written; reading a later layer would make a cycle.",
 )
-DUPLICATE_NAME = _code("S003", "duplicate-name", "Two layers (or a layer and an input) share a name.")
+DUPLICATE_NAME = _code(
+    "S003", "duplicate-name", "Two layers (or a layer and an input) share a name."
+)
 AMBIGUOUS_INPUT = _code(
-    "S004", "ambiguous-input",
+    "S004",
+    "ambiguous-input",
     "The first layer has no `inputs:` but the model has several inputs, so specc cannot pick one.",
 )
 ARITY = _code("S005", "wrong-input-count", "A layer has the wrong number of inputs for its type.")
 # -- S1xx: shapes -----------------------------------------------------------------------------
 RANK = _code(
-    "S101", "wrong-rank", "A layer's input has the wrong number of axes for its type.",
+    "S101",
+    "wrong-rank",
+    "A layer's input has the wrong number of axes for its type.",
     bad="inputs: {x: [28, 28]}\nlayers:\n  - {type: conv2d, filters: 8, kernel: 3}",
     good="inputs: {x: [28, 28, 1]}\nlayers:\n  - {type: conv2d, filters: 8, kernel: 3}",
 )
 MERGE_MISMATCH = _code(
-    "S102", "merge-mismatch", "The inputs of add, multiply or concat have incompatible shapes.",
+    "S102",
+    "merge-mismatch",
+    "The inputs of add, multiply or concat have incompatible shapes.",
     bad="- {name: a, type: add, inputs: [c56, c28]}  # (56, 56, 64) + (28, 28, 64)",
 )
 GROUPS = _code("S103", "bad-groups", "`groups` does not divide the input channels or the filters.")
 NONPOSITIVE_DIM = _code(
-    "S104", "nonpositive-dim", "An output dimension shrinks to zero or below.",
+    "S104",
+    "nonpositive-dim",
+    "An output dimension shrinks to zero or below.",
     why="A window larger than its (padded) input has nowhere to go.",
 )
-RESHAPE = _code("S105", "bad-reshape", "A reshape does not keep the number of elements, or is ambiguous.")
+RESHAPE = _code(
+    "S105", "bad-reshape", "A reshape does not keep the number of elements, or is ambiguous."
+)
 AXIS = _code("S106", "bad-axis", "An axis is out of range for the input's rank.")
 SPATIAL_RANK = _code(
-    "S107", "wrong-attribute-length", "A per-axis attribute has a different length than the layer's spatial axes.",
+    "S107",
+    "wrong-attribute-length",
+    "A per-axis attribute has a different length than the layer's spatial axes.",
 )
 SYMBOLIC = _code(
-    "S108", "unprovable-dim", "A dimension depends on a symbol in a way specc cannot prove valid.",
+    "S108",
+    "unprovable-dim",
+    "A dimension depends on a symbol in a way specc cannot prove valid.",
 )
 UNKNOWN_SYMBOL = _code("S109", "unbound-symbol", "A symbolic dimension is not bound to a value.")
 TOO_BIG = _code(
-    "S110", "tensor-too-large", "An input, output or weight tensor has more elements than the limit.",
+    "S110",
+    "tensor-too-large",
+    "An input, output or weight tensor has more elements than the limit.",
     why="Shapes are exact integers, so a chain of huge dims would otherwise grow without bound "
     "and only fail when something tries to allocate it.",
 )

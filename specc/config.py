@@ -14,7 +14,7 @@ from typing import Any
 
 from specc import codes as _codes  # noqa: F401 - registers the E and S codes
 from specc.diagnostics import Severity
-from specc.lint import ALL, Settings
+from specc.lint import Settings
 from specc.lint.settings import DEFAULT_SELECT, parse_severities, unknown_selectors
 
 PYPROJECT = "pyproject.toml"

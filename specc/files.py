@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-class FileRefused(Exception):  # noqa: N818 - a refusal, reported to the user as such
+class FileRefused(Exception):
     """A file that cannot or must not be written; the message says why."""
 
 
@@ -34,7 +34,9 @@ def atomic_write(
         raise FileRefused(f"{what} {target}: cannot write in {parent}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; outputs need not be
+            os.fchmod(
+                f.fileno(), 0o666 & ~_umask()
+            )  # mkstemp makes it private; outputs need not be
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -49,7 +51,9 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     """True when both paths name one file (through links or different spellings)."""
     try:
         pa, pb = Path(a), Path(b)
-        return pa.resolve() == pb.resolve() or (pa.exists() and pb.exists() and os.path.samefile(pa, pb))
+        return pa.resolve() == pb.resolve() or (
+            pa.exists() and pb.exists() and os.path.samefile(pa, pb)
+        )
     except OSError:
         return False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -182,4 +181,3 @@ def write(path: Path, text: str, force: bool = False) -> None:
         files.atomic_write(path, lambda f: f.write(text.encode("utf-8")), force, "graph file")
     except files.FileRefused as exc:
         raise GraphError(str(exc)) from None
-

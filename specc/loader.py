@@ -38,8 +38,12 @@ _TRUTHY = frozenset({"yes", "no", "on", "off"})
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML's line breaks, as its marks count them
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SPEC = "a mapping with `specc`, `name`, `inputs` and `layers`"
-_REASONS = {errno.ENOENT: "no such file", errno.EISDIR: "it is a directory",
-            errno.EACCES: "permission denied", errno.ENOTDIR: "a parent is not a directory"}
+_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.EISDIR: "it is a directory",
+    errno.EACCES: "permission denied",
+    errno.ENOTDIR: "a parent is not a directory",
+}
 
 
 @dataclass
@@ -231,9 +235,12 @@ class _Composer:
 
     def compose(self) -> _Node | None:
         handlers: dict[type, Callable[[Any], None]] = {
-            yaml.ScalarEvent: self._scalar, yaml.AliasEvent: self._alias,
-            yaml.MappingStartEvent: self._start, yaml.SequenceStartEvent: self._start,
-            yaml.MappingEndEvent: self._end, yaml.SequenceEndEvent: self._end,
+            yaml.ScalarEvent: self._scalar,
+            yaml.AliasEvent: self._alias,
+            yaml.MappingStartEvent: self._start,
+            yaml.SequenceStartEvent: self._start,
+            yaml.MappingEndEvent: self._end,
+            yaml.SequenceEndEvent: self._end,
             yaml.DocumentStartEvent: self._document,
         }
         get_event = self.loader.get_event

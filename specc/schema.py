@@ -25,7 +25,10 @@ def build_schema() -> Json:
     """The JSON Schema (2020-12) of format 1, one `$defs` entry per layer type."""
     types = sorted(REGISTRY)
     dispatch = [
-        {"if": {"properties": {"type": {"const": t}}, "required": ["type"]}, "then": {"$ref": f"#/$defs/{t}"}}
+        {
+            "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+            "then": {"$ref": f"#/$defs/{t}"},
+        }
         for t in types
     ]
     type_enum = {"description": "the layer type", "enum": types}
@@ -35,7 +38,10 @@ def build_schema() -> Json:
             "oneOf": [POSITIVE_INT, {"type": "string", "pattern": IDENTIFIER}],
         },
         "shape": {
-            "type": "array", "minItems": 1, "maxItems": MAX_RANK, "items": {"$ref": "#/$defs/dim"},
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_RANK,
+            "items": {"$ref": "#/$defs/dim"},
         },
         "name": {
             "description": "a name of letters, digits, '_' and '-', not starting with a digit",
@@ -77,7 +83,8 @@ def build_schema() -> Json:
             "name": {"description": "the model's name", "type": "string", "minLength": 1},
             "description": {"type": "string"},
             "inputs": {
-                "description": "model input name -> per-sample shape (channels last, no batch axis)",
+                "description": "model input name -> per-sample shape "
+                "(channels last, no batch axis)",
                 "type": "object",
                 "minProperties": 1,
                 "propertyNames": {"pattern": NAME},
@@ -85,10 +92,16 @@ def build_schema() -> Json:
             },
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
             "outputs": {
-                "description": "names of the layers (or inputs) the model returns; default: the last layer",
+                "description": "names of the layers (or inputs) the model returns; "
+                "default: the last layer",
                 "oneOf": [
                     {"$ref": "#/$defs/name"},
-                    {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"$ref": "#/$defs/name"}},
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"$ref": "#/$defs/name"},
+                    },
                 ],
             },
         },
@@ -131,7 +144,9 @@ def _validator_class() -> Any:
             return False
         return isinstance(value, int) or math.isfinite(value)  # a huge int overflows isfinite
 
-    checker = Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": is_integer, "number": is_number})
+    checker = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": is_integer, "number": is_number}
+    )
     return validators.extend(Draft202012Validator, type_checker=checker)
 
 
@@ -149,9 +164,18 @@ def _validators() -> dict[str, Any]:
     def sub(body: Json) -> Any:
         return root.evolve(schema={"$id": SCHEMA_ID, "$defs": defs, **body})
 
-    shell = {**schema, "properties": {**schema["properties"], "layers": {"type": "array", "minItems": 1}}}
+    shell = {
+        **schema,
+        "properties": {**schema["properties"], "layers": {"type": "array", "minItems": 1}},
+    }
     out = {"<shell>": root.evolve(schema=shell)}
-    out.update({"<layer>": sub(defs["layer"]), "name": sub(defs["name"]), "layer_inputs": sub(defs["layer_inputs"])})
+    out.update(
+        {
+            "<layer>": sub(defs["layer"]),
+            "name": sub(defs["name"]),
+            "layer_inputs": sub(defs["layer_inputs"]),
+        }
+    )
     out.update({t: sub(defs[t]) for t in REGISTRY})
     return out
 
@@ -254,7 +278,10 @@ class _Reworder:
             yield from self._unknown_keys(error, path)
         elif keyword == "not" and "propertyNames" in error.schema_path:
             key = (*path, error.instance)
-            message = f"{self._what(key)} is not allowed in an inner layer; the wrapper passes it its input"
+            message = (
+                f"{self._what(key)} is not allowed in an inner layer; "
+                "the wrapper passes it its input"
+            )
             yield self._at(codes.SCHEMA_UNKNOWN_KEY, key, message, key=True)
         elif keyword == "required":
             yield self._required(error, path)
@@ -262,7 +289,9 @@ class _Reworder:
             yield self._simple(error, path, keyword)
 
     # -- message pieces ---------------------------------------------------------------------
-    def _at(self, code: str, path: NodePath, message: str, key: bool = False, *notes: Note) -> Diagnostic:
+    def _at(
+        self, code: str, path: NodePath, message: str, key: bool = False, *notes: Note
+    ) -> Diagnostic:
         span = self.source.key(path) if key else self.source.value(path)
         return diag(code, self._prefix(path) + message, span, *notes)
 
@@ -273,7 +302,7 @@ class _Reworder:
         return ""
 
     def _what(self, path: NodePath) -> str:
-        """How to name the node at `path` inside its layer: 'kernel', 'kernel[1]', 'layer.filters'."""
+        """How to name the node at `path` in its layer: 'kernel', 'kernel[1]', 'layer.filters'."""
         rel = path[2:] if self._prefix(path) else path
         if not rel:
             return "the layer" if self._prefix(path) else "the spec"
@@ -283,9 +312,13 @@ class _Reworder:
         return f"'{text}'"
 
     def _required(self, error: Any, path: NodePath) -> Diagnostic:
-        missing = error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        missing = (
+            error.message.split("'")[1] if "'" in error.message else str(error.validator_value)
+        )
         where = "attribute" if self._prefix(path) else "key"
-        return self._at(codes.SCHEMA_REQUIRED, path, f"missing required {where} '{missing}'", key=True)
+        return self._at(
+            codes.SCHEMA_REQUIRED, path, f"missing required {where} '{missing}'", key=True
+        )
 
     def _unknown_keys(self, error: Any, path: NodePath) -> Iterator[Diagnostic]:
         allowed = sorted(error.schema.get("properties", {}))
@@ -308,29 +341,44 @@ class _Reworder:
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         plausible = [
-            errs for errs in branches.values()
-            if not any(e.validator in ("type", "const", "enum") and not e.relative_path for e in errs)
+            errs
+            for errs in branches.values()
+            if not any(
+                e.validator in ("type", "const", "enum") and not e.relative_path for e in errs
+            )
         ]
         # Descend only when the branch says something more precise than the whole (an item
         # or a range); a pattern failure is better told as the list of allowed forms.
-        if len(plausible) == 1 and all(e.relative_path or e.validator in RANGE_WORDS for e in plausible[0]):
+        if len(plausible) == 1 and all(
+            e.relative_path or e.validator in RANGE_WORDS for e in plausible[0]
+        ):
             for sub in plausible[0]:
                 yield from self.diagnostics(sub, path[: len(path) - len(error.absolute_path)])
             return
         expected = error.schema.get("description", "one of the allowed forms")
-        code = codes.SCHEMA_TYPE if _json_type(error.instance) not in _branch_types(error.schema) else codes.SCHEMA_VALUE
-        yield self._at(code, path, f"{self._what(path)} must be {expected}; got {_show(error.instance)}")
+        code = (
+            codes.SCHEMA_TYPE
+            if _json_type(error.instance) not in _branch_types(error.schema)
+            else codes.SCHEMA_VALUE
+        )
+        yield self._at(
+            code, path, f"{self._what(path)} must be {expected}; got {_show(error.instance)}"
+        )
 
     def _simple(self, error: Any, path: NodePath, keyword: str) -> Diagnostic:
         what, got, v = self._what(path), _show(error.instance), error.validator_value
         if keyword == "type":
             return self._at(codes.SCHEMA_TYPE, path, f"{what} must be {_article(v)}; got {got}")
         if keyword in RANGE_WORDS:
-            return self._at(codes.SCHEMA_RANGE, path, f"{what} must be {RANGE_WORDS[keyword]} {v}; got {got}")
+            return self._at(
+                codes.SCHEMA_RANGE, path, f"{what} must be {RANGE_WORDS[keyword]} {v}; got {got}"
+            )
         if keyword in ("enum", "const"):
             return self._choice(error, path, keyword)
         if keyword in ("minItems", "maxItems", "minProperties", "maxProperties", "minLength"):
-            return self._at(codes.SCHEMA_LENGTH, path, f"{what} {LENGTH_WORDS[keyword]} {v}; got {got}")
+            return self._at(
+                codes.SCHEMA_LENGTH, path, f"{what} {LENGTH_WORDS[keyword]} {v}; got {got}"
+            )
         if keyword == "pattern" or keyword == "propertyNames":
             desc = error.schema.get("description") or "a name of letters, digits and '_'"
             return self._at(codes.SCHEMA_VALUE, path, f"{what} must be {desc}; got {got}")
@@ -342,17 +390,31 @@ class _Reworder:
         options = error.validator_value if keyword == "enum" else [error.validator_value]
         got = error.instance
         if path == ("specc",):
-            return self._at(codes.SCHEMA_VERSION, path, f"unsupported format version {_show(got)}; this specc reads format 1")
+            return self._at(
+                codes.SCHEMA_VERSION,
+                path,
+                f"unsupported format version {_show(got)}; this specc reads format 1",
+            )
         shown = [o for o in options if o is not None]
         close = difflib.get_close_matches(str(got), [str(o) for o in shown], n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         if path and path[-1] == "type":
             listing = "" if close else f" (known types: {', '.join(map(str, shown))})"
-            return self._at(codes.SCHEMA_UNKNOWN_TYPE, path, f"unknown layer type {_show(got)}{hint}{listing}")
+            return self._at(
+                codes.SCHEMA_UNKNOWN_TYPE, path, f"unknown layer type {_show(got)}{hint}{listing}"
+            )
         if len(shown) == 1:
-            return self._at(codes.SCHEMA_VALUE, path, f"{self._what(path)} must be {_show(shown[0])}; got {_show(got)}")
+            return self._at(
+                codes.SCHEMA_VALUE,
+                path,
+                f"{self._what(path)} must be {_show(shown[0])}; got {_show(got)}",
+            )
         listing = ", ".join(_show(o) for o in shown)
-        return self._at(codes.SCHEMA_VALUE, path, f"{self._what(path)} must be one of {listing}; got {_show(got)}{hint}")
+        return self._at(
+            codes.SCHEMA_VALUE,
+            path,
+            f"{self._what(path)} must be one of {listing}; got {_show(got)}{hint}",
+        )
 
 
 RANGE_WORDS = {

@@ -158,7 +158,9 @@ def test_json_notes_carry_their_position(tree: Path) -> None:
 
 def test_github_format(tree: Path) -> None:
     write(tree, {"a.yaml": STRIDED, "b.yaml": POINTWISE, "c.yaml": BROKEN})
-    lines = check("--select", "ALL", "a.yaml", "b.yaml", "c.yaml", "-f", "github").output.splitlines()
+    lines = check(
+        "--select", "ALL", "a.yaml", "b.yaml", "c.yaml", "-f", "github"
+    ).output.splitlines()
     assert lines[0].startswith("::warning file=a.yaml,line=6,col=64,title=W101::conv1: stride 4")
     assert lines[1].startswith("::notice file=b.yaml,line=6,col=53,title=I102::")
     assert lines[2].startswith("::error file=c.yaml,line=6,")

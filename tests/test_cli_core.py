@@ -34,7 +34,15 @@ def test_report_json_fields() -> None:
     conv2 = next(layer for layer in data["layers"] if layer["name"] == "conv2")
     assert conv2["kernel_shape"] == [3, 3, 32, 32]
     assert conv2["params"] == 32 * (9 * 32 + 1)
-    for key in ("name", "type", "inputs", "output_shape", "kernel_shape", "params", "trainable_params"):
+    for key in (
+        "name",
+        "type",
+        "inputs",
+        "output_shape",
+        "kernel_shape",
+        "params",
+        "trainable_params",
+    ):
         assert key in conv2
     # two convs (896 + 9248) and two batch norms of 32 channels (4 x 32 each, half trainable)
     totals = data["totals"]
@@ -46,7 +54,9 @@ def test_report_json_fields() -> None:
 
 
 def test_report_torch_layout_and_markdown() -> None:
-    result = invoke("report", EXAMPLES / "keras_question.yaml", "--layout", "torch", "--format", "json")
+    result = invoke(
+        "report", EXAMPLES / "keras_question.yaml", "--layout", "torch", "--format", "json"
+    )
     data = json.loads(result.output)
     assert data["layers"][1]["kernel_shape"] == [16, 8, 7, 7]
     md = invoke("report", EXAMPLES / "keras_question.yaml", "--format", "markdown")
@@ -67,7 +77,10 @@ def test_check_errors_exit_1_with_location_and_source_line(tmp_path: Path) -> No
     )
     result = invoke("check", bad)
     assert result.exit_code == 1
-    assert f"{bad}:10:5: E102 conv2: unknown attribute 'kernel_size'; did you mean 'kernel'?" in result.output
+    assert (
+        f"{bad}:10:5: E102 conv2: unknown attribute 'kernel_size'; did you mean 'kernel'?"
+        in result.output
+    )
     assert "    kernel_size: 3" in result.output
     assert "^" in result.output
 
@@ -80,7 +93,9 @@ def test_check_unreadable_file_exits_2(tmp_path: Path) -> None:
 
 def test_report_on_a_broken_spec_prints_diagnostics_and_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("specc: 1\nname: t\ninputs: {x: [4, 4, 1]}\nlayers:\n  - {type: conv2d, filters: 1, kernel: 5}\n")
+    bad.write_text(
+        "specc: 1\nname: t\ninputs: {x: [4, 4, 1]}\nlayers:\n  - {type: conv2d, filters: 1, kernel: 5}\n"
+    )
     result = invoke("report", bad)
     assert result.exit_code == 1
     assert "S104" in result.output

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import specc.codes  # noqa: F401 - registers the E and S codes
-from specc.lint.settings import ALL
 from specc.api import check_text
 from specc.diagnostics import CATALOGUE, Severity
 from specc.lint import RULES, Rule, Settings
+from specc.lint.settings import ALL
 from specc.report import rules as render
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "linting.md"
@@ -21,7 +21,9 @@ BEGIN, END = "<!-- begin: rules -->", "<!-- end: rules -->"
 
 
 def codes_of(text: str, rule: Rule) -> list[str]:
-    result = check_text(text, "example.yaml", settings=Settings(**{"select": (ALL,), **rule.options}))
+    result = check_text(
+        text, "example.yaml", settings=Settings(**{"select": (ALL,), **rule.options})
+    )
     return [d.code for d in result.diagnostics]
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from conftest import spec
 
-from specc.lint.settings import ALL
 from specc.api import check_text
 from specc.lint import Settings
+from specc.lint.settings import ALL
 
 # spec() puts `layers:` on line 5, so the first layer is on line 6.
 

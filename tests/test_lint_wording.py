@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from specc.lint.settings import ALL
 from specc.api import check_text
 from specc.lint import RULES, Settings
+from specc.lint.settings import ALL
 
 MESSAGES = {
     "W101": "conv1: stride 4 exceeds the 3-wide kernel on axes 0 and 1; "
@@ -50,5 +50,7 @@ def test_every_rule_has_a_checked_message() -> None:
 @pytest.mark.parametrize("code", sorted(MESSAGES))
 def test_message_on_the_bad_example(code: str) -> None:
     rule = RULES[code]
-    result = check_text(rule.code.bad, "bad.yaml", settings=Settings(**{"select": (ALL,), **rule.options}))
+    result = check_text(
+        rule.code.bad, "bad.yaml", settings=Settings(**{"select": (ALL,), **rule.options})
+    )
     assert [d.message for d in result.diagnostics if d.code == code] == [MESSAGES[code]]

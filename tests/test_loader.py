@@ -103,7 +103,9 @@ def test_yaml_11_scalars_resolve_as_pyyaml_does_but_exponents() -> None:
 
 def test_explicit_tags_that_do_not_fit_stay_text() -> None:
     assert load_text("a: !!int ten\nb: !!binary aGk=\nc: !!float 1e3\n").data == {
-        "a": "ten", "b": "aGk=", "c": 1000.0,
+        "a": "ten",
+        "b": "aGk=",
+        "c": 1000.0,
     }
 
 

@@ -62,7 +62,9 @@ def test_an_empty_run_validates(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.yaml").write_text(FILES["specs/clean.yaml"])
-    data = json.loads(CliRunner().invoke(app, ["check", "a.yaml", "-f", "sarif", "--select", "ALL"]).output)
+    data = json.loads(
+        CliRunner().invoke(app, ["check", "a.yaml", "-f", "sarif", "--select", "ALL"]).output
+    )
     validator.validate(data)
     assert data["runs"][0]["results"] == []
 

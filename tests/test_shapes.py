@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import run, spec
+
 from specc.dims import format_dim
 from specc.ir import format_shape
 
@@ -26,33 +26,117 @@ def layer(text: str, inputs: str = "x: [28, 28, 3]") -> tuple[str, str | None, i
 
 CASES = [
     # conv2d: out = floor((n + pads - d*(k-1) - 1) / s) + 1; params = f*(k*k*c/g) + f
-    ("- {type: conv2d, filters: 8, kernel: 3}", "x: [28, 28, 3]", ("(26, 26, 8)", "(3, 3, 3, 8)", 8 * 27 + 8)),
-    ("- {type: conv2d, filters: 8, kernel: 3, padding: same}", "x: [28, 28, 3]", ("(28, 28, 8)", "(3, 3, 3, 8)", 224)),
-    ("- {type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}", "x: [28, 27, 3]", ("(14, 14, 8)", "(3, 3, 3, 8)", 224)),
-    ("- {type: conv2d, filters: 8, kernel: 3, stride: 2}", "x: [28, 27, 3]", ("(13, 13, 8)", "(3, 3, 3, 8)", 224)),
-    ("- {type: conv2d, filters: 4, kernel: [3, 5], stride: [1, 2]}", "x: [10, 11, 2]", ("(8, 4, 4)", "(3, 5, 2, 4)", 4 * 30 + 4)),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3}",
+        "x: [28, 28, 3]",
+        ("(26, 26, 8)", "(3, 3, 3, 8)", 8 * 27 + 8),
+    ),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3, padding: same}",
+        "x: [28, 28, 3]",
+        ("(28, 28, 8)", "(3, 3, 3, 8)", 224),
+    ),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3, stride: 2, padding: same}",
+        "x: [28, 27, 3]",
+        ("(14, 14, 8)", "(3, 3, 3, 8)", 224),
+    ),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3, stride: 2}",
+        "x: [28, 27, 3]",
+        ("(13, 13, 8)", "(3, 3, 3, 8)", 224),
+    ),
+    (
+        "- {type: conv2d, filters: 4, kernel: [3, 5], stride: [1, 2]}",
+        "x: [10, 11, 2]",
+        ("(8, 4, 4)", "(3, 5, 2, 4)", 4 * 30 + 4),
+    ),
     # dilation 2 on a 3-kernel covers 5 pixels
-    ("- {type: conv2d, filters: 4, kernel: 3, dilation: 2}", "x: [10, 10, 1]", ("(6, 6, 4)", "(3, 3, 1, 4)", 40)),
-    ("- {type: conv2d, filters: 4, kernel: 3, dilation: [2, 1], padding: same}", "x: [10, 9, 1]", ("(10, 9, 4)", "(3, 3, 1, 4)", 40)),
+    (
+        "- {type: conv2d, filters: 4, kernel: 3, dilation: 2}",
+        "x: [10, 10, 1]",
+        ("(6, 6, 4)", "(3, 3, 1, 4)", 40),
+    ),
+    (
+        "- {type: conv2d, filters: 4, kernel: 3, dilation: [2, 1], padding: same}",
+        "x: [10, 9, 1]",
+        ("(10, 9, 4)", "(3, 3, 1, 4)", 40),
+    ),
     # explicit padding: int, per axis, pairs
-    ("- {type: conv2d, filters: 2, kernel: 3, padding: 1}", "x: [5, 5, 1]", ("(5, 5, 2)", "(3, 3, 1, 2)", 20)),
-    ("- {type: conv2d, filters: 2, kernel: 3, padding: [2, 0]}", "x: [5, 5, 1]", ("(7, 3, 2)", "(3, 3, 1, 2)", 20)),
-    ("- {type: conv2d, filters: 2, kernel: 3, padding: [[1, 2], [0, 3]]}", "x: [5, 5, 1]", ("(6, 6, 2)", "(3, 3, 1, 2)", 20)),
+    (
+        "- {type: conv2d, filters: 2, kernel: 3, padding: 1}",
+        "x: [5, 5, 1]",
+        ("(5, 5, 2)", "(3, 3, 1, 2)", 20),
+    ),
+    (
+        "- {type: conv2d, filters: 2, kernel: 3, padding: [2, 0]}",
+        "x: [5, 5, 1]",
+        ("(7, 3, 2)", "(3, 3, 1, 2)", 20),
+    ),
+    (
+        "- {type: conv2d, filters: 2, kernel: 3, padding: [[1, 2], [0, 3]]}",
+        "x: [5, 5, 1]",
+        ("(6, 6, 2)", "(3, 3, 1, 2)", 20),
+    ),
     # groups: kernel sees C_in/groups channels
-    ("- {type: conv2d, filters: 8, kernel: 3, groups: 4}", "x: [9, 9, 16]", ("(7, 7, 8)", "(3, 3, 4, 8)", 8 * 36 + 8)),
-    ("- {type: conv2d, filters: 8, kernel: 3, bias: false}", "x: [9, 9, 2]", ("(7, 7, 8)", "(3, 3, 2, 8)", 144)),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3, groups: 4}",
+        "x: [9, 9, 16]",
+        ("(7, 7, 8)", "(3, 3, 4, 8)", 8 * 36 + 8),
+    ),
+    (
+        "- {type: conv2d, filters: 8, kernel: 3, bias: false}",
+        "x: [9, 9, 2]",
+        ("(7, 7, 8)", "(3, 3, 2, 8)", 144),
+    ),
     # conv1d, conv3d
-    ("- {type: conv1d, filters: 6, kernel: 5, stride: 2}", "x: [100, 4]", ("(48, 6)", "(5, 4, 6)", 6 * 20 + 6)),
-    ("- {type: conv1d, filters: 6, kernel: 4, padding: same}", "x: [T, 4]", ("(T, 6)", "(4, 4, 6)", 102)),
-    ("- {type: conv3d, filters: 2, kernel: [1, 3, 3]}", "x: [4, 8, 8, 3]", ("(4, 6, 6, 2)", "(1, 3, 3, 3, 2)", 2 * 27 + 2)),
-    ("- {type: conv3d, filters: 2, kernel: 3, stride: 2, padding: same}", "x: [5, 8, 7, 1]", ("(3, 4, 4, 2)", "(3, 3, 3, 1, 2)", 56)),
+    (
+        "- {type: conv1d, filters: 6, kernel: 5, stride: 2}",
+        "x: [100, 4]",
+        ("(48, 6)", "(5, 4, 6)", 6 * 20 + 6),
+    ),
+    (
+        "- {type: conv1d, filters: 6, kernel: 4, padding: same}",
+        "x: [T, 4]",
+        ("(T, 6)", "(4, 4, 6)", 102),
+    ),
+    (
+        "- {type: conv3d, filters: 2, kernel: [1, 3, 3]}",
+        "x: [4, 8, 8, 3]",
+        ("(4, 6, 6, 2)", "(1, 3, 3, 3, 2)", 2 * 27 + 2),
+    ),
+    (
+        "- {type: conv3d, filters: 2, kernel: 3, stride: 2, padding: same}",
+        "x: [5, 8, 7, 1]",
+        ("(3, 4, 4, 2)", "(3, 3, 3, 1, 2)", 56),
+    ),
     # depthwise: (kh, kw, C_in, multiplier), C_in*multiplier outputs
-    ("- {type: depthwise_conv2d, kernel: 3}", "x: [8, 8, 5]", ("(6, 6, 5)", "(3, 3, 5, 1)", 45 + 5)),
-    ("- {type: depthwise_conv2d, kernel: 3, multiplier: 2, stride: 2, padding: same}", "x: [8, 8, 5]", ("(4, 4, 10)", "(3, 3, 5, 2)", 90 + 10)),
+    (
+        "- {type: depthwise_conv2d, kernel: 3}",
+        "x: [8, 8, 5]",
+        ("(6, 6, 5)", "(3, 3, 5, 1)", 45 + 5),
+    ),
+    (
+        "- {type: depthwise_conv2d, kernel: 3, multiplier: 2, stride: 2, padding: same}",
+        "x: [8, 8, 5]",
+        ("(4, 4, 10)", "(3, 3, 5, 2)", 90 + 10),
+    ),
     # transpose: (kh, kw, filters, C_in); valid n*s + max(k-s, 0), same n*s
-    ("- {type: conv2d_transpose, filters: 4, kernel: 3, stride: 2}", "x: [7, 7, 8]", ("(15, 15, 4)", "(3, 3, 4, 8)", 4 * 72 + 4)),
-    ("- {type: conv2d_transpose, filters: 4, kernel: 3, stride: 2, padding: same}", "x: [7, 7, 8]", ("(14, 14, 4)", "(3, 3, 4, 8)", 292)),
-    ("- {type: conv2d_transpose, filters: 1, kernel: 1, stride: 3}", "x: [2, 5, 1]", ("(6, 15, 1)", "(1, 1, 1, 1)", 2)),
+    (
+        "- {type: conv2d_transpose, filters: 4, kernel: 3, stride: 2}",
+        "x: [7, 7, 8]",
+        ("(15, 15, 4)", "(3, 3, 4, 8)", 4 * 72 + 4),
+    ),
+    (
+        "- {type: conv2d_transpose, filters: 4, kernel: 3, stride: 2, padding: same}",
+        "x: [7, 7, 8]",
+        ("(14, 14, 4)", "(3, 3, 4, 8)", 292),
+    ),
+    (
+        "- {type: conv2d_transpose, filters: 1, kernel: 1, stride: 3}",
+        "x: [2, 5, 1]",
+        ("(6, 15, 1)", "(1, 1, 1, 1)", 2),
+    ),
     # dense acts on the last axis
     ("- {type: dense, units: 10}", "x: [64]", ("(10,)", "(64, 10)", 650)),
     ("- {type: dense, units: 10, bias: false}", "x: [4, 4, 64]", ("(4, 4, 10)", "(64, 10)", 640)),
@@ -70,8 +154,10 @@ CASES = [
     ("- {type: batch_norm}", "x: [5, 5, 6]", ("(5, 5, 6)", None, 24)),
     ("- {type: batch_norm, scale: false, epsilon: 0.00001}", "x: [6]", ("(6,)", None, 18)),
     # activations
-    *[(f"- {{type: {a}}}", "x: [3, 4]", ("(3, 4)", None, 0)) for a in
-      ("relu", "relu6", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu")],
+    *[
+        (f"- {{type: {a}}}", "x: [3, 4]", ("(3, 4)", None, 0))
+        for a in ("relu", "relu6", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu")
+    ],
     ("- {type: leaky_relu, alpha: 0.1}", "x: [3]", ("(3,)", None, 0)),
     ("- {type: dropout, rate: 0.5}", "x: [3, 4]", ("(3, 4)", None, 0)),
     # reshaping
@@ -86,7 +172,11 @@ CASES = [
     ("- {type: upsample2d}", "x: [5, 6, 2]", ("(10, 12, 2)", None, 0)),
     ("- {type: upsample2d, size: [3, 1]}", "x: [5, 6, 2]", ("(15, 6, 2)", None, 0)),
     # time_distributed: the inner layer sees shape[1:]
-    ("- {type: time_distributed, layer: {type: conv2d, filters: 4, kernel: 3}}", "x: [T, 9, 9, 2]", ("(T, 7, 7, 4)", "(3, 3, 2, 4)", 76)),
+    (
+        "- {type: time_distributed, layer: {type: conv2d, filters: 4, kernel: 3}}",
+        "x: [T, 9, 9, 2]",
+        ("(T, 7, 7, 4)", "(3, 3, 2, 4)", 76),
+    ),
     ("- {type: time_distributed, layer: {type: flatten}}", "x: [6, 4, 4, 2]", ("(6, 32)", None, 0)),
 ]
 

@@ -5,4 +5,17 @@ from __future__ import annotations
 from specc.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
 from specc.ops.base import REGISTRY, Op, Param, Problem
 
-__all__ = ["REGISTRY", "Op", "Param", "Problem", "activation", "conv", "dense", "merge", "norm", "pool", "reshape", "wrapper"]
+__all__ = [
+    "REGISTRY",
+    "Op",
+    "Param",
+    "Problem",
+    "activation",
+    "conv",
+    "dense",
+    "merge",
+    "norm",
+    "pool",
+    "reshape",
+    "wrapper",
+]

@@ -15,7 +15,7 @@ Json = dict[str, Any]
 REGISTRY: dict[str, type[Op]] = {}
 
 
-class Problem(Exception):  # noqa: N818 - it is a finding, not a failure of specc
+class Problem(Exception):
     """A user-facing problem found by an op; the shape pass turns it into a Diagnostic.
 
     `attr` names the attribute at fault so the diagnostic points at it.

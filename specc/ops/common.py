@@ -22,7 +22,10 @@ def window_schema() -> Json:
     """An int, or a list with one positive int per spatial axis."""
     return {
         "description": "a positive integer, or a list with one per spatial axis",
-        "oneOf": [POSITIVE_INT, {"type": "array", "items": POSITIVE_INT, "minItems": 1, "maxItems": 3}],
+        "oneOf": [
+            POSITIVE_INT,
+            {"type": "array", "items": POSITIVE_INT, "minItems": 1, "maxItems": 3},
+        ],
     }
 
 
@@ -66,7 +69,9 @@ def per_axis(value: Window, n: int, attr: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def explicit_pads(value: PaddingValue, n: int, attr: str = "padding") -> tuple[tuple[int, int], ...]:
+def explicit_pads(
+    value: PaddingValue, n: int, attr: str = "padding"
+) -> tuple[tuple[int, int], ...]:
     """Explicit padding as one (before, after) pair per spatial axis."""
     if isinstance(value, int):
         return ((value, value),) * n

@@ -97,7 +97,9 @@ class ConvND(WindowOp):
             return
         if exact_div(channels, g) is None:
             raise Problem(
-                "S103", f"groups={g} does not divide the {format_dim(channels)} input channels", "groups"
+                "S103",
+                f"groups={g} does not divide the {format_dim(channels)} input channels",
+                "groups",
             )
         if self.filters % g:
             raise Problem("S103", f"groups={g} does not divide filters={self.filters}", "groups")
@@ -106,7 +108,9 @@ class ConvND(WindowOp):
         per_group = exact_div(inputs[0].channels, self.groups)
         assert per_group is not None
         k = self.kernel_size
-        kernel = Param("kernel", (*k, per_group, self.filters), torch_shape=(self.filters, per_group, *k))
+        kernel = Param(
+            "kernel", (*k, per_group, self.filters), torch_shape=(self.filters, per_group, *k)
+        )
         return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
 
     def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
@@ -139,7 +143,7 @@ class Conv3D(ConvND):
 
 @dataclass(frozen=True, kw_only=True)
 class DepthwiseConv2D(WindowOp):
-    """Each input channel convolved with its own `multiplier` filters: the per-channel convolution."""
+    """Each input channel convolved with its own `multiplier` filters (per-channel convolution)."""
 
     type = "depthwise_conv2d"
     family = "conv"

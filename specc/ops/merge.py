@@ -26,7 +26,9 @@ class ElementWise(Op):
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         first = inputs[0]
         for x in inputs[1:]:
-            same = x.rank == first.rank and all(equal(a, b) for a, b in zip(x.shape, first.shape))
+            same = x.rank == first.rank and all(
+                equal(a, b) for a, b in zip(x.shape, first.shape, strict=True)
+            )
             if not same:
                 raise Problem(
                     "S102", f"{self.type}: inputs have shapes {_shapes(inputs)}; they must be equal"
@@ -55,20 +57,27 @@ class Concat(Op):
     summary = "join inputs along an axis (default: channels)"
     min_inputs = 2
     max_inputs = None
-    axis: int = attr(-1, schema={"type": "integer"}, doc="axis to join along (negative counts from the end)")
+    axis: int = attr(
+        -1, schema={"type": "integer"}, doc="axis to join along (negative counts from the end)"
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         rank = inputs[0].rank
         if any(x.rank != rank for x in inputs):
-            raise Problem("S102", f"concat: inputs have shapes {_shapes(inputs)}; their ranks differ")
+            raise Problem(
+                "S102", f"concat: inputs have shapes {_shapes(inputs)}; their ranks differ"
+            )
         if not -rank <= self.axis < rank:
-            raise Problem("S106", f"concat: axis {self.axis} is out of range for rank {rank}", "axis")
+            raise Problem(
+                "S106", f"concat: axis {self.axis} is out of range for rank {rank}", "axis"
+            )
         axis = self.axis % rank
         for i in range(rank):
             if i != axis and not all(equal(x.shape[i], inputs[0].shape[i]) for x in inputs):
                 raise Problem(
                     "S102",
-                    f"concat: inputs have shapes {_shapes(inputs)}; all axes but {self.axis} must be "
+                    f"concat: inputs have shapes {_shapes(inputs)}; "
+                    f"all axes but {self.axis} must be "
                     f"equal, axis {i} is not",
                 )
         total = inputs[0].shape[axis]
@@ -77,4 +86,3 @@ class Concat(Op):
         shape = list(inputs[0].shape)
         shape[axis] = total
         return TensorType(tuple(shape))
-

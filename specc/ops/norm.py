@@ -32,5 +32,8 @@ class BatchNorm(Op):
         c = (inputs[0].channels,)
         learned = [Param("gamma", c)] if self.scale else []
         learned += [Param("beta", c)] if self.center else []
-        stats = [Param("moving_mean", c, trainable=False), Param("moving_variance", c, trainable=False)]
+        stats = [
+            Param("moving_mean", c, trainable=False),
+            Param("moving_variance", c, trainable=False),
+        ]
         return (*learned, *stats)

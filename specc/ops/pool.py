@@ -22,14 +22,18 @@ class Pool(WindowOp):
     kind: ClassVar[Literal["max", "avg"]] = "max"
     pool: Window = attr(2, schema=POOL, doc="window size per spatial axis")
     stride: Window | None = attr(
-        None, schema={**STRIDE, "oneOf": [*STRIDE["oneOf"], {"type": "null"}]}, doc="step (default: the pool size)"
+        None,
+        schema={**STRIDE, "oneOf": [*STRIDE["oneOf"], {"type": "null"}]},
+        doc="step (default: the pool size)",
     )
     padding: str = attr("valid", schema=MODE_PADDING, doc="'valid' or 'same'")
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
         self._check_input(x)
-        out = window_shape(x.spatial, self.kernel_size, self.strides, self.dilations, self.pads, "pool window")
+        out = window_shape(
+            x.spatial, self.kernel_size, self.strides, self.dilations, self.pads, "pool window"
+        )
         return TensorType((*out, x.channels))
 
 
@@ -39,7 +43,12 @@ def _pool(kind: Literal["max", "avg"], n: int) -> type[Pool]:
         type(
             f"{kind.title()}Pool{n}D",
             (Pool,),
-            {"type": f"{kind}_pool{n}d", "kind": kind, "spatial": n, "summary": f"{what} over each {n}-D window"},
+            {
+                "type": f"{kind}_pool{n}d",
+                "kind": kind,
+                "spatial": n,
+                "summary": f"{what} over each {n}-D window",
+            },
         )
     )
     return cls

@@ -73,7 +73,9 @@ class Reshape(Op):
         total = product(inputs[0].shape)
         target: list[Dim] = [symbol(d) if isinstance(d, str) else d for d in self.shape]
         if target.count(-1) > 1:
-            raise Problem("S105", f"reshape: shape {list(self.shape)} has more than one -1", "shape")
+            raise Problem(
+                "S105", f"reshape: shape {list(self.shape)} has more than one -1", "shape"
+            )
         known = product(d for d in target if d != -1)
         if -1 in target:
             rest = exact_div(total, known)
@@ -81,7 +83,8 @@ class Reshape(Op):
                 raise Problem(
                     "S105",
                     f"reshape: cannot reshape {inputs[0]} ({format_dim(total)} elements) into "
-                    f"{list(self.shape)}: {format_dim(total)} is not divisible by {format_dim(known)}",
+                    f"{list(self.shape)}: {format_dim(total)} is not divisible by "
+                    f"{format_dim(known)}",
                     "shape",
                 )
             target[target.index(-1)] = rest
@@ -110,7 +113,9 @@ class ZeroPad(Op):
 
     family = "reshape"
     spatial: ClassVar[int] = 2
-    padding: PaddingValue = attr(1, schema=EXPLICIT_PADDING, doc="zeros before/after each spatial axis")
+    padding: PaddingValue = attr(
+        1, schema=EXPLICIT_PADDING, doc="zeros before/after each spatial axis"
+    )
 
     @property
     def pairs(self) -> tuple[tuple[int, int], ...]:
@@ -178,7 +183,8 @@ class Dropout(Op):
     family = "reshape"
     summary = "identity at inference; zeroes a fraction `rate` of inputs in training"
     rate: float = attr(
-        schema={"type": "number", "minimum": 0, "exclusiveMaximum": 1}, doc="fraction dropped in training"
+        schema={"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        doc="fraction dropped in training",
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:

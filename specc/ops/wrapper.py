@@ -18,7 +18,9 @@ class TimeDistributed(Op):
     type = "time_distributed"
     family = "wrapper"
     summary = "apply the inner layer to every slice of the first axis, with shared weights"
-    layer: Op = attr(schema={"$ref": "#/$defs/inner_layer"}, doc="the inner layer (type and attributes)")
+    layer: Op = attr(
+        schema={"$ref": "#/$defs/inner_layer"}, doc="the inner layer (type and attributes)"
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Op:

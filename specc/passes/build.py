@@ -25,7 +25,9 @@ class Built:
     broken: frozenset[str] = frozenset()  # layers left out because their own entry is invalid
 
 
-def build(data: Mapping[str, Any], source: SourceMap, invalid_layers: frozenset[int] = frozenset()) -> Built:
+def build(
+    data: Mapping[str, Any], source: SourceMap, invalid_layers: frozenset[int] = frozenset()
+) -> Built:
     """Resolve names; layers in `invalid_layers` (schema errors) are named but left out."""
     return _Builder(data, source, invalid_layers).run()
 
@@ -76,16 +78,24 @@ class _Builder:
     def _define(self, name: str, index: int) -> None:
         if name in self.defined:
             kind, first = self.defined[name]
-            where = self.source.key(("inputs", name)) if kind == "input" else self.source.value(("layers", first))
+            where = (
+                self.source.key(("inputs", name))
+                if kind == "input"
+                else self.source.value(("layers", first))
+            )
             self._error(
-                codes.DUPLICATE_NAME, ("layers", index, "name"),
-                f"{name}: the name is already used by {'an input' if kind == 'input' else 'layer ' + str(first + 1)}",
+                codes.DUPLICATE_NAME,
+                ("layers", index, "name"),
+                f"{name}: the name is already used by "
+                + ("an input" if kind == "input" else f"layer {first + 1}"),
                 Note("first defined here", where),
             )
             return
         self.defined[name] = ("layer", index)
 
-    def _resolve(self, index: int, raw: Mapping[str, Any], names: list[str]) -> tuple[str, ...] | None:
+    def _resolve(
+        self, index: int, raw: Mapping[str, Any], names: list[str]
+    ) -> tuple[str, ...] | None:
         label = names[index]
         if "inputs" not in raw:
             if index > 0:
@@ -94,43 +104,67 @@ class _Builder:
             if len(only) == 1:
                 return (only[0],)
             self._error(
-                codes.AMBIGUOUS_INPUT, ("layers", 0),
-                f"{label}: the model has {len(only)} inputs ({', '.join(only)}); say which with `inputs:`",
+                codes.AMBIGUOUS_INPUT,
+                ("layers", 0),
+                f"{label}: the model has {len(only)} inputs ({', '.join(only)}); "
+                "say which with `inputs:`",
             )
             return None
         refs = raw["inputs"] if isinstance(raw["inputs"], list) else [raw["inputs"]]
         ok = True
         for j, ref in enumerate(refs):
-            node = ("layers", index, "inputs") if isinstance(raw["inputs"], str) else ("layers", index, "inputs", j)
+            node = (
+                ("layers", index, "inputs")
+                if isinstance(raw["inputs"], str)
+                else ("layers", index, "inputs", j)
+            )
             ok &= self._check_ref(ref, index, label, names, node)
         return tuple(refs) if ok else None
 
-    def _check_ref(self, ref: str, index: int, label: str, names: list[str], node: tuple[Any, ...]) -> bool:
-        if ref in self.defined and (self.defined[ref][0] == "input" or self.defined[ref][1] < index):
+    def _check_ref(
+        self, ref: str, index: int, label: str, names: list[str], node: tuple[Any, ...]
+    ) -> bool:
+        if ref in self.defined and (
+            self.defined[ref][0] == "input" or self.defined[ref][1] < index
+        ):
             return True
         if ref in names:
             later = names.index(ref)
             what = "itself" if later == index else f"layer {later + 1} '{ref}', which comes later"
             self._error(
-                codes.LATER_REF, node, f"{label}: reads from {what}; a layer may read only inputs and earlier layers",
+                codes.LATER_REF,
+                node,
+                f"{label}: reads from {what}; a layer may read only inputs and earlier layers",
                 Note(f"'{ref}' is defined here", self.source.value(("layers", later))),
             )
             return False
         known = [n for n, (kind, i) in self.defined.items() if kind == "input" or i < index]
-        self._error(codes.UNKNOWN_REF, node, f"{label}: reads from unknown '{ref}'{_did_you_mean(ref, known)}")
+        self._error(
+            codes.UNKNOWN_REF,
+            node,
+            f"{label}: reads from unknown '{ref}'{_did_you_mean(ref, known)}",
+        )
         return False
 
-    def _layer(self, index: int, raw: Mapping[str, Any], name: str, refs: tuple[str, ...] | None) -> Layer | None:
+    def _layer(
+        self, index: int, raw: Mapping[str, Any], name: str, refs: tuple[str, ...] | None
+    ) -> Layer | None:
         op_cls = REGISTRY[raw["type"]]
         if refs is None:
             return None
         count = len(refs)
         low, high = op_cls.min_inputs, op_cls.max_inputs
         if count < low or (high is not None and count > high):
-            want = f"at least {low}" if high is None else (str(low) if low == high else f"{low} to {high}")
+            want = (
+                f"at least {low}"
+                if high is None
+                else (str(low) if low == high else f"{low} to {high}")
+            )
             self._error(
-                codes.ARITY, ("layers", index, "inputs") if "inputs" in raw else ("layers", index),
-                f"{name}: {op_cls.type} takes {want} input{'s' if want != '1' else ''}; got {count}",
+                codes.ARITY,
+                ("layers", index, "inputs") if "inputs" in raw else ("layers", index),
+                f"{name}: {op_cls.type} takes {want} input{'s' if want != '1' else ''}; "
+                f"got {count}",
             )
             return None
         return Layer(
@@ -151,7 +185,11 @@ class _Builder:
         for j, ref in enumerate(refs):
             if ref not in self.defined:
                 node = ("outputs",) if isinstance(raw, str) else ("outputs", j)
-                self._error(codes.UNKNOWN_REF, node, f"outputs: unknown '{ref}'{_did_you_mean(ref, list(self.defined))}")
+                self._error(
+                    codes.UNKNOWN_REF,
+                    node,
+                    f"outputs: unknown '{ref}'{_did_you_mean(ref, list(self.defined))}",
+                )
         return tuple(r for r in refs if r in self.defined)
 
     def _error(self, code: str, node: tuple[Any, ...], message: str, *notes: Note) -> None:

@@ -24,7 +24,10 @@ def describe(op: type[Op]) -> str:
     for f in fields:
         lines.append(f"  {f.name:<12} {_default(f):<10} {f.metadata['doc']}")
     lines.append("")
-    lines.append("  every layer also takes `name` (default <type>_<index>) and `inputs` (default: the previous layer)")
+    lines.append(
+        "  every layer also takes `name` (default <type>_<index>) "
+        "and `inputs` (default: the previous layer)"
+    )
     return "\n".join(lines)
 
 
