@@ -14,7 +14,9 @@ def effective(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def window_out(size: Dim, kernel: int, stride: int, dilation: int, pad: tuple[int, int] | str) -> Dim:
+def window_out(
+    size: Dim, kernel: int, stride: int, dilation: int, pad: tuple[int, int] | str
+) -> Dim:
     """Output length of one axis. `same` follows TensorFlow: ceil(size/stride)."""
     if pad == "same":
         return ceildiv(size, stride)
@@ -43,12 +45,16 @@ def window_shape(
         pad = "same" if padding == "same" else padding[axis]
         o = window_out(size, kernel[axis], stride[axis], dilation[axis], pad)
         if not is_symbolic(o) and o < 1:  # type: ignore[operator]
-            raise Problem("S104", _shrink_message(axis, size, kernel[axis], dilation[axis], pad, what))
+            raise Problem(
+                "S104", _shrink_message(axis, size, kernel[axis], dilation[axis], pad, what)
+            )
         out.append(o)
     return tuple(out)
 
 
-def _shrink_message(axis: int, size: Dim, k: int, d: int, pad: tuple[int, int] | str, what: str) -> str:
+def _shrink_message(
+    axis: int, size: Dim, k: int, d: int, pad: tuple[int, int] | str, what: str
+) -> str:
     eff = effective(k, d)
     padded = format_dim(size) if pad == "same" else f"{format_dim(size)} + {pad[0]} + {pad[1]}"
     span = f"{k}-wide" if d == 1 else f"{k}-wide (dilated to {eff})"
