@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
 from math import prod
 
 import numpy as np
 from numpy.typing import NDArray
 
 from specc.lower.kernels_activation import activation, erf
-from specc.lower.window import Block, Pairs, pad, parallel, scratch, taps, tiles_for, windows
+from specc.lower.window import (
+    Block,
+    Pairs,
+    pad,
+    parallel,
+    scratch,
+    taps,
+    tiles_for,
+    windows,
+)
 
 __all__ = [
     "Pairs",
@@ -136,13 +144,10 @@ def _gemm(a: NDArray, w: NDArray, out: NDArray | None, threads: int = 1) -> NDAr
     """a @ w, into `out` if given; with `threads`, row blocks of `a` run side by side."""
     w = w.astype(a.dtype, copy=False)
     y = np.empty((a.shape[0], w.shape[-1]), a.dtype) if out is None else _rows(out, w.shape[-1])
-    parallel(lambda rows: np.matmul(a[rows], w, out=y[rows]), _split(a.shape[0], threads), threads)
+    row_bytes = a.shape[1] * a.dtype.itemsize
+    parts = [rs for _, rs in tiles_for(1, a.shape[0], row_bytes, a.shape[0] * row_bytes, threads)]
+    parallel(lambda rows: np.matmul(a[rows], w, out=y[rows]), parts, threads)
     return y if out is None else out
-
-
-def _split(n: int, parts: int) -> list[slice]:
-    edges = [n * i // parts for i in range(parts + 1)]
-    return [slice(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 def _rows(a: NDArray, cols: int) -> NDArray:
@@ -177,8 +182,8 @@ def _im2col_gemm(
             cols = slice(g * fg, (g + 1) * fg)
             np.matmul(_rows(patches, wmat.shape[0]), wmat[:, cols], out=dst[:, cols])
 
-    per_tile = max(1, workspace // threads // (row_items * view.dtype.itemsize))
-    parallel(tile, tiles_for(batch, rows, per_tile, threads), threads)
+    row_bytes = row_items * view.dtype.itemsize
+    parallel(tile, tiles_for(batch, rows, row_bytes, workspace // threads, threads), threads)
     return y
 
 
@@ -252,7 +257,7 @@ def _tap_blocks(view: NDArray, rank: int, threads: int) -> list[Block]:
     """Output tiles small enough for the per-tap loops (depthwise, pooling) to stay in cache."""
     batch, rows, *rest = view.shape[: 1 + rank]
     row_bytes = prod(rest) * view.shape[-1] * view.dtype.itemsize
-    return tiles_for(batch, rows, max(1, TAP_TILE_BYTES // row_bytes), threads)
+    return tiles_for(batch, rows, row_bytes, TAP_TILE_BYTES, threads)
 
 
 def conv_transpose(

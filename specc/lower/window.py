@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 # Scratch buffers up to this size are kept for the next call (the default conv workspace fits).
 KEEP_BYTES = 16 << 20
+# A thread's share of a kernel's work below this is not worth handing over.
+MIN_SHARE_BYTES = 256 << 10
 _local = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
 
@@ -91,6 +93,8 @@ def blocks(batch: int, rows: int, per_tile: int) -> Iterator[Block]:
     contiguous (N, rows, ...) array is itself contiguous. Small maps are grouped across the
     batch so that tiles stay large.
     """
+    if rows == 0:
+        return
     if per_tile >= rows:
         step = per_tile // rows
         for n in range(0, batch, step):
@@ -124,9 +128,16 @@ def parallel(fn: Callable[[T], object], tiles: Sequence[T], threads: int) -> Non
         done.result()
 
 
-def tiles_for(batch: int, rows: int, per_tile: int, threads: int) -> list[Block]:
-    """`blocks`, split finer if needed so that each of `threads` threads gets a tile."""
-    per_tile = min(per_tile, max(1, -(-batch * rows // threads)))
+def tiles_for(batch: int, rows: int, row_bytes: int, budget: int, threads: int) -> list[Block]:
+    """`blocks` of at most `budget` bytes, at least one for each of `threads` threads.
+
+    A share under MIN_SHARE_BYTES is not split off: handing it over costs more than it saves.
+    """
+    row_bytes = max(row_bytes, 1)
+    per_tile = max(1, budget // row_bytes)
+    share = -(-batch * rows // threads)
+    if threads > 1 and share * row_bytes >= MIN_SHARE_BYTES:
+        per_tile = min(per_tile, share)
     return list(blocks(batch, rows, per_tile))
 
 
