@@ -131,6 +131,7 @@ def test_threads_share_tiles_without_changing_results(
     threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(window, "MIN_SHARE_BYTES", 0)  # these small tensors are split too
+    monkeypatch.setattr(window, "MIN_SHARE_FLOPS", 0)
     x = data((3, 9, 8, 6), 60)
     same: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
     for w, groups in [

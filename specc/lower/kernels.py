@@ -7,6 +7,7 @@ from math import prod
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.lower import window
 from specc.lower.kernels_activation import activation, erf
 from specc.lower.window import (
     Block,
@@ -144,8 +145,8 @@ def _gemm(a: NDArray, w: NDArray, out: NDArray | None, threads: int = 1) -> NDAr
     """a @ w, into `out` if given; with `threads`, row blocks of `a` run side by side."""
     w = w.astype(a.dtype, copy=False)
     y = np.empty((a.shape[0], w.shape[-1]), a.dtype) if out is None else _rows(out, w.shape[-1])
-    row_bytes = a.shape[1] * a.dtype.itemsize
-    parts = [rs for _, rs in tiles_for(1, a.shape[0], row_bytes, a.shape[0] * row_bytes, threads)]
+    min_share = window.rows_worth(window.MIN_SHARE_FLOPS, 2 * a.shape[1] * w.shape[1])
+    parts = [rs for _, rs in tiles_for(1, a.shape[0], a.shape[0], threads, min_share)]
     parallel(lambda rows: np.matmul(a[rows], w, out=y[rows]), parts, threads)
     return y if out is None else out
 
@@ -182,8 +183,9 @@ def _im2col_gemm(
             cols = slice(g * fg, (g + 1) * fg)
             np.matmul(_rows(patches, wmat.shape[0]), wmat[:, cols], out=dst[:, cols])
 
-    row_bytes = row_items * view.dtype.itemsize
-    parallel(tile, tiles_for(batch, rows, row_bytes, workspace // threads, threads), threads)
+    per_tile = max(1, workspace // threads // (row_items * view.dtype.itemsize))
+    min_share = window.rows_worth(window.MIN_SHARE_FLOPS, 2 * row_items * filters)
+    parallel(tile, tiles_for(batch, rows, per_tile, threads, min_share), threads)
     return y
 
 
@@ -257,7 +259,8 @@ def _tap_blocks(view: NDArray, rank: int, threads: int) -> list[Block]:
     """Output tiles small enough for the per-tap loops (depthwise, pooling) to stay in cache."""
     batch, rows, *rest = view.shape[: 1 + rank]
     row_bytes = prod(rest) * view.shape[-1] * view.dtype.itemsize
-    return tiles_for(batch, rows, row_bytes, TAP_TILE_BYTES, threads)
+    min_share = window.rows_worth(window.MIN_SHARE_BYTES, row_bytes)
+    return tiles_for(batch, rows, TAP_TILE_BYTES // max(row_bytes, 1), threads, min_share)
 
 
 def conv_transpose(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,9 @@ T = TypeVar("T")
 
 # Scratch buffers up to this size are kept for the next call (the default conv workspace fits).
 KEEP_BYTES = 16 << 20
-# A thread's share of a kernel's work below this is not worth handing over.
+# A thread's share of a kernel's work below these is not worth handing over.
 MIN_SHARE_BYTES = 256 << 10
+MIN_SHARE_FLOPS = 2_000_000
 _local = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
 
@@ -128,17 +130,22 @@ def parallel(fn: Callable[[T], object], tiles: Sequence[T], threads: int) -> Non
         done.result()
 
 
-def tiles_for(batch: int, rows: int, row_bytes: int, budget: int, threads: int) -> list[Block]:
-    """`blocks` of at most `budget` bytes, at least one for each of `threads` threads.
+def tiles_for(
+    batch: int, rows: int, per_tile: int, threads: int, min_share: int = 1
+) -> list[Block]:
+    """`blocks` of at most `per_tile` rows, at least one for each of `threads` threads.
 
-    A share under MIN_SHARE_BYTES is not split off: handing it over costs more than it saves.
+    Shares under `min_share` rows are not split off: handing them over costs more than it saves.
     """
-    row_bytes = max(row_bytes, 1)
-    per_tile = max(1, budget // row_bytes)
     share = -(-batch * rows // threads)
-    if threads > 1 and share * row_bytes >= MIN_SHARE_BYTES:
+    if threads > 1 and share >= min_share:
         per_tile = min(per_tile, share)
-    return list(blocks(batch, rows, per_tile))
+    return list(blocks(batch, rows, max(per_tile, 1)))
+
+
+def rows_worth(total: float, per_row: float) -> int:
+    """How many rows of `per_row` work make `total`: the least share worth a thread."""
+    return max(1, math.ceil(total / max(per_row, 1)))
 
 
 def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDArray:
