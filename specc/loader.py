@@ -187,6 +187,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, source: SourceMap) -> Diagnostic:
         col -= 1  # PyYAML's pure-Python parser points past the backslash, libyaml at it
     span = Span(source.path, line + 1, col + 1)
     char, problem = text[col : col + 1], error.problem or "invalid YAML"
+    if "maximum nesting depth" in problem:  # libyaml >= 0.2.5 stops at 1,000 flow levels
+        message = "the document is nested deeper than the YAML parser allows (1,000 levels)"
+        return diag(codes.TOO_DEEP, message, span)
     if "tab character" in problem or (char == "\t" and not text[:col].strip(" \t-?:")):
         message = "tab character used for indentation; YAML allows only spaces"
         return diag(codes.TAB_INDENT, message, span)
