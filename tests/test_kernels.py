@@ -441,3 +441,16 @@ def test_against_torch() -> None:
     )
     avg = f.avg_pool2d(xt, 3, 2, 1, count_include_pad=False)
     close(K.pool(x, kind="avg", window=(3, 3), stride=(2, 2), pads=pads), nhwc(avg), np.float64)
+
+
+def test_scratch_keeps_small_buffers_only_and_can_be_released() -> None:
+    window.release_scratch()
+    x, w = data((2, 9, 9, 4), 70), data((3, 3, 4, 5), 71)
+    K.conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((1, 1), (1, 1)))
+    K.activation(x, "silu")
+    kept = window.scratch_bytes()
+    assert 0 < kept < 1 << 20
+    K.activation(np.zeros(window.KEEP_BYTES // 8 + 1), "sigmoid")  # temporaries over the cap
+    assert window.scratch_bytes() == kept
+    window.release_scratch()
+    assert window.scratch_bytes() == 0

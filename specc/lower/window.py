@@ -165,6 +165,12 @@ def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDA
     return raw[:nbytes].view(dtype).reshape(shape)
 
 
+def scratch_bytes() -> int:
+    """How much this thread's reusable buffers hold between calls."""
+    buffers: dict[str, NDArray] = _local.__dict__.get("buffers", {})
+    return sum(raw.nbytes for raw in buffers.values())
+
+
 def release_scratch() -> None:
     """Free this thread's reusable buffers."""
     _local.__dict__.pop("buffers", None)
