@@ -492,56 +492,6 @@ def layers(
         _exit(2)
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"specc {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Compile, check and explain declarative YAML neural-network specs."""
-
-
-def main() -> None:
-    """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except MemoryError:
-        sys.stderr.write(
-            "specc: out of memory; try a smaller --batch, "
-            "or a --max-memory below this machine's RAM\n"
-        )
-        sys.exit(1)
-    except Exception as exc:
-        if os.environ.get("SPECC_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"specc: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
-        )
-        sys.exit(3)
-
-
-# -- lowering and running: `specc plan` and `specc run` ---------------------------------------
-
-
-if TYPE_CHECKING:
-    import warnings
-
-    from specc.lower.plan import Plan
-
-
 class PlanFormat(StrEnum):
     table = "table"
     json = "json"
@@ -775,3 +725,53 @@ def _run(
     if output is not None:
         io.save_arrays(output, outputs, force, "output file")
         typer.echo(f"wrote {output}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"specc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Compile, check and explain declarative YAML neural-network specs."""
+
+
+def main() -> None:
+    """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except MemoryError:
+        sys.stderr.write(
+            "specc: out of memory; try a smaller --batch, "
+            "or a --max-memory below this machine's RAM\n"
+        )
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("SPECC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"specc: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
+        )
+        sys.exit(3)
+
+
+# -- lowering and running: `specc plan` and `specc run` ---------------------------------------
+
+
+if TYPE_CHECKING:
+    import warnings
+
+    from specc.lower.plan import Plan
