@@ -689,7 +689,7 @@ def _run(
                         "specc never overwrites its inputs",
                         exit_code=2,
                     )
-    if output and save_weights and output.resolve() == save_weights.resolve():
+    if output and save_weights and same_file(output, save_weights):
         raise RunError(f"--output and --save-weights name the same file {output}", exit_code=2)
     plan = _compile_or_exit(spec, batch or 1, dtype, _parse_dims(dim), max_memory)
     if output is not None and output.suffix.lower() == ".npy" and len(plan.output_names) > 1:
