@@ -4,13 +4,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "check", "compile", "load_model"]
+_API = ("check_file", "check_text", "compile")
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str) -> object:
     # The API is imported lazily so that `import specc` stays cheap for the CLI.
-    if name in {"check", "compile", "load_model", "report"}:
+    if name in _API:
         from specc import api
 
         return getattr(api, name)
-    raise AttributeError(name)
+    raise AttributeError(f"module 'specc' has no attribute {name!r}")

@@ -127,3 +127,12 @@ def test_running_out_of_memory_is_one_line_and_exit_1(monkeypatch, capsys) -> No
     assert stop.value.code == 1
     err = capsys.readouterr().err
     assert "out of memory" in err and "Traceback" not in err
+
+
+def test_the_package_exports_the_documented_api() -> None:
+    import specc
+
+    for name in specc.__all__:
+        assert getattr(specc, name) is not None
+    result = specc.check_file(EXAMPLES / "keras_question.yaml")
+    assert result.ok
