@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from specc.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from specc.ir import Model
@@ -13,6 +14,9 @@ from specc.passes.build import build
 from specc.passes.shapes import Shapes, infer
 from specc.schema import validate
 from specc.source import SourceMap
+
+if TYPE_CHECKING:  # the lowering imports numpy: only `compile` loads it, when called
+    from specc.lower.plan import Plan
 
 
 @dataclass
@@ -83,12 +87,6 @@ def _linted(result: Checked, settings: Settings) -> Checked:
 def _done(result: Checked) -> Checked:
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
-
-
-from typing import TYPE_CHECKING  # noqa: E402 - the executor's part of the API starts here
-
-if TYPE_CHECKING:  # the lowering imports numpy: only `compile` loads it, when called
-    from specc.lower.plan import Plan
 
 
 def compile(
