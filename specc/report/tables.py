@@ -176,8 +176,7 @@ def _delta(total: Total) -> str:
     delta = total.delta
     sign = "+" if not isinstance(delta, int) or delta >= 0 else ""
     pct = "" if total.percent is None else f", {total.percent:+.1f}%"
-    text = fmt_count(delta) if not isinstance(delta, int) else f"{delta:,}"
-    return f"{fmt_count(total.old)}{ARROW}{fmt_count(total.new)} ({sign}{text}{pct})"
+    return f"{fmt_count(total.old)}{ARROW}{fmt_count(total.new)} ({sign}{fmt_count(delta)}{pct})"
 
 
 def _diff_cells(d: LayerDiff) -> list[str]:
