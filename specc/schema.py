@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from specc.diagnostics import Diagnostic, Note, diag
 from specc.ops import REGISTRY
 from specc.ops.base import Json, Op
 from specc.ops.common import IDENTIFIER, MAX_RANK, NAME, POSITIVE_INT
+from specc.schema_predicate import Predicate, compile_schema
 from specc.source import NodePath, SourceMap
 
 SCHEMA_ID = "urn:specc:schema:spec:1"
@@ -151,24 +151,46 @@ def _validator_class() -> Any:
 
 
 @cache
+def _schema() -> Json:
+    return build_schema()
+
+
+def _shell_schema() -> Json:
+    """The spec without its layers' contents, which are validated one layer at a time."""
+    schema = _schema()
+    layers = {"type": "array", "minItems": 1}
+    return {**schema, "properties": {**schema["properties"], "layers": layers}}
+
+
+@cache
+def _predicate(which: str) -> Predicate:
+    """The fast yes/no of the shell ("<shell>") or of one layer type (the whole layer)."""
+    defs = _schema()["$defs"]
+    return compile_schema(_shell_schema() if which == "<shell>" else defs[which], defs)
+
+
+def _layer_accepted(layer: object) -> bool:
+    if not isinstance(layer, dict):
+        return False
+    kind = layer.get("type")
+    return isinstance(kind, str) and kind in REGISTRY and _predicate(kind)(layer)
+
+
+@cache
 def _validators() -> dict[str, Any]:
     """One validator for the spec shell (layers unchecked) and one per layer type and key.
 
     Validating each layer against its own type's definition, instead of through the
     if/then dispatch over every type, is what makes checking thousands of layers fast.
     """
-    schema = build_schema()
+    schema = _schema()
     root = _validator_class()(schema)
     defs = schema["$defs"]
 
     def sub(body: Json) -> Any:
         return root.evolve(schema={"$id": SCHEMA_ID, "$defs": defs, **body})
 
-    shell = {
-        **schema,
-        "properties": {**schema["properties"], "layers": {"type": "array", "minItems": 1}},
-    }
-    out = {"<shell>": root.evolve(schema=shell)}
+    out = {"<shell>": root.evolve(schema=_shell_schema())}
     out.update(
         {
             "<layer>": sub(defs["layer"]),
@@ -190,17 +212,23 @@ class Validation:
 
 
 def validate(data: object, source: SourceMap) -> Validation:
-    """All schema violations of `data`, each at its YAML node and in plain words."""
+    """All schema violations of `data`, each at its YAML node and in plain words.
+
+    The compiled predicates (`specc.schema_predicate`) accept the valid parts; jsonschema is
+    imported and run only on a part they do not accept, to find and word its errors.
+    """
     result = Validation()
     reworder = _Reworder(data, source)
-    validators = _validators()
-    for error in validators["<shell>"].iter_errors(data):
-        result.spec_level = True
-        result.diagnostics.extend(reworder.diagnostics(error))
+    if not _predicate("<shell>")(data):
+        for error in _validators()["<shell>"].iter_errors(data):
+            result.spec_level = True
+            result.diagnostics.extend(reworder.diagnostics(error))
     layers = data.get("layers") if isinstance(data, dict) else None
     if not isinstance(layers, list):
         return result
     for i, layer in enumerate(layers):
+        if _layer_accepted(layer):
+            continue
         errors = _layer_errors(layer)
         if errors:
             result.invalid_layers.add(i)
@@ -327,6 +355,8 @@ class _Reworder:
             if key in allowed:
                 continue
             message = f"unknown {where} '{key}'"
+            import difflib
+
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             if close:
                 message += f"; did you mean '{close[0]}'?"
@@ -396,6 +426,8 @@ class _Reworder:
                 f"unsupported format version {_show(got)}; this specc reads format 1",
             )
         shown = [o for o in options if o is not None]
+        import difflib
+
         close = difflib.get_close_matches(str(got), [str(o) for o in shown], n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         if path and path[-1] == "type":
