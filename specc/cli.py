@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -745,10 +746,31 @@ def _main(
     """Compile, check and explain declarative YAML neural-network specs."""
 
 
+def only_invoked(argv: list[str]) -> typer.Typer:
+    """`app` with only the command named in `argv` registered (all of them for anything else).
+
+    Typer builds every registered command's options on each start (it inspects each signature
+    and evaluates its annotations), about a third of a one-file `specc check`. The group, its
+    callback and the command are the same objects either way, so usage, help and errors read
+    the same; `specc --help` and a mistyped command still see every command.
+    """
+    wanted = argv[0] if argv else None
+    chosen = [
+        info
+        for info in app.registered_commands
+        if wanted == (info.name or getattr(info.callback, "__name__", "").replace("_", "-"))
+    ]
+    if not chosen:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = chosen
+    return lean
+
+
 def main() -> None:
     """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
     try:
-        app()
+        only_invoked(sys.argv[1:])()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

@@ -121,12 +121,30 @@ def test_running_out_of_memory_is_one_line_and_exit_1(monkeypatch, capsys) -> No
     def exhausted() -> None:
         raise MemoryError
 
-    monkeypatch.setattr(specc.cli, "app", exhausted)
+    monkeypatch.setattr(specc.cli, "only_invoked", lambda argv: exhausted)
     with pytest.raises(SystemExit) as stop:
         specc.cli.main()
     assert stop.value.code == 1
     err = capsys.readouterr().err
     assert "out of memory" in err and "Traceback" not in err
+
+
+def test_only_the_invoked_command_is_built_and_it_reads_the_same() -> None:
+    from typer.testing import CliRunner
+
+    from specc.cli import app, only_invoked
+
+    lean = only_invoked(["check", "x.yaml"])
+    assert [c.callback.__name__ for c in lean.registered_commands] == ["check"]
+    assert len(app.registered_commands) > 1  # the shared app is left whole
+    assert only_invoked(["--help"]) is app and only_invoked(["chek"]) is app
+    assert only_invoked([]) is app
+    assert [c.name for c in only_invoked(["run"]).registered_commands] == ["run"]
+    runner = CliRunner()
+    for args in (["check", "--help"], ["check", "--format", "nope", "x.yaml"], ["report"]):
+        full = runner.invoke(app, args, prog_name="specc")
+        alone = runner.invoke(only_invoked(args), args, prog_name="specc")
+        assert (alone.exit_code, alone.output) == (full.exit_code, full.output), args
 
 
 def test_the_package_exports_the_documented_api() -> None:
