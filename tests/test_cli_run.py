@@ -189,6 +189,17 @@ def test_run_as_a_real_process_exits_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (Linux), or None where /proc is not there."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_a_real_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
     import signal
     import time
@@ -202,7 +213,7 @@ def test_a_real_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
             "run",
             str(EXAMPLES / "resnet18.yaml"),
             "--batch",
-            "32",
+            "64",
             "-o",
             str(out),
         ],
@@ -211,10 +222,20 @@ def test_a_real_ctrl_c_leaves_no_partial_file(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3.0)  # past the imports and the compilation, inside the run
+    # Interrupt inside the run: after about 1.5 s of CPU (imports and compilation take well
+    # under a second; the batch-64 run takes several), however loaded the machine is.
+    deadline = time.monotonic() + 60
+    while child.poll() is None and time.monotonic() < deadline:
+        used = cpu_seconds(child.pid)
+        if used is None:
+            time.sleep(3.0)
+            break
+        if used >= 1.5:
+            break
+        time.sleep(0.05)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=120)
     if child.returncode == 0:
         pytest.skip("the run finished before the interrupt arrived")
-    assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []
