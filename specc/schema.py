@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -117,8 +116,8 @@ def _op_schema(op: type[Op]) -> Json:
     }
     required = ["type"]
     for f in op.attributes():
-        entry = {"title": f.metadata["doc"], **f.metadata["schema"]}
-        if f.default is dataclasses.MISSING:
+        entry = {"title": f.doc, **f.schema}
+        if f.required:
             required.append(f.name)
         else:
             entry["default"] = f.default

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -24,10 +23,10 @@ def test_every_attribute_is_in_its_schema_entry_with_its_default() -> None:
     schema = build_schema()["$defs"]
     for name, op in REGISTRY.items():
         props = schema[name]["properties"]
-        attrs = {f.name: f for f in dataclasses.fields(op)}
+        attrs = {f.name: f for f in op.attributes()}
         assert set(props) == set(attrs) | {"type", "name", "inputs"}, name
         for attr, f in attrs.items():
-            if f.default is dataclasses.MISSING:
+            if f.required:
                 assert attr in schema[name]["required"]
             else:
                 assert props[attr]["default"] == f.default
@@ -85,3 +84,66 @@ def test_layer_docs_are_up_to_date() -> None:
 
     published = SCHEMA_FILE.parent.parent / "docs" / "layers.md"
     assert published.read_text() == markdown()
+
+
+# -- the declaration mechanism ------------------------------------------------------------
+def test_ops_are_immutable_values_built_with_keywords() -> None:
+    from dataclasses import FrozenInstanceError
+
+    import pytest
+
+    from specc.ops.conv import Conv2D
+
+    a = Conv2D(filters=8, kernel=3)
+    assert a == Conv2D(filters=8, kernel=3) and hash(a) == hash(Conv2D(filters=8, kernel=3))
+    assert a != Conv2D(filters=8, kernel=3, stride=2)
+    assert len({a, Conv2D(filters=8, kernel=3), Conv2D(filters=9, kernel=3)}) == 2
+    assert (a.padding, a.stride, a.bias) == ("valid", 1, True)  # the declared defaults
+    assert repr(a).startswith("Conv2D(filters=8, kernel=3, stride=1, padding='valid'")
+    with pytest.raises(FrozenInstanceError):
+        a.filters = 9  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'filter'"):
+        Conv2D(filter=8, kernel=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="missing keyword argument 'kernel'"):
+        Conv2D(filters=8)  # type: ignore[call-arg]
+    b = a.replace(stride=2)
+    assert (b.stride, b.filters, a.stride) == (2, 8, 1) and type(b) is Conv2D
+
+
+def test_a_declaration_mistake_fails_when_the_class_is_defined() -> None:
+    import pytest
+
+    from specc.ops.base import Op, attr
+    from specc.ops.conv import Conv2D
+
+    with pytest.raises(TypeError, match="declare op attributes with attr"):
+
+        class Plain(Op):
+            size: int = 3
+
+    with pytest.raises(TypeError, match="redeclare an attribute"):
+
+        class Shadow(Conv2D):
+            padding = "same"
+
+    with pytest.raises(TypeError, match="mutable default"):
+
+        class Mutable(Op):
+            sizes: list[int] = attr(default=[1], schema={}, doc="")
+
+
+def test_attributes_keep_declaration_order_with_inherited_ones_first() -> None:
+    from specc.ops.base import Op, attr
+
+    class Base(Op):
+        a: int = attr(default=1, schema={}, doc="a")
+        b: int = attr(default=2, schema={}, doc="b")
+
+    class Child(Base):
+        c: int = attr(schema={}, doc="c")
+        a: int = attr(default=5, schema={}, doc="a again")
+
+    assert [f.name for f in Child.attributes()] == ["a", "b", "c"]
+    assert [f.required for f in Child.attributes()] == [False, False, True]
+    assert Child(c=3).attr_values() == {"a": 5, "b": 2, "c": 3}
+    assert Base().attr_values() == {"a": 1, "b": 2}

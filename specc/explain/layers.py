@@ -226,7 +226,7 @@ def _per_channel(f: Facts, op: ConvND) -> Section:
             f"{product(op.kernel_size) * filters:,} weights, the ({expected}) one might expect) "
             f"is a grouped convolution with groups = C_in:"
         )
-        options: list[tuple[str, Op]] = [(f"{op.type} groups: {c}", replace(op, groups=c))]
+        options: list[tuple[str, Op]] = [(f"{op.type} groups: {c}", op.replace(groups=c))]
         if op.spatial == 2:
             options.append((f"depthwise_conv2d multiplier: {mult}", _depthwise_like(op, mult)))
         for name, alt in options:
@@ -242,8 +242,8 @@ def _separable(f: Facts, op: ConvND, c: int) -> str:
     if op.spatial == 2:
         per, name = _depthwise_like(op, 1), "depthwise_conv2d"
     else:
-        per, name = replace(op, filters=c, groups=c), f"{op.type} groups: {c}, filters: {c}"
-    mix = replace(op, kernel=1, stride=1, padding="valid", dilation=1, groups=1)
+        per, name = op.replace(filters=c, groups=c), f"{op.type} groups: {c}, filters: {c}"
+    mix = op.replace(kernel=1, stride=1, padding="valid", dilation=1, groups=1)
     mid = per.infer([x])
     params = _params_total(per.params([x])) + _params_total(mix.params([mid]))
     macs = per.macs([x], mid) + mix.macs([mid], mix.infer([mid]))

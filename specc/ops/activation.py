@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from specc.ir import TensorType
 from specc.ops.base import Op, attr
@@ -15,7 +14,6 @@ ACTIVATION = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
 class Activation(Op):
     """An element-wise function: the output has the input's shape and no weights."""
 
@@ -25,57 +23,48 @@ class Activation(Op):
         return inputs[0]
 
 
-@dataclass(frozen=True, kw_only=True)
 class Relu(Activation):
     type = "relu"
     summary = "max(x, 0)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Relu6(Activation):
     type = "relu6"
     summary = "min(max(x, 0), 6)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class LeakyRelu(Activation):
     type = "leaky_relu"
     summary = "x if x > 0 else alpha * x"
-    alpha: float = attr(0.3, schema={"type": "number", "minimum": 0}, doc="slope for x < 0")
+    alpha: float = attr(default=0.3, schema={"type": "number", "minimum": 0}, doc="slope for x < 0")
 
 
-@dataclass(frozen=True, kw_only=True)
 class Elu(Activation):
     type = "elu"
     summary = "x if x > 0 else alpha * (exp(x) - 1)"
-    alpha: float = attr(1.0, schema={"type": "number", "minimum": 0}, doc="scale for x < 0")
+    alpha: float = attr(default=1.0, schema={"type": "number", "minimum": 0}, doc="scale for x < 0")
 
 
-@dataclass(frozen=True, kw_only=True)
 class Sigmoid(Activation):
     type = "sigmoid"
     summary = "1 / (1 + exp(-x))"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Tanh(Activation):
     type = "tanh"
     summary = "tanh(x)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Softmax(Activation):
     type = "softmax"
     summary = "exp(x) / sum(exp(x)) over the last axis"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Gelu(Activation):
     type = "gelu"
     summary = "x * Phi(x), the exact (erf) form"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Silu(Activation):
     type = "silu"
     summary = "x * sigmoid(x) (swish)"

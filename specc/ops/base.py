@@ -1,11 +1,11 @@
-"""The op framework: attributes as frozen dataclass fields, the registry, Param and Problem."""
+"""The op framework: declared attributes, the registry, Param and Problem."""
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Any, ClassVar, Literal, Self, dataclass_transform
 
 from specc.dims import Dim
 from specc.ir import TensorType
@@ -79,17 +79,47 @@ class KeepAxes:
 Footprint = Literal["same", "dense", "global", "flatten"] | tuple[AxisStep, ...] | KeepAxes
 
 
-def attr(default: Any = dataclasses.MISSING, *, schema: Json, doc: str) -> Any:
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()  # the default of an attribute that has none
+
+
+class Attr:
+    """One declared op attribute: its name, default (REQUIRED if none), JSON Schema and doc."""
+
+    __slots__ = ("default", "doc", "name", "schema")
+
+    def __init__(self, default: Any, schema: Json, doc: str) -> None:
+        if isinstance(default, list | dict | set):
+            raise TypeError(f"mutable default {default!r}: use a tuple")
+        self.name = ""  # set when the class is created
+        self.default = default
+        self.schema = schema
+        self.doc = doc
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def attr(default: Any = REQUIRED, *, schema: Json, doc: str) -> Any:
     """Declare an op attribute: its default (none means required), JSON Schema and one-line doc."""
-    return dataclasses.field(default=default, metadata={"schema": schema, "doc": doc})
+    return Attr(default, schema, doc)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(attr,))
 class Op:
     """Base of every layer type. A subclass with a `type` is registered under it.
 
-    Subclasses declare their attributes as dataclass fields with `attr(...)`; the defaults ARE
-    the documented defaults, and the JSON Schema is generated from them.
+    Subclasses declare their attributes as annotated class fields with `attr(...)`; the
+    defaults ARE the documented defaults, and the JSON Schema is generated from them. An op is
+    immutable, compares and hashes by its attribute values, and is built with keywords only,
+    as a frozen keyword-only dataclass would be. The methods are shared, not generated per
+    class: generating them (what `dataclasses` does) cost about 1 ms per layer type at every
+    start of the command line.
     """
 
     type: ClassVar[str] = ""
@@ -97,29 +127,83 @@ class Op:
     summary: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    _attrs: ClassVar[dict[str, Attr]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        attrs = dict(cls._attrs)  # inherited ones first; a redeclared one keeps its place
+        annotations = inspect.get_annotations(cls)  # this class's own, as written
+        for name, annotation in annotations.items():
+            if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            declared = cls.__dict__.get(name)
+            if not isinstance(declared, Attr):
+                raise TypeError(f"{cls.__name__}.{name}: declare op attributes with attr(...)")
+            declared.name = name
+            attrs[name] = declared
+            if declared.required:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, declared.default)
+        for name in attrs.keys() & cls.__dict__.keys():
+            if name not in annotations:
+                raise TypeError(f"{cls.__name__}.{name}: redeclare an attribute with attr(...)")
+        cls._attrs = attrs
         if cls.__dict__.get("type"):
             if cls.type in REGISTRY:
                 raise ValueError(f"op type {cls.type!r} registered twice")
             REGISTRY[cls.type] = cls
 
+    def __init__(self, **values: Any) -> None:
+        attrs = self._attrs
+        for name in values.keys() - attrs.keys():
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+        for name, declared in attrs.items():
+            value = values.get(name, declared.default)
+            if value is REQUIRED:
+                raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._attrs)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._attrs)
+        return f"{type(self).__qualname__}({shown})"
+
     # -- declaration -------------------------------------------------------------------------
     @classmethod
-    def attributes(cls) -> tuple[dataclasses.Field[Any], ...]:
-        return dataclasses.fields(cls)
+    def attributes(cls) -> tuple[Attr, ...]:
+        """The declared attributes, in declaration order (inherited ones first)."""
+        return tuple(cls._attrs.values())
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Op:
         """Build from a schema-valid layer mapping (extra keys such as name/inputs ignored)."""
-        names = {f.name for f in cls.attributes()}
-        kwargs = {k: _freeze(v) for k, v in data.items() if k in names}
+        kwargs = {k: _freeze(v) for k, v in data.items() if k in cls._attrs}
         return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some attributes changed (what `dataclasses.replace` does for dataclasses)."""
+        return type(self)(**{**self.attr_values(), **changes})
 
     def attr_values(self) -> dict[str, Any]:
         """Every attribute with its value (defaults included), in declaration order."""
-        return {f.name: getattr(self, f.name) for f in self.attributes()}
+        return {name: getattr(self, name) for name in self._attrs}
 
     # -- semantics (override) ----------------------------------------------------------------
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:

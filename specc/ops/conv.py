@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from specc.dims import Dim, exact_div, format_dim, is_symbolic, product
@@ -29,7 +28,6 @@ from specc.ops.window import window_shape
 AXES = {1: "steps, channels", 2: "height, width, channels", 3: "depth, height, width, channels"}
 
 
-@dataclass(frozen=True, kw_only=True)
 class WindowOp(Op):
     """An op that slides a window over `spatial` axes; normalises its per-axis attributes."""
 
@@ -70,19 +68,20 @@ class WindowOp(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class ConvND(WindowOp):
     """A full (optionally grouped) convolution: every filter spans all C_in/groups channels."""
 
     family = "conv"
     filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
     kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
-    stride: Window = attr(1, schema=STRIDE, doc="step per spatial axis")
-    padding: PaddingValue = attr("valid", schema=PADDING, doc="'valid', 'same' or explicit")
-    dilation: Window = attr(1, schema=DILATION, doc="spacing between kernel taps")
-    groups: int = attr(1, schema=POSITIVE_INT, doc="split channels into independent groups")
-    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per filter")
-    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+    stride: Window = attr(default=1, schema=STRIDE, doc="step per spatial axis")
+    padding: PaddingValue = attr(default="valid", schema=PADDING, doc="'valid', 'same' or explicit")
+    dilation: Window = attr(default=1, schema=DILATION, doc="spacing between kernel taps")
+    groups: int = attr(default=1, schema=POSITIVE_INT, doc="split channels into independent groups")
+    bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per filter")
+    activation: str | None = attr(
+        default=None, schema=ACTIVATION, doc="activation applied to the output"
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
@@ -120,28 +119,24 @@ class ConvND(WindowOp):
         return product(output.shape) * product(self.kernel_size) * per_group
 
 
-@dataclass(frozen=True, kw_only=True)
 class Conv1D(ConvND):
     type = "conv1d"
     spatial = 1
     summary = "1-D convolution over (steps, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Conv2D(ConvND):
     type = "conv2d"
     spatial = 2
     summary = "2-D convolution over (height, width, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Conv3D(ConvND):
     type = "conv3d"
     spatial = 3
     summary = "3-D convolution over (depth, height, width, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class DepthwiseConv2D(WindowOp):
     """Each input channel convolved with its own `multiplier` filters (per-channel convolution)."""
 
@@ -149,12 +144,14 @@ class DepthwiseConv2D(WindowOp):
     family = "conv"
     summary = "per-channel 2-D convolution: channel c gives outputs c*multiplier ... c*multiplier+m"
     kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
-    stride: Window = attr(1, schema=STRIDE, doc="step per spatial axis")
-    padding: PaddingValue = attr("valid", schema=PADDING, doc="'valid', 'same' or explicit")
-    dilation: Window = attr(1, schema=DILATION, doc="spacing between kernel taps")
-    multiplier: int = attr(1, schema=POSITIVE_INT, doc="filters per input channel")
-    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per output channel")
-    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+    stride: Window = attr(default=1, schema=STRIDE, doc="step per spatial axis")
+    padding: PaddingValue = attr(default="valid", schema=PADDING, doc="'valid', 'same' or explicit")
+    dilation: Window = attr(default=1, schema=DILATION, doc="spacing between kernel taps")
+    multiplier: int = attr(default=1, schema=POSITIVE_INT, doc="filters per input channel")
+    bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per output channel")
+    activation: str | None = attr(
+        default=None, schema=ACTIVATION, doc="activation applied to the output"
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
@@ -172,7 +169,6 @@ class DepthwiseConv2D(WindowOp):
         return product(output.shape) * product(self.kernel_size)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Conv2DTranspose(WindowOp):
     """The gradient of a strided convolution: upsamples by `stride` (Keras's output lengths)."""
 
@@ -181,10 +177,12 @@ class Conv2DTranspose(WindowOp):
     summary = "transposed 2-D convolution: each input pixel paints a k x k patch of the output"
     filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
     kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
-    stride: Window = attr(1, schema=STRIDE, doc="upsampling step per spatial axis")
-    padding: str = attr("valid", schema=MODE_PADDING, doc="'valid' (full output) or 'same'")
-    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per filter")
-    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+    stride: Window = attr(default=1, schema=STRIDE, doc="upsampling step per spatial axis")
+    padding: str = attr(default="valid", schema=MODE_PADDING, doc="'valid' (full output) or 'same'")
+    bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per filter")
+    activation: str | None = attr(
+        default=None, schema=ACTIVATION, doc="activation applied to the output"
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from specc.dims import Dim, product
 from specc.ir import TensorType
@@ -12,7 +11,6 @@ from specc.ops.base import Footprint, Op, Param, attr, expect_min_rank
 from specc.ops.common import BOOL, POSITIVE_INT
 
 
-@dataclass(frozen=True, kw_only=True)
 class Dense(Op):
     """y = x @ kernel + bias over the last axis; other axes are kept."""
 
@@ -20,8 +18,10 @@ class Dense(Op):
     family = "dense"
     summary = "fully connected over the last axis"
     units: int = attr(schema=POSITIVE_INT, doc="number of output units")
-    bias: bool = attr(True, schema=BOOL, doc="add a learned bias per unit")
-    activation: str | None = attr(None, schema=ACTIVATION, doc="activation applied to the output")
+    bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per unit")
+    activation: str | None = attr(
+        default=None, schema=ACTIVATION, doc="activation applied to the output"
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs

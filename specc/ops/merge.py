@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from specc.dims import equal
 from specc.ir import TensorType
@@ -15,7 +14,6 @@ def _shapes(inputs: Sequence[TensorType]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-@dataclass(frozen=True, kw_only=True)
 class ElementWise(Op):
     """Combine inputs of identical shape element by element."""
 
@@ -36,19 +34,16 @@ class ElementWise(Op):
         return first
 
 
-@dataclass(frozen=True, kw_only=True)
 class Add(ElementWise):
     type = "add"
     summary = "element-wise sum (residual connections)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Multiply(ElementWise):
     type = "multiply"
     summary = "element-wise product (gating)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Concat(Op):
     """Join inputs along `axis`; every other axis must match."""
 
@@ -58,7 +53,9 @@ class Concat(Op):
     min_inputs = 2
     max_inputs = None
     axis: int = attr(
-        -1, schema={"type": "integer"}, doc="axis to join along (negative counts from the end)"
+        default=-1,
+        schema={"type": "integer"},
+        doc="axis to join along (negative counts from the end)",
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:

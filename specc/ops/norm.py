@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from specc.ir import TensorType
 from specc.ops.base import Op, Param, attr, expect_min_rank
 from specc.ops.common import BOOL
 
 
-@dataclass(frozen=True, kw_only=True)
 class BatchNorm(Op):
     """Inference-mode batch normalisation with moving statistics, per channel."""
 
@@ -18,10 +16,10 @@ class BatchNorm(Op):
     family = "norm"
     summary = "gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, per channel"
     epsilon: float = attr(
-        0.001, schema={"type": "number", "exclusiveMinimum": 0}, doc="added to the variance"
+        default=0.001, schema={"type": "number", "exclusiveMinimum": 0}, doc="added to the variance"
     )
-    center: bool = attr(True, schema=BOOL, doc="learn an offset beta")
-    scale: bool = attr(True, schema=BOOL, doc="learn a scale gamma")
+    center: bool = attr(default=True, schema=BOOL, doc="learn an offset beta")
+    scale: bool = attr(default=True, schema=BOOL, doc="learn a scale gamma")
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from specc.ir import TensorType
@@ -13,20 +12,19 @@ from specc.ops.conv import WindowOp
 from specc.ops.window import window_shape
 
 
-@dataclass(frozen=True, kw_only=True)
 class Pool(WindowOp):
     """A window reduction; average pooling leaves padded cells out of the divisor."""
 
     family = "pool"
     window_attr = "pool"
     kind: ClassVar[Literal["max", "avg"]] = "max"
-    pool: Window = attr(2, schema=POOL, doc="window size per spatial axis")
+    pool: Window = attr(default=2, schema=POOL, doc="window size per spatial axis")
     stride: Window | None = attr(
-        None,
+        default=None,
         schema={**STRIDE, "oneOf": [*STRIDE["oneOf"], {"type": "null"}]},
         doc="step (default: the pool size)",
     )
-    padding: str = attr("valid", schema=MODE_PADDING, doc="'valid' or 'same'")
+    padding: str = attr(default="valid", schema=MODE_PADDING, doc="'valid' or 'same'")
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
@@ -39,26 +37,19 @@ class Pool(WindowOp):
 
 def _pool(kind: Literal["max", "avg"], n: int) -> type[Pool]:
     what = "maximum" if kind == "max" else "average"
-    cls: type[Pool] = dataclass(frozen=True, kw_only=True)(
-        type(
-            f"{kind.title()}Pool{n}D",
-            (Pool,),
-            {
-                "type": f"{kind}_pool{n}d",
-                "kind": kind,
-                "spatial": n,
-                "summary": f"{what} over each {n}-D window",
-            },
-        )
-    )
-    return cls
+    namespace = {
+        "type": f"{kind}_pool{n}d",
+        "kind": kind,
+        "spatial": n,
+        "summary": f"{what} over each {n}-D window",
+    }
+    return type(f"{kind.title()}Pool{n}D", (Pool,), namespace)
 
 
 MaxPool1D, MaxPool2D, MaxPool3D = (_pool("max", n) for n in (1, 2, 3))
 AvgPool1D, AvgPool2D, AvgPool3D = (_pool("avg", n) for n in (1, 2, 3))
 
 
-@dataclass(frozen=True, kw_only=True)
 class GlobalPool(Op):
     """Reduce every spatial axis, leaving one value per channel."""
 
@@ -74,14 +65,12 @@ class GlobalPool(Op):
         return "global"
 
 
-@dataclass(frozen=True, kw_only=True)
 class GlobalAvgPool(GlobalPool):
     type = "global_avg_pool"
     kind = "avg"
     summary = "mean over all spatial axes"
 
 
-@dataclass(frozen=True, kw_only=True)
 class GlobalMaxPool(GlobalPool):
     type = "global_max_pool"
     kind = "max"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from specc.dims import Dim, equal, exact_div, format_dim, product, symbol
@@ -32,7 +31,6 @@ from specc.ops.common import (
 from specc.ops.conv import AXES
 
 
-@dataclass(frozen=True, kw_only=True)
 class Flatten(Op):
     """Collapse all axes into one (the batch axis is never touched)."""
 
@@ -57,7 +55,6 @@ RESHAPE_DIM = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
 class Reshape(Op):
     """Give the same elements a new shape; at most one -1 is inferred."""
 
@@ -107,14 +104,13 @@ class Reshape(Op):
         return "flatten"
 
 
-@dataclass(frozen=True, kw_only=True)
 class ZeroPad(Op):
     """Add zeros around the spatial axes."""
 
     family = "reshape"
     spatial: ClassVar[int] = 2
     padding: PaddingValue = attr(
-        1, schema=EXPLICIT_PADDING, doc="zeros before/after each spatial axis"
+        default=1, schema=EXPLICIT_PADDING, doc="zeros before/after each spatial axis"
     )
 
     @property
@@ -128,36 +124,32 @@ class ZeroPad(Op):
         return TensorType((*out, x.channels))
 
 
-@dataclass(frozen=True, kw_only=True)
 class ZeroPad1D(ZeroPad):
     type = "zero_pad1d"
     spatial = 1
     summary = "zero padding of (steps, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class ZeroPad2D(ZeroPad):
     type = "zero_pad2d"
     spatial = 2
     summary = "zero padding of (height, width, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class ZeroPad3D(ZeroPad):
     type = "zero_pad3d"
     spatial = 3
     summary = "zero padding of (depth, height, width, channels)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Upsample2D(Op):
     """Repeat each pixel `size` times along height and width (nearest neighbour)."""
 
     type = "upsample2d"
     family = "reshape"
     summary = "nearest-neighbour upsampling of (height, width, channels)"
-    size: Window = attr(2, schema=POOL, doc="repeat factor per spatial axis")
-    interpolation: str = attr("nearest", schema={"enum": ["nearest"]}, doc="only 'nearest'")
+    size: Window = attr(default=2, schema=POOL, doc="repeat factor per spatial axis")
+    interpolation: str = attr(default="nearest", schema={"enum": ["nearest"]}, doc="only 'nearest'")
 
     @property
     def factors(self) -> tuple[int, ...]:
@@ -175,7 +167,6 @@ class Upsample2D(Op):
         return tuple(AxisStep(f, up=f) for f in self.factors)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Dropout(Op):
     """Randomly zeroes inputs in training; the identity at inference (and in specc's runs)."""
 

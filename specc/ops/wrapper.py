@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from specc.dims import Dim
@@ -11,7 +10,6 @@ from specc.ir import TensorType
 from specc.ops.base import REGISTRY, AxisStep, Footprint, KeepAxes, Op, Param, attr, expect_min_rank
 
 
-@dataclass(frozen=True, kw_only=True)
 class TimeDistributed(Op):
     """The inner layer sees (shape[1:]) and shares its weights across the first axis."""
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from specc.ops import REGISTRY
-from specc.ops.base import Op
+from specc.ops.base import Attr, Op
 
 
-def _default(f: dataclasses.Field[object]) -> str:
-    if f.default is dataclasses.MISSING:
+def _default(f: Attr) -> str:
+    if f.required:
         return "required"
     return json.dumps(f.default)
 
@@ -22,7 +21,7 @@ def describe(op: type[Op]) -> str:
     if not fields:
         lines.append("  no attributes")
     for f in fields:
-        lines.append(f"  {f.name:<12} {_default(f):<10} {f.metadata['doc']}")
+        lines.append(f"  {f.name:<12} {_default(f):<10} {f.doc}")
     lines.append("")
     lines.append(
         "  every layer also takes `name` (default <type>_<index>) "
@@ -53,6 +52,6 @@ def markdown() -> str:
             fields = op.attributes()
             if fields:
                 out += ["| attribute | default | meaning |", "|---|---|---|"]
-                out += [f"| `{f.name}` | {_default(f)} | {f.metadata['doc']} |" for f in fields]
+                out += [f"| `{f.name}` | {_default(f)} | {f.doc} |" for f in fields]
                 out.append("")
     return "\n".join(out)
