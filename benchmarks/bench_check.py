@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import user_env  # noqa: E402  (benchmarks/ is on the path when run as a script)
+
 SMALL = (
     "specc: 1\nname: small\ninputs:\n  image: [28, 28, 1]\nlayers:\n"
     "  - {name: conv1, type: conv2d, filters: 16, kernel: 3, padding: same, activation: relu}\n"
@@ -83,32 +85,20 @@ def in_process(folder: Path, repeat: int) -> tuple[float, int, int]:
     return best, files, found
 
 
-def fresh_env() -> dict[str, str]:
-    """The environment of a user's shell: bytecode caches used, as after `pip install`.
-
-    With PYTHONDONTWRITEBYTECODE set (some CI images and sandboxes set it) every fresh process
-    compiles specc from source again, which adds about 0.1 s and is not what users see.
-    """
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 def wall(command: list[str], repeat: int) -> tuple[float, float]:
     times = []
-    env = fresh_env()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(repeat):
+    for attempt in range(repeat + 1):  # the first one writes any missing bytecode
         start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        times.append(time.perf_counter() - start)
+        subprocess.run(command, capture_output=True, env=user_env(), cwd=ROOT)
+        if attempt:
+            times.append(time.perf_counter() - start)
     return min(times), statistics.median(times)
 
 
 def slowest_imports(small: Path, count: int = 16) -> list[tuple[int, str]]:
     """The costliest imports of one check, top-level modules and their direct imports."""
     command = [sys.executable, "-X", "importtime", "-m", "specc", "check", str(small)]
-    done = subprocess.run(command, capture_output=True, text=True, env=fresh_env())
+    done = subprocess.run(command, capture_output=True, text=True, env=user_env(), cwd=ROOT)
     rows = []
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
