@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from specc.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from specc.ir import Model
-from specc.lint import DEFAULT, Settings, apply, lint
+from specc.lint import DEFAULT, Settings, apply, findings, unused_suppressions
 from specc.loader import Limits, Loaded, load_file, load_text
 from specc.passes.build import build
 from specc.passes.shapes import Shapes, infer
@@ -77,10 +77,17 @@ def analyze(loaded: Loaded, path: str, settings: Settings = DEFAULT) -> Checked:
 
 
 def _linted(result: Checked, settings: Settings) -> Checked:
-    """Apply the settings; lint only a spec with no errors left (its graph and shapes are whole)."""
-    result.diagnostics = apply(result.diagnostics, result.source, settings)
+    """Apply the settings; lint only a spec with no errors left (its graph and shapes are whole).
+
+    Suppression comments are judged (W002) only after a full lint: in a file with errors the
+    rules did not run, so a comment for one of their codes would look unused.
+    """
+    found, source = result.diagnostics, result.source
+    result.diagnostics = apply(found, source, settings)
     if result.shapes is not None and not has_errors(result.diagnostics):
-        result.diagnostics += lint(result.shapes, settings)
+        found = found + findings(result.shapes, settings)
+        unused = unused_suppressions(found, source, settings.enabled)
+        result.diagnostics = apply(found + unused, source, settings)
     return _done(result)
 
 

@@ -89,6 +89,18 @@ TRUTHY = _code(
     good="- {type: conv2d, filters: 8, kernel: 3, bias: false}",
     severity=Severity.WARNING,
 )
+UNUSED_SUPPRESSION = _code(
+    "W002",
+    "unused-suppression",
+    "A `# specc: ignore` comment suppresses nothing on its line, or names an unknown code.",
+    why="A suppression outlives the finding it was written for: the layer is fixed or moved, "
+    "and the comment then hides the next, unrelated finding on that line. A misspelt code "
+    "suppresses nothing at all. Codes that the current selection does not check are not "
+    "judged, and nothing is judged in a file with errors (its lint rules did not run).",
+    bad="- {name: fc, type: dense, units: 10}  # specc: ignore[W101]",
+    good="- {name: fc, type: dense, units: 10}",
+    severity=Severity.WARNING,
+)
 
 # -- E1xx: the JSON Schema --------------------------------------------------------------------
 SCHEMA_REQUIRED = _code("E101", "missing-key", "A required key is missing.")

@@ -362,7 +362,10 @@ def test_suppression_comments_through_the_cli(tree: Path) -> None:
         "c.yaml": HEAD + line + "  # specc: ignore\n",
     })  # fmt: skip
     result = check("a.yaml", "b.yaml", "c.yaml", "--fail-on", "warning", "-f", "concise")
-    assert found(result.output) == [("b.yaml", 6, 64, "W101")]
+    # b's comment suppresses nothing (W002, at its code: after the line, 2 spaces and 16
+    # characters of `# specc: ignore[`).
+    unused_col = len(line) + 2 + len("# specc: ignore[") + 1
+    assert found(result.output) == [("b.yaml", 6, 64, "W101"), ("b.yaml", 6, unused_col, "W002")]
     assert result.exit_code == 1
     assert check("a.yaml", "c.yaml", "--fail-on", "warning").exit_code == 0
 

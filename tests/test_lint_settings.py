@@ -90,8 +90,9 @@ def test_a_hash_inside_a_value_is_not_a_comment() -> None:
         ("  # specc: ignore[W101]", []),
         ("  # specc: ignore[W1]", []),
         ("  # specc: ignore", []),
-        ("  # specc: ignore[W102]", ["W101"]),
-        ("  # specc: ignore[W102, W101]", []),
+        ("  # specc: ignore[W102]", ["W101", "W002"]),  # W102: nothing to suppress here
+        ("  # specc: ignore[W102, W101]", ["W002"]),
+        ("  # specc: ignore[W102, W101, W002]", []),
     ],
 )
 def test_suppression_on_the_line_of_the_finding(comment: str, expected: list[str]) -> None:
@@ -103,7 +104,7 @@ def test_suppression_on_the_line_of_the_finding(comment: str, expected: list[str
 def test_suppression_on_another_line_does_not_apply() -> None:
     lines = TEXT.splitlines()
     lines[6] += "  # specc: ignore[W101]"
-    assert codes("\n".join(lines) + "\n") == ["W101"]
+    assert codes("\n".join(lines) + "\n") == ["W101", "W002"]
 
 
 def test_suppression_applies_to_errors_as_well() -> None:
@@ -111,3 +112,60 @@ def test_suppression_applies_to_errors_as_well() -> None:
         "- {name: c, type: conv2d, filters: 1, kernel: 9}  # specc: ignore[S104]", "x: [4, 4, 1]"
     )
     assert codes(text) == []
+
+
+# -- W002: suppressions that suppress nothing ---------------------------------------------
+def unused(text: str, **options: object) -> list[tuple[int, int, str]]:
+    result = check_text(text, "t.yaml", settings=Settings(**options))  # type: ignore[arg-type]
+    return [(d.span.line, d.span.col, d.message) for d in result.diagnostics if d.code == "W002"]  # type: ignore[union-attr]
+
+
+def with_comment(line: int, comment: str, text: str = TEXT) -> str:
+    lines = text.splitlines()
+    lines[line - 1] += "  " + comment
+    return "\n".join(lines) + "\n"
+
+
+def test_an_unused_code_is_reported_at_the_code() -> None:
+    text = with_comment(7, "# specc: ignore[W101]")  # pool1's line: W101 is on conv1's
+    col = len(TEXT.splitlines()[6]) + 2 + len("# specc: ignore[") + 1
+    assert unused(text) == [
+        (7, col, "unused suppression: nothing on this line is reported as W101")
+    ]
+    assert unused(with_comment(6, "# specc: ignore[W101]")) == []  # the close variant: used
+    assert unused(with_comment(6, "# specc: ignore[W1]")) == []  # a prefix that matches
+
+
+def test_an_unknown_code_is_reported() -> None:
+    text = with_comment(6, "# specc: ignore[W101, W9999]")
+    col = len(TEXT.splitlines()[5]) + 2 + len("# specc: ignore[W101, ") + 1
+    assert unused(text) == [(6, col, "unknown code 'W9999' in a suppression comment")]
+
+
+def test_a_bare_unused_ignore_cannot_hide_itself() -> None:
+    text = with_comment(7, "# specc: ignore")
+    col = len(TEXT.splitlines()[6]) + 3
+    assert unused(text) == [(7, col, "unused suppression: nothing on this line is reported")]
+    assert unused(with_comment(6, "# specc: ignore")) == []
+    assert codes(with_comment(7, "# specc: ignore[W002]")) == ["W101"]  # explicit: silenced
+    assert codes(text, ignore=("W002",)) == ["W101"]
+
+
+def test_codes_the_selection_does_not_check_are_not_judged() -> None:
+    # Info (I) is opt-in, and W2 is ignored here: a fuller check may need these comments.
+    text = with_comment(7, "# specc: ignore[I102, W2]")
+    assert unused(text, ignore=("W2",)) == []
+    assert [m for _, _, m in unused(text, select=("ALL",))] == [
+        "unused suppression: nothing on this line is reported as I102",
+        "unused suppression: nothing on this line is reported as W2",
+    ]
+
+
+def test_nothing_is_judged_in_a_file_with_errors() -> None:
+    # The lint rules did not run, so a comment for one of their codes would look unused.
+    broken = spec(
+        "- {name: c, type: conv2d, filters: 1, kernel: 9}\n"
+        "- {name: d, type: dropout, rate: 0.5}  # specc: ignore[W204]",
+        "x: [4, 4, 1]",
+    )
+    assert codes(broken) == ["S104"]

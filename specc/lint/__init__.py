@@ -6,9 +6,10 @@ Importing this package registers every rule (W and I codes) in the catalogue.
 from __future__ import annotations
 
 from specc.lint import budgets, dense, graph, order, windows
-from specc.lint.engine import apply, lint
+from specc.lint.engine import apply, findings, lint
 from specc.lint.registry import RULES, Context, Finding, Rule, rule
 from specc.lint.settings import ALL, DEFAULT, Settings
+from specc.lint.suppress import unused_suppressions
 
 __all__ = [
     "ALL",
@@ -21,9 +22,11 @@ __all__ = [
     "apply",
     "budgets",
     "dense",
+    "findings",
     "graph",
     "lint",
     "order",
     "rule",
+    "unused_suppressions",
     "windows",
 ]

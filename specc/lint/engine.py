@@ -14,13 +14,18 @@ from specc.source import SourceMap
 
 def lint(shapes: Shapes, settings: Settings) -> list[Diagnostic]:
     """The findings of every enabled rule, stamped and filtered by `settings`."""
+    return apply(findings(shapes, settings), shapes.model.source, settings)
+
+
+def findings(shapes: Shapes, settings: Settings) -> list[Diagnostic]:
+    """The findings of every enabled rule, stamped, before inline suppression."""
     context = Context(shapes, settings)
     source = shapes.model.source
     found: list[Diagnostic] = []
     for code, entry in RULES.items():
         if settings.enabled(code):
             found += (stamp(entry, finding, source, settings) for finding in entry.check(context))
-    return apply(found, source, settings)
+    return found
 
 
 def stamp(entry: Rule, finding: Finding, source: SourceMap, settings: Settings) -> Diagnostic:
