@@ -333,7 +333,7 @@ def check(
         list[str] | None,
         typer.Argument(
             help="Spec files, directories (searched for *.yaml/*.yml with a top-level `specc:` "
-            "key) or globs [default: the current folder].",
+            "key) or globs, or - for a spec on stdin [default: the current folder].",
             show_default=False,
         ),
     ] = None,
@@ -374,15 +374,25 @@ def check(
             "--specs-only", help="Skip given files without a top-level `specc:` key (for hooks)."
         ),
     ] = False,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            help="The path a spec read from stdin stands for: shown in findings, and used to "
+            "find its pyproject.toml and per-file-ignores. Implies reading stdin.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check specs (schema, shapes, design rules); print findings as path:line:col: CODE message.
 
     Exit codes: 0 nothing at or above the fail level, 1 findings, 2 usage or I/O error.
     """
     from specc import codes
-    from specc.api import check_file
+    from specc.api import Checked, check_file, check_text
     from specc.config import ConfigError, Overrides, Resolver
     from specc.diagnostics import Severity
+    from specc.limits import Limits
+    from specc.lint.settings import Settings
     from specc.report.formats import render
 
     overrides = Overrides(
@@ -393,16 +403,33 @@ def check(
         max_activation_mb=max_activation_mb,
         config=config,
     )
+    stdin = paths == ["-"] or (stdin_filename is not None and not paths)
+    if not stdin and (stdin_filename is not None or "-" in (paths or [])):
+        typer.echo("specc: `-` (stdin) cannot be combined with other paths", err=True)
+        _exit(2)
     try:
         resolver = Resolver(overrides)
-        files = resolver.files(paths or ["."], specs_only)
-        plan = [(path, resolver.settings_for(path)) for path in files]
+        if stdin:
+            name = stdin_filename or "<stdin>"
+            plan = [(name, resolver.settings_for(stdin_filename or "."))]
+        else:
+            plan = [
+                (p, resolver.settings_for(p)) for p in resolver.files(paths or ["."], specs_only)
+            ]
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
         _exit(2)
     if not plan:
         typer.echo("specc: no spec files found under the given paths", err=True)
-    results = [(check_file(path, settings=settings), settings) for path, settings in plan]
+
+    def checked(path: str, settings: Settings) -> Checked:
+        if not stdin:
+            return check_file(path, settings=settings)
+        # Read one byte past the size limit, so that the loader reports an oversized spec
+        # without this holding all of it.
+        return check_text(sys.stdin.buffer.read(Limits().max_bytes + 1), path, settings=settings)
+
+    results = [(checked(path, settings), settings) for path, settings in plan]
     diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())
     sources = {r.path: r.source for r, _ in results}
     color = not no_color and _stdout_is_terminal()

@@ -353,6 +353,40 @@ def test_a_tool_specc_value_that_is_not_a_table(tree: Path) -> None:
     assert "pyproject.toml: [tool.specc]: must be a table of settings" in result.output
 
 
+# -- stdin ------------------------------------------------------------------------------------
+def test_a_spec_on_stdin(tree: Path) -> None:
+    result = runner.invoke(app, ["check", "-", "-f", "concise"], input=STRIDED)
+    assert found(result.output) == [("<stdin>", 6, 64, "W101")]
+    assert result.output.splitlines()[-1] == "1 file, 1 warning" and result.exit_code == 0
+    result = runner.invoke(app, ["check", "-"], input=BROKEN)
+    assert result.exit_code == 1 and "<stdin>:6:" in result.output
+
+
+def test_stdin_filename_names_the_spec_and_picks_its_configuration(tree: Path) -> None:
+    write(tree, {"sub/pyproject.toml": """
+        [tool.specc]
+        per-file-ignores = { "legacy/*.yaml" = ["W101"] }
+        fail-on = "warning"
+    """})  # fmt: skip
+    args = ["check", "--stdin-filename", "sub/legacy/a.yaml", "-f", "concise"]
+    quiet = runner.invoke(app, args, input=STRIDED)
+    assert (quiet.exit_code, found(quiet.output)) == (0, [])
+    args[2] = "sub/new/a.yaml"
+    loud = runner.invoke(app, args, input=STRIDED)
+    assert (loud.exit_code, found(loud.output)) == (1, [("sub/new/a.yaml", 6, 64, "W101")])
+
+
+def test_stdin_is_read_only_alone_and_within_the_size_limit(tree: Path) -> None:
+    write(tree, {"a.yaml": CLEAN})
+    mixed = runner.invoke(app, ["check", "-", "a.yaml"], input=CLEAN)
+    assert mixed.exit_code == 2 and "cannot be combined" in mixed.output
+    named = runner.invoke(app, ["check", "--stdin-filename", "b.yaml", "a.yaml"], input=CLEAN)
+    assert named.exit_code == 2
+    huge = "# padding\n" * (1_100_000)  # 11 MB of comments, over the 10 MiB limit
+    result = runner.invoke(app, ["check", "-", "-f", "concise"], input=huge)
+    assert found(result.output) == [("<stdin>", 1, 1, "E005")] and result.exit_code == 1
+
+
 # -- suppression ------------------------------------------------------------------------------
 def test_suppression_comments_through_the_cli(tree: Path) -> None:
     line = "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"
