@@ -448,3 +448,27 @@ def test_real_process_exit_code_and_output(tree: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("a.yaml:6:64: W101 ")
     assert done.stdout.endswith("1 file, 1 warning\n")
+
+
+def test_the_hook_definition_and_the_documented_local_hook_agree() -> None:
+    import re
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    docs = (root / "docs" / "linting.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", docs, re.S)]
+    local = [
+        h
+        for b in blocks
+        if isinstance(b, dict)
+        for r in b.get("repos", [])
+        if r.get("repo") == "local"
+        for h in r["hooks"]
+    ]
+    assert len(local) == 1
+    for key in ("id", "entry", "files", "require_serial"):
+        assert local[0][key] == hook[key], key
+    assert hook["entry"].split()[:2] == ["specc", "check"]
+    assert re.search(hook["files"], "models/net.yml") and not re.search(hook["files"], "a.json")
