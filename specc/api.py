@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from specc.codes import UNUSED_SUPPRESSION
 from specc.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from specc.ir import Model
-from specc.lint import DEFAULT, Settings, apply, findings, unused_suppressions
+from specc.lint import ALL, DEFAULT, Settings, apply, findings, unused_suppressions
 from specc.loader import Limits, Loaded, load_file, load_text
 from specc.passes.build import build
 from specc.passes.shapes import Shapes, infer
@@ -79,15 +80,21 @@ def analyze(loaded: Loaded, path: str, settings: Settings = DEFAULT) -> Checked:
 def _linted(result: Checked, settings: Settings) -> Checked:
     """Apply the settings; lint only a spec with no errors left (its graph and shapes are whole).
 
-    Suppression comments are judged (W002) only after a full lint: in a file with errors the
-    rules did not run, so a comment for one of their codes would look unused.
+    Suppression comments are judged (W002) only in a file without errors, before any is
+    suppressed or deselected: otherwise the rules ran on part of the model, or not at all, and
+    a comment for one of their codes would look unused. They are judged against every rule,
+    selected or not (`unused_suppressions`); the selection then filters what is shown.
     """
     found, source = result.diagnostics, result.source
     result.diagnostics = apply(found, source, settings)
-    if result.shapes is not None and not has_errors(result.diagnostics):
-        found = found + findings(result.shapes, settings)
-        unused = unused_suppressions(found, source, settings.enabled)
-        result.diagnostics = apply(found + unused, source, settings)
+    if result.shapes is None or has_errors(result.diagnostics):
+        return _done(result)
+    if has_errors(found) or not settings.enabled(UNUSED_SUPPRESSION):
+        result.diagnostics += apply(findings(result.shapes, settings), source, settings)
+        return _done(result)
+    every = findings(result.shapes, replace(settings, select=(ALL,), ignore=()))
+    unused = unused_suppressions(found + every, source)
+    result.diagnostics = apply(found + every + unused, source, settings)
     return _done(result)
 
 

@@ -407,11 +407,14 @@ def check(
     if not stdin and (stdin_filename is not None or "-" in (paths or [])):
         typer.echo("specc: `-` (stdin) cannot be combined with other paths", err=True)
         _exit(2)
+    if stdin and sys.stdin is None:
+        typer.echo("specc: `-` reads a spec from stdin, but there is no stdin", err=True)
+        _exit(2)
     try:
         resolver = Resolver(overrides)
         if stdin:
             name = stdin_filename or "<stdin>"
-            plan = [(name, resolver.settings_for(stdin_filename or "."))]
+            plan = [(name, resolver.settings_for(name))]
         else:
             plan = [
                 (p, resolver.settings_for(p)) for p in resolver.files(paths or ["."], specs_only)

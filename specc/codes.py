@@ -95,8 +95,8 @@ UNUSED_SUPPRESSION = _code(
     "A `# specc: ignore` comment suppresses nothing on its line, or names an unknown code.",
     why="A suppression outlives the finding it was written for: the layer is fixed or moved, "
     "and the comment then hides the next, unrelated finding on that line. A misspelt code "
-    "suppresses nothing at all. Codes that the current selection does not check are not "
-    "judged, and nothing is judged in a file with errors (its lint rules did not run).",
+    "suppresses nothing at all. Comments are judged against every rule, selected or not; "
+    "nothing is judged in a file with errors (its rules ran on part of the model at most).",
     bad="- {name: fc, type: dense, units: 10}  # specc: ignore[W101]",
     good="- {name: fc, type: dense, units: 10}",
     severity=Severity.WARNING,

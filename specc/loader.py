@@ -169,7 +169,7 @@ def _human(size: int) -> str:
 def _compose(text: str, source: SourceMap, limits: Limits, found: list[Diagnostic]) -> _Node | None:
     loader = _Loader(text)
     try:
-        return _Composer(loader, source.path, limits, found).compose()
+        return _Composer(loader, source, limits, found).compose()
     except yaml.MarkedYAMLError as error:
         raise _Stop(_syntax_error(error, source)) from None
     except yaml.YAMLError as error:  # a reader error, which carries no mark
@@ -226,8 +226,11 @@ class _Composer:
     so a hostile file fails fast instead of being expanded first.
     """
 
-    def __init__(self, loader: Any, path: str, limits: Limits, found: list[Diagnostic]) -> None:
-        self.loader, self.path, self.limits, self.found = loader, path, limits, found
+    def __init__(
+        self, loader: Any, source: SourceMap, limits: Limits, found: list[Diagnostic]
+    ) -> None:
+        self.loader, self.limits, self.found = loader, limits, found
+        self.path, self.hashed = source.path, source.hashed
         self.stack: list[tuple[_Node, str | None, int]] = []  # open: node, anchor, count at start
         self.anchors: dict[str, _Node] = {}
         self.plain: dict[str, tuple[type[_Node], object, tuple[str, str] | None]] = {}
@@ -279,6 +282,9 @@ class _Composer:
             kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
         self._count(1, event)
         span = self._span(event)
+        if "#" in text:  # quoted or block text; a plain scalar cannot hold " #"
+            end = event.end_mark
+            self.hashed.append((span.line, span.col, end.line + 1, end.column + 1))
         if surprise is not None:
             self.found.append(diag(surprise[0], surprise[1], span))
         self._attach(kind(span, value), event.anchor)

@@ -30,6 +30,9 @@ class SourceMap:
     lines: list[str] = field(default_factory=list)
     values: dict[NodePath, Span] = field(default_factory=dict)
     keys: dict[NodePath, Span] = field(default_factory=dict)
+    # Where scalars that contain a `#` stand, (line, col) to (line, col) with the end excluded:
+    # a `#` in there is text, not a comment.
+    hashed: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def value(self, node: NodePath) -> Span:
         """The span of the value at `node`, or of its nearest ancestor that has one."""
@@ -46,6 +49,10 @@ class SourceMap:
         if 1 <= line <= len(self.lines):
             return self.lines[line - 1]
         return None
+
+    def in_scalar(self, line: int, col: int) -> bool:
+        """Whether the 1-based position is inside a scalar (so a `#` there starts no comment)."""
+        return any((a, b) <= (line, col) < (c, d) for a, b, c, d in self.hashed)
 
     def _nearest(self, table: dict[NodePath, Span], node: NodePath) -> Span:
         while True:

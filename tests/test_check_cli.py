@@ -473,3 +473,14 @@ def test_the_hook_definition_and_the_documented_local_hook_agree() -> None:
         assert local[0][key] == hook[key], key
     assert hook["entry"].split()[:2] == ["specc", "check"]
     assert re.search(hook["files"], "models/net.yml") and not re.search(hook["files"], "a.json")
+
+
+def test_no_stdin_at_all_is_a_usage_error(tree: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "specc", "check", "-"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        preexec_fn=lambda: os.close(0),  # as `<&-` in a shell
+    )
+    assert done.returncode == 2 and "there is no stdin" in done.stderr, done.stderr

@@ -151,21 +151,61 @@ def test_a_bare_unused_ignore_cannot_hide_itself() -> None:
     assert codes(text, ignore=("W002",)) == ["W101"]
 
 
-def test_codes_the_selection_does_not_check_are_not_judged() -> None:
-    # Info (I) is opt-in, and W2 is ignored here: a fuller check may need these comments.
-    text = with_comment(7, "# specc: ignore[I102, W2]")
-    assert unused(text, ignore=("W2",)) == []
-    assert [m for _, _, m in unused(text, select=("ALL",))] == [
+def test_comments_are_judged_against_every_rule_whatever_the_selection() -> None:
+    # pw is a 1x1 convolution: I102 (opt-in) fires there, so its comment is needed even when
+    # info is not selected, and W1 is needed for the strided conv1 even when W1 is ignored.
+    text = spec(
+        "- {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}  # specc: ignore[W1]\n"
+        "- {name: pw, type: conv2d, filters: 4, kernel: 1}  # specc: ignore[I102]\n"
+        "- {name: pw2, type: conv2d, filters: 4, kernel: 1}  # specc: ignore",
+        "x: [31, 31, 3]",
+    )
+    for options in ({}, {"ignore": ("W1",)}, {"select": ("ALL",)}, {"select": ("W0", "E")}):
+        assert unused(text, **options) == [], options
+    stale = with_comment(7, "# specc: ignore[I102, W2]")  # pool1: neither fires there
+    assert [m for _, _, m in unused(stale)] == [
         "unused suppression: nothing on this line is reported as I102",
         "unused suppression: nothing on this line is reported as W2",
     ]
+    assert unused(stale, select=("W1",)) == []  # W002 itself is not selected
 
 
-def test_nothing_is_judged_in_a_file_with_errors() -> None:
-    # The lint rules did not run, so a comment for one of their codes would look unused.
+def test_a_prefix_covering_w002_does_not_hide_its_own_staleness() -> None:
+    text = with_comment(7, "# specc: ignore[W]")
+    col = len(TEXT.splitlines()[6]) + 2 + len("# specc: ignore[") + 1
+    assert unused(text) == [(7, col, "unused suppression: nothing on this line is reported as W")]
+    assert unused(with_comment(7, "# specc: ignore[W0]")) != []
+    assert codes(with_comment(6, "# specc: ignore[W]")) == []  # used: it hides W101
+
+
+def test_codes_may_be_separated_by_spaces() -> None:
+    assert suppressed_codes("- {type: relu}  # specc: ignore[W101 W102]") == {"W101", "W102"}
+
+
+def test_a_hash_inside_quoted_or_block_text_is_not_a_comment() -> None:
+    quoted = TEXT.replace("name: t\n", 'name: t\ndescription: "a # specc: ignore"\n')
+    block = TEXT.replace("name: t\n", "name: t\ndescription: |\n  use # specc: ignore[W101]\n")
+    for text in (quoted, block):
+        assert codes(text) == ["W101"], text
+    # Text and a real comment on one line: the comment is found after the text.
+    from specc.lint.suppress import _comment_on
+    from specc.loader import load_text
+
+    line = 'description: "a # specc: ignore"  # specc: ignore[W101]'
+    source = load_text(f"{line}\nname: t\n", "d.yaml").source
+    assert _comment_on(source, 1) == (line.rindex("#") + 1, [("W101", line.rindex("W") + 1)])
+
+
+def test_nothing_is_judged_in_a_file_with_errors_even_suppressed_ones() -> None:
+    # The lint rules ran on part of the model or not at all, so a comment for one of their
+    # codes would look unused.
+    later = "- {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}  # specc: ignore[W101]"
     broken = spec(
-        "- {name: c, type: conv2d, filters: 1, kernel: 9}\n"
-        "- {name: d, type: dropout, rate: 0.5}  # specc: ignore[W204]",
-        "x: [4, 4, 1]",
+        f"- {{name: c0, type: conv2d, filters: 4, kernel: 99}}\n{later}", "x: [31, 31, 3]"
     )
     assert codes(broken) == ["S104"]
+    hidden = broken.replace("kernel: 99}", "kernel: 99}  # specc: ignore[S104]")
+    assert codes(hidden) == []
+    assert codes(broken, ignore=("S",)) == []
+    fixed = broken.replace("kernel: 99", "kernel: 3, padding: same")
+    assert codes(fixed) == []  # the comment is needed once the error is fixed

@@ -121,10 +121,15 @@ def test_a_declaration_mistake_fails_when_the_class_is_defined() -> None:
         class Plain(Op):
             size: int = 3
 
-    with pytest.raises(TypeError, match="redeclare an attribute"):
+    with pytest.raises(TypeError, match="declare an attribute with a type"):
 
         class Shadow(Conv2D):
             padding = "same"
+
+    with pytest.raises(TypeError, match="declare an attribute with a type"):
+
+        class Untyped(Op):
+            size = attr(default=3, schema={}, doc="")
 
     with pytest.raises(TypeError, match="mutable default"):
 
@@ -147,3 +152,21 @@ def test_attributes_keep_declaration_order_with_inherited_ones_first() -> None:
     assert [f.required for f in Child.attributes()] == [False, False, True]
     assert Child(c=3).attr_values() == {"a": 5, "b": 2, "c": 3}
     assert Base().attr_values() == {"a": 1, "b": 2}
+
+
+def test_post_init_runs_after_the_attributes_are_set() -> None:
+    import pytest
+
+    from specc.ops.base import Op, attr
+
+    class Checked(Op):
+        low: int = attr(default=0, schema={}, doc="")
+        high: int = attr(default=1, schema={}, doc="")
+
+        def __post_init__(self) -> None:
+            if self.low > self.high:
+                raise ValueError("low > high")
+
+    assert Checked(high=5).high == 5
+    with pytest.raises(ValueError, match="low > high"):
+        Checked(low=2)

@@ -14,24 +14,33 @@ from specc.source import SourceMap, Span
 
 # A YAML comment starts at `#` after whitespace (or at the start of the line).
 _COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?:\[([^\]]*)\])?(?![\w\[-])")
+_CODE = re.compile(r"[^,\s]+")  # codes are separated by commas, spaces or both
 
 
-_CODE = re.compile(r"[^,\s]+")
-
-
-def _comment(line: str) -> tuple[int, list[tuple[str, int]]] | None:
+def _comment(
+    line: str, in_scalar: Callable[[int], bool] | None = None
+) -> tuple[int, list[tuple[str, int]]] | None:
     """The 1-based column of a line's suppression comment, and the codes it lists with their
-    columns (an empty list: all codes)."""
+    columns (an empty list: all codes). `in_scalar(col)` tells a `#` inside quoted or block
+    text, which is no comment."""
     if "specc" not in line:
         return None
-    match = _COMMENT.search(line)
-    if match is None:
+    for match in _COMMENT.finditer(line):
+        if in_scalar is not None and in_scalar(match.start() + 1):
+            continue
+        listed: list[tuple[str, int]] = []
+        if match.group(1) is not None:
+            start = match.start(1)
+            listed = [(m.group(), start + m.start() + 1) for m in _CODE.finditer(match.group(1))]
+        return match.start() + 1, listed
+    return None
+
+
+def _comment_on(source: SourceMap, number: int) -> tuple[int, list[tuple[str, int]]] | None:
+    line = source.line_text(number)
+    if line is None:
         return None
-    listed: list[tuple[str, int]] = []
-    if match.group(1) is not None:
-        start = match.start(1)
-        listed = [(m.group(), start + m.start() + 1) for m in _CODE.finditer(match.group(1))]
-    return match.start() + 1, listed
+    return _comment(line, lambda col: source.in_scalar(number, col))
 
 
 def suppressed_codes(line: str) -> frozenset[str] | None:
@@ -41,34 +50,36 @@ def suppressed_codes(line: str) -> frozenset[str] | None:
 
 
 def is_suppressed(d: Diagnostic, source: SourceMap) -> bool:
-    """Whether a comment on the diagnostic's own line suppresses it (codes match as prefixes)."""
+    """Whether a comment on the diagnostic's own line suppresses it (codes match as prefixes).
+
+    W002, which says a comment is unused, yields only to the comment listing W002 itself: a
+    bare `ignore` or a prefix such as `W` must not hide that it is stale.
+    """
     if d.span is None:
         return False
-    line = source.line_text(d.span.line)
-    codes = None if line is None else suppressed_codes(line)
-    if codes is None:
+    comment = _comment_on(source, d.span.line)
+    if comment is None:
         return False
-    if not codes:  # a bare ignore; it cannot hide that it is itself unused
-        return d.code != UNUSED_SUPPRESSION
-    return any(d.code.startswith(code) for code in codes)
+    codes = [code for code, _ in comment[1]]
+    if d.code == UNUSED_SUPPRESSION:
+        return UNUSED_SUPPRESSION in codes
+    return not codes or any(d.code.startswith(code) for code in codes)
 
 
-def unused_suppressions(
-    diagnostics: Iterable[Diagnostic], source: SourceMap, enabled: Callable[[str], bool]
-) -> list[Diagnostic]:
+def unused_suppressions(diagnostics: Iterable[Diagnostic], source: SourceMap) -> list[Diagnostic]:
     """W002 for each suppression comment, or listed code, that matches no finding on its line.
 
-    `diagnostics` are every finding of the file before suppression; `enabled` tells whether the
-    current selection checks a code. A code none of whose matches is checked is not judged:
-    with `--select W1` an `ignore[W201]` may still be needed by the full check.
+    `diagnostics` must be every finding of the file before suppression, with every rule run
+    whatever the selection: a comment is judged by what it would hide in a full check, so that
+    `--select` and the opt-in info rules do not make needed comments look unused.
     """
     on_line: dict[int, list[str]] = {}
     for d in diagnostics:
-        if d.span is not None and d.span.path == source.path and enabled(d.code):
+        if d.span is not None and d.span.path == source.path:
             on_line.setdefault(d.span.line, []).append(d.code)
     found: list[Diagnostic] = []
-    for number, text in enumerate(source.lines, 1):
-        comment = _comment(text)
+    for number in range(1, len(source.lines) + 1):
+        comment = _comment_on(source, number)
         if comment is None:
             continue
         col, listed = comment
@@ -80,11 +91,10 @@ def unused_suppressions(
             continue
         for code, code_col in listed:
             span = Span(source.path, number, code_col)
-            known = [c for c in CATALOGUE if c.startswith(code)]
-            if not known:
+            if not any(c.startswith(code) for c in CATALOGUE):
                 message = f"unknown code '{code}' in a suppression comment"
                 found.append(diag(UNUSED_SUPPRESSION, message, span))
-            elif any(enabled(c) for c in known) and not any(p.startswith(code) for p in present):
+            elif code != UNUSED_SUPPRESSION and not any(p.startswith(code) for p in present):
                 message = f"unused suppression: nothing on this line is reported as {code}"
                 found.append(diag(UNUSED_SUPPRESSION, message, span))
     return found

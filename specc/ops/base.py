@@ -145,9 +145,9 @@ class Op:
                 delattr(cls, name)
             else:
                 setattr(cls, name, declared.default)
-        for name in attrs.keys() & cls.__dict__.keys():
-            if name not in annotations:
-                raise TypeError(f"{cls.__name__}.{name}: redeclare an attribute with attr(...)")
+        for name, value in cls.__dict__.items():
+            if name not in annotations and (name in attrs or isinstance(value, Attr)):
+                raise TypeError(f"{cls.__name__}.{name}: declare an attribute with a type")
         cls._attrs = attrs
         if cls.__dict__.get("type"):
             if cls.type in REGISTRY:
@@ -163,6 +163,9 @@ class Op:
             if value is REQUIRED:
                 raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
             object.__setattr__(self, name, value)
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:  # as dataclasses do, for checks across attributes
+            post_init()
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
