@@ -110,15 +110,20 @@ def compile(
     dtype: str = "float32",
     dims: dict[str, int] | None = None,
     max_memory: int | str | None = "default",
+    limits: Limits | None = None,
 ) -> Plan:
     """Check a spec (a path, or YAML text) and lower it to a Plan that runs on NumPy arrays.
 
     Raises specc.lower.SpecError (with the diagnostics) when the spec has errors, and
     specc.lower.RunError for bad arguments. `plan.run(x, weights)` then gives the outputs.
+    `limits` bounds the file as in `check_file` (default: `specc.limits.Limits()`).
     """
     from specc.lower import Plan, SpecError
 
-    checked = check_text(spec) if isinstance(spec, str) and "\n" in spec else check_file(spec)
+    if isinstance(spec, str) and "\n" in spec:
+        checked = check_text(spec, limits=limits)
+    else:
+        checked = check_file(spec, limits)
     if not checked.ok or checked.shapes is None or not checked.shapes.complete:
         raise SpecError(checked.diagnostics, {checked.path: checked.source})
     return Plan(checked, batch=batch, dtype=dtype, dims=dims, max_memory=max_memory)

@@ -15,6 +15,7 @@ import typer
 from specc import __version__
 
 if TYPE_CHECKING:
+    from specc.limits import Limits
     from specc.passes.costs import Costs
 
 app = typer.Typer(
@@ -48,13 +49,24 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
 
 
+def _limits_for(spec: Path) -> Limits:
+    """The limits that the spec's `[tool.specc.limits]` sets, if any; exit 2 on a bad config."""
+    from specc.config import ConfigError, Overrides, Resolver
+
+    try:
+        return Resolver(Overrides()).limits_for(str(spec))
+    except ConfigError as error:
+        typer.echo(f"specc: {error}", err=True)
+        _exit(2)
+
+
 def _load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
     from specc import codes
     from specc.api import check_file
     from specc.report.text import format_text
 
-    result = check_file(spec)
+    result = check_file(spec, _limits_for(spec))
     if not result.ok:
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
@@ -191,7 +203,7 @@ def explain(
     from specc.report.text import format_text
 
     dims = _parse_dims(dim)
-    result = check_file(spec)
+    result = check_file(spec, _limits_for(spec))
     broken = not result.ok
     if broken:
         # Explain what could be inferred: the errors above say why the rest is missing.
@@ -391,7 +403,6 @@ def check(
     from specc.api import Checked, check_file, check_text
     from specc.config import ConfigError, Overrides, Resolver
     from specc.diagnostics import Severity
-    from specc.limits import Limits
     from specc.lint.settings import Settings
     from specc.report.formats import render
 
@@ -412,27 +423,24 @@ def check(
         _exit(2)
     try:
         resolver = Resolver(overrides)
-        if stdin:
-            name = stdin_filename or "<stdin>"
-            plan = [(name, resolver.settings_for(name))]
-        else:
-            plan = [
-                (p, resolver.settings_for(p)) for p in resolver.files(paths or ["."], specs_only)
-            ]
+        names = (
+            [stdin_filename or "<stdin>"] if stdin else resolver.files(paths or ["."], specs_only)
+        )
+        plan = [(p, resolver.settings_for(p), resolver.limits_for(p)) for p in names]
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
         _exit(2)
     if not plan:
         typer.echo("specc: no spec files found under the given paths", err=True)
 
-    def checked(path: str, settings: Settings) -> Checked:
+    def checked(path: str, settings: Settings, limits: Limits) -> Checked:
         if not stdin:
-            return check_file(path, settings=settings)
+            return check_file(path, limits, settings)
         # Read one byte past the size limit, so that the loader reports an oversized spec
         # without this holding all of it.
-        return check_text(sys.stdin.buffer.read(Limits().max_bytes + 1), path, settings=settings)
+        return check_text(sys.stdin.buffer.read(limits.max_bytes + 1), path, limits, settings)
 
-    results = [(checked(path, settings), settings) for path, settings in plan]
+    results = [(checked(path, settings, limits), settings) for path, settings, limits in plan]
     diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())
     sources = {r.path: r.source for r, _ in results}
     color = not no_color and _stdout_is_terminal()
@@ -562,7 +570,9 @@ def _compile_or_exit(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--max-memory") from None
     try:
-        return compile(spec, batch=batch, dtype=dtype, dims=dims, max_memory=budget)
+        return compile(
+            spec, batch=batch, dtype=dtype, dims=dims, max_memory=budget, limits=_limits_for(spec)
+        )
     except SpecError as exc:
         typer.echo(format_text(exc.diagnostics, exc.sources, color=sys.stderr.isatty()), err=True)
         _exit(2 if any(d.code == codes.IO_ERROR for d in exc.diagnostics) else 1)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import glob
 import os
@@ -14,6 +15,7 @@ from typing import Any
 
 from specc import codes as _codes  # noqa: F401 - registers the E and S codes
 from specc.diagnostics import Severity
+from specc.limits import DEFAULT_LIMITS, Limits
 from specc.lint import Settings
 from specc.lint.settings import DEFAULT_SELECT, parse_severities, unknown_selectors
 
@@ -25,8 +27,9 @@ _SPEC_KEY = re.compile(rb"^(?:specc|'specc'|\"specc\")[ \t]*:", re.MULTILINE)
 _SNIFF_BYTES = 16 * 1024 * 1024  # past the loader's size limit: such a file is reported anyway
 _KEYS = (
     "select", "ignore", "fail-on", "max-params", "max-activation-mb",
-    "severity", "per-file-ignores", "exclude",
+    "severity", "per-file-ignores", "exclude", "limits",
 )  # fmt: skip
+_LIMIT_KEYS = tuple(f.name.replace("_", "-") for f in dataclasses.fields(Limits))
 
 
 class ConfigError(Exception):
@@ -47,6 +50,7 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = ()
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -92,13 +96,7 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: must be a table of settings")
     values = {key.replace("_", "-"): value for key, value in table.items()}
-    for key in values:
-        if key not in _KEYS:
-            import difflib
-
-            close = difflib.get_close_matches(key, _KEYS, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+    _known(values, _KEYS, where, "key")
     try:
         return Config(
             root=path.resolve().parent,
@@ -114,9 +112,33 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
                 for pattern, codes in _table(values, "per-file-ignores").items()
             ),
             exclude=_strings(values, "exclude"),
+            limits=_limits(_table(values, "limits"), f"{where}: limits"),
         )
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
+
+
+def _known(values: Mapping[str, Any], keys: Sequence[str], where: str, what: str) -> None:
+    """Raise ConfigError for a key that is not one of `keys`, with the closest as a hint."""
+    for key in values:
+        if key not in keys:
+            import difflib
+
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" ({', '.join(keys)})"
+            raise ConfigError(f"{where}: unknown {what} '{key}'{hint}")
+
+
+def _limits(table: Mapping[str, Any], where: str) -> Limits:
+    """`[tool.specc.limits]`: raise (or lower) the bounds that protect against hostile files."""
+    values = {key.replace("_", "-"): value for key, value in table.items()}
+    _known(values, _LIMIT_KEYS, where, "limit")
+    chosen = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"limits: '{key}' must be a positive whole number; got {value!r}")
+        chosen[key.replace("-", "_")] = value
+    return dataclasses.replace(DEFAULT_LIMITS, **chosen)
 
 
 def _strings(values: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -221,6 +243,10 @@ class Resolver:
                 config = None if table is None else parse_config(table, path)
             self._read[path] = config
         return self._read[path]
+
+    def limits_for(self, path: str) -> Limits:
+        """The limits for one file: the defaults, or its configuration's `limits` table."""
+        return self.config_for(path).limits
 
     def settings_for(self, path: str) -> Settings:
         """The settings for one file: its configuration, then the command line on top."""

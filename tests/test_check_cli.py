@@ -337,6 +337,10 @@ def test_severity_and_per_file_ignores_and_exclude(tree: Path) -> None:
         ("severity = { W101 = 'fatal' }", "'fatal' is not a severity"),
         ("ignore = 3", "'ignore' must be a list of strings"),
         ("select = [", "invalid TOML"),
+        ("limits = { max-layer = 3 }", "unknown limit 'max-layer'; did you mean 'max-layers'?"),
+        ("limits = { max-bytes = 0 }", "'max-bytes' must be a positive whole number"),
+        ("limits = { max-depth = true }", "'max-depth' must be a positive whole number"),
+        ("limits = 5", "'limits' must be a table"),
     ],
 )
 def test_configuration_mistakes_exit_2_with_a_reason(tree: Path, table: str, words: str) -> None:
@@ -385,6 +389,35 @@ def test_stdin_is_read_only_alone_and_within_the_size_limit(tree: Path) -> None:
     huge = "# padding\n" * (1_100_000)  # 11 MB of comments, over the 10 MiB limit
     result = runner.invoke(app, ["check", "-", "-f", "concise"], input=huge)
     assert found(result.output) == [("<stdin>", 1, 1, "E005")] and result.exit_code == 1
+
+
+# -- limits -----------------------------------------------------------------------------------
+THREE_RELUS = "specc: 1\nname: t\ninputs:\n  x: [4]\nlayers:\n" + "  - {type: relu}\n" * 3
+
+
+def test_configured_limits_apply_to_check_and_to_every_command(tree: Path) -> None:
+    write(tree, {"a.yaml": THREE_RELUS, "pyproject.toml": """
+        [tool.specc.limits]
+        max-layers = 2
+    """})  # fmt: skip
+    result = check("a.yaml", "-f", "concise")
+    assert found(result.output) == [("a.yaml", 5, 1, "E010")] and result.exit_code == 1
+    stdin = runner.invoke(app, ["check", "--stdin-filename", "b.yaml"], input=THREE_RELUS)
+    assert "E010" in stdin.output
+    for command in (["report"], ["explain"], ["graph"], ["plan"]):
+        done = runner.invoke(app, [*command, "a.yaml"])
+        assert done.exit_code == 1 and "limit of 2 layers" in done.output, command
+    (tree / "pyproject.toml").write_text("[tool.specc.limits]\nmax-layers = 3\n")
+    assert runner.invoke(app, ["report", "a.yaml"]).exit_code == 0
+
+
+def test_a_limit_can_be_raised_past_its_default(tree: Path) -> None:
+    body = "specc: 1\nname: t\ninputs:\n  x: [4]\nlayers:\n" + "  - {type: relu}\n" * 10_001
+    write(tree, {"big.yaml": body})
+    assert found(check("big.yaml", "-f", "concise").output) == [("big.yaml", 5, 1, "E010")]
+    (tree / "pyproject.toml").write_text("[tool.specc.limits]\nmax_layers = 10_001\n")
+    result = check("big.yaml")
+    assert result.exit_code == 0, result.output
 
 
 # -- suppression ------------------------------------------------------------------------------
