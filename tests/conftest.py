@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +35,18 @@ def codes_at(text: str) -> list[tuple[str, int, int]]:
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+# "Fails fast" is asserted as memory, not time: Python allocations (NumPy's included) count the
+# same on a loaded machine, and doing the guarded work would allocate far more than this.
+FAST_PEAK = 64 * 1024 * 1024
+
+
+def peak_bytes(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """`fn()` and the peak of the Python memory allocated while it ran."""
+    tracemalloc.start()
+    try:
+        result = fn()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
