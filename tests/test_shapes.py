@@ -233,3 +233,44 @@ def test_default_names_and_outputs() -> None:
     assert [layer.name for layer in result.model.layers] == ["relu_1", "relu_2"]
     assert result.model.outputs == ("relu_2",)
     assert result.model.layers[1].inputs == ("relu_1",)
+
+
+# -- merges that agree only for some values of a symbol -----------------------------------
+def merge_notes(body: str, inputs: str) -> list[tuple[str, list[str]]]:
+    result = run(spec(body, inputs))
+    return [(d.code, [n.message for n in d.notes]) for d in result.diagnostics]
+
+
+def test_a_skip_connection_over_a_halving_says_which_lengths_fit() -> None:
+    # down has ceil(T/2) rows, up 2*ceil(T/2): equal to T exactly when T is even.
+    body = (
+        "- {name: down, type: conv2d, filters: 4, kernel: 3, stride: 2, padding: same}\n"
+        "- {name: up, type: upsample2d}\n"
+        "- {name: skip, type: add, inputs: [x, up]}"
+    )
+    assert merge_notes(body, "x: [T, 8, 4]") == [
+        ("S102", ["the shapes agree only when T is a multiple of 2"])
+    ]
+    two_halvings = (
+        "- {name: d1, type: max_pool2d, pool: [2, 1], padding: same}\n"
+        "- {name: d2, type: max_pool2d, pool: [2, 1], padding: same}\n"
+        "- {name: up, type: upsample2d, size: [4, 1]}\n"
+        "- {name: cat, type: concat, inputs: [up, x]}"
+    )
+    assert merge_notes(two_halvings, "x: [T, 3, 2]") == [
+        ("S102", ["the shapes agree only when T is a multiple of 4"])
+    ]
+
+
+def test_no_note_when_no_value_or_several_symbols_would_fit() -> None:
+    never = "- {name: c, type: conv2d, filters: 4, kernel: 3}\n- {type: add, inputs: [x, c]}"
+    assert merge_notes(never, "x: [T, 8, 4]") == [("S102", [])]  # T - 2 is never T
+    two = "- {type: add, inputs: [x, y]}"
+    assert merge_notes(two, "x: [T, 8, 4]\n  y: [U, 8, 4]") == [("S102", [])]
+
+
+def test_a_congruence_as_a_clause() -> None:
+    from specc.passes.congruence import Congruence
+
+    assert Congruence("T", 2, (0,), "m").clause() == "T is a multiple of 2"
+    assert Congruence("T", 4, (1, 3), "m").clause() == "T mod 4 is 1 or 3"

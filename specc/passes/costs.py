@@ -28,8 +28,8 @@ from typing import Literal
 
 from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
 from specc.ir import Layer, TensorType
-from specc.ops import Problem
 from specc.ops.base import AxisStep, Footprint, KeepAxes
+from specc.passes.congruence import Congruence, merge_condition, period
 from specc.passes.shapes import Shapes
 
 BYTES_PER_ELEMENT = 4  # float32 activations
@@ -255,25 +255,6 @@ class MinBound:
 
 
 @dataclass(frozen=True)
-class Congruence:
-    """Branches meeting at `where` agree only when `symbol` mod `modulus` is in `residues`."""
-
-    symbol: str
-    modulus: int
-    residues: tuple[int, ...]
-    where: str
-
-    def holds(self, value: int) -> bool:
-        return value % self.modulus in self.residues
-
-    def __str__(self) -> str:
-        if self.residues == (0,):
-            return f"{self.symbol} a multiple of {self.modulus}"
-        listed = ", ".join(str(r) for r in self.residues)
-        return f"{self.symbol} mod {self.modulus} in {{{listed}}}"
-
-
-@dataclass(frozen=True)
 class Unchecked:
     """A dim whose lower bound specc cannot find (several symbols, or not visibly monotone)."""
 
@@ -422,13 +403,6 @@ def _peak(costs: Costs, steps: list[Step]) -> Peak | None:
 
 # -- symbol analysis --------------------------------------------------------------------------
 
-_DIVISOR = re.compile(r"/(\d+)\)")
-
-
-def _period(dims: Iterable[Dim]) -> int:
-    """A period of the floors in `dims`: with one symbol, d(v + p) - d(v) is a polynomial in v."""
-    return math.lcm(1, *(int(m) for d in dims for m in _DIVISOR.findall(format_dim(d))))
-
 
 def _degree_bound(d: Dim, name: str) -> int:
     return len(re.findall(rf"\b{re.escape(name)}\b", format_dim(d)))
@@ -456,7 +430,7 @@ def _nonneg_from(d: Dim, name: str, start: int) -> bool:
         return d >= 0
     if symbols(d) != {name}:
         return False
-    p, n = _period([d]), _degree_bound(d, name)
+    p, n = period([d]), _degree_bound(d, name)
     for r in range(p):
         values = [_at(d, name, start + r + k * p) for k in range(n + 2)]
         if any(values[k] - 2 * values[k + 1] + values[k + 2] for k in range(n)):
@@ -501,6 +475,10 @@ def _find_bounds(costs: Costs) -> None:
                 costs.bounds[name] = MinBound(name, value, where, axis, d)
 
 
+def _least(costs: Costs, name: str) -> int:
+    return costs.smallest(name) if name in costs.bounds else 1
+
+
 def _find_congruences(costs: Costs) -> None:
     """Where branches meet but shape inference could not prove them equal, the residues of
     the symbol for which the layer's own shape rule accepts them."""
@@ -512,47 +490,6 @@ def _find_congruences(costs: Costs) -> None:
         known = [t for t in ins if t is not None]
         if len(known) != len(ins):
             continue
-        congruence = merge_condition(layer, known, costs)
+        congruence = merge_condition(layer, known, lambda name: _least(costs, name))
         if congruence is not None:
             costs.congruences.append(congruence)
-
-
-def merge_condition(layer: Layer, inputs: Sequence[TensorType], costs: Costs) -> Congruence | None:
-    """The residues of the one symbol in `inputs` for which `layer` accepts them, checked
-    over three periods of the floors (exact when the dims are linear in the symbol per
-    residue class, as window and upsampling formulas are); None when no such rule exists."""
-    dims = [d for t in inputs for d in t.shape]
-    names = set().union(*(symbols(d) for d in dims))
-    if len(names) != 1:
-        return None
-    (name,) = names
-    period = _period(dims)
-    start = costs.smallest(name) if name in costs.bounds else 1
-
-    def accepts(value: int) -> bool:
-        bound = [TensorType(tuple(substitute(d, {name: value}) for d in t.shape)) for t in inputs]
-        try:
-            layer.op.infer(bound)
-        except Problem:
-            return False
-        return True
-
-    residues = sorted(
-        (start + r) % period
-        for r in range(period)
-        if all(accepts(start + r + k * period) for k in range(3))
-    )
-    if not residues or len(residues) == period:
-        return None
-    modulus = _smallest_modulus(period, residues)
-    reduced = tuple(sorted({r % modulus for r in residues}))
-    return Congruence(name, modulus, reduced, layer.name)
-
-
-def _smallest_modulus(period: int, residues: list[int]) -> int:
-    """The smallest divisor q of `period` such that the residue set is a union of classes mod q."""
-    have = set(residues)
-    for q in range(1, period + 1):
-        if period % q == 0 and all((r + q) % period in have for r in have):
-            return q
-    return period

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from specc import codes
-from specc.diagnostics import Diagnostic, diag
+from specc.diagnostics import Diagnostic, Note, diag
 from specc.dims import Dim, product
 from specc.ir import Layer, Model, TensorType, format_shape
 from specc.limits import DEFAULT_LIMITS, Limits
 from specc.ops import Param, Problem
+from specc.passes.congruence import merge_condition
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
         except Problem as p:
             node = (*layer.node, p.attr) if p.attr else layer.node
             span = model.source.value(node) if p.attr else layer.span
-            shapes.diagnostics.append(diag(p.code, f"{layer.name}: {p.message}", span))
+            notes = _merge_notes(layer, known) if p.code == codes.MERGE_MISMATCH else ()
+            shapes.diagnostics.append(diag(p.code, f"{layer.name}: {p.message}", span, *notes))
             shapes.types[layer.name] = None
             continue
         tensors = [("output", out.shape), *((f"weight '{p.name}'", p.shape) for p in params)]
@@ -82,6 +84,14 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
         shapes.types[layer.name] = out
         shapes.layers[layer.name] = LayerShapes(layer, tuple(known), out, params)
     return shapes
+
+
+def _merge_notes(layer: Layer, inputs: list[TensorType]) -> tuple[Note, ...]:
+    """For branches that differ only for some values of a symbol: the values where they agree."""
+    condition = merge_condition(layer, inputs)
+    if condition is None:
+        return ()
+    return (Note(f"the shapes agree only when {condition.clause()}"),)
 
 
 def _oversized(tensors: Iterable[tuple[str, tuple[Dim, ...]]], limit: int) -> str | None:
