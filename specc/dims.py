@@ -342,6 +342,11 @@ def format_dim(d: Dim) -> str:
     return str(d)
 
 
+def format_count(d: Dim) -> str:
+    """6288 -> '6,288'; symbolic counts as their expression."""
+    return f"{d:,}" if isinstance(d, int) else format_dim(d)
+
+
 def _format_expr(e: Expr) -> str:
     const = e.constant
     single = _single_floor(e)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-from specc.dims import Dim, format_dim
+from specc.dims import Dim, format_count, format_dim
 from specc.ops.base import AxisStep, Footprint, KeepAxes
 from specc.ops.common import Pads
 from specc.ops.window import effective, same_pads, window_out
 from specc.passes.costs import AxisField, AxisMap, State, field_of
-from specc.report.summary import fmt_bytes, fmt_count, fmt_field, fmt_fraction
+from specc.report.summary import fmt_bytes, fmt_field, fmt_fraction
 
 AXIS_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 def n(d: Dim) -> str:
     """6288 -> '6,288'; an expression as itself."""
-    return fmt_count(d)
+    return format_count(d)
 
 
 def term(d: Dim) -> str:

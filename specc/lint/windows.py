@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from specc.diagnostics import Severity
-from specc.dims import product
+from specc.dims import format_count, product
 from specc.ir import format_shape
 from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import axes_label, group_axes, is_are, size_label, units
@@ -225,7 +225,7 @@ def kernel_covers_input(ctx: Context) -> Iterator[Finding]:
         if set(ks) == {1} or w.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
             continue
         flat = product(x.shape)
-        flat_text = f"{flat:,}" if isinstance(flat, int) else str(flat)
+        flat_text = format_count(flat)
         message = (
             f"the {size_label(ks)} kernel covers the whole {format_shape(x.shape)} input; this is "
             f"a dense layer of {op.filters} units on the flattened input "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from specc.dims import Dim, format_dim, substitute
+from specc.dims import Dim, format_count, format_dim, substitute
 from specc.ir import format_shape
 from specc.passes.costs import Congruence, Costs, Field, MinBound, Unchecked, measure
 from specc.passes.shapes import Shapes
@@ -295,15 +295,10 @@ def constraints_json(summary: Summary) -> list[dict[str, object]]:
 # -- text helpers -----------------------------------------------------------------------------
 
 
-def fmt_count(d: Dim) -> str:
-    """6288 -> '6,288'; symbolic counts as their expression."""
-    return f"{d:,}" if isinstance(d, int) else format_dim(d)
-
-
 def fmt_si(d: Dim) -> str:
-    """1818558976 -> '1.82 G'; small counts and expressions as fmt_count."""
+    """1818558976 -> '1.82 G'; small counts and expressions as format_count."""
     if not isinstance(d, int) or abs(d) < 10_000:
-        return fmt_count(d)
+        return format_count(d)
     value = float(d)
     for unit in ("k", "M", "G", "T"):
         value /= 1000

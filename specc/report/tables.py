@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from specc.dims import format_count
 from specc.report.summary import (
     DEFAULT_COLUMNS,
     Row,
     Summary,
     fmt_bytes,
-    fmt_count,
     fmt_field,
     fmt_max,
     fmt_shape,
@@ -30,10 +30,10 @@ COLUMN_SPECS: dict[str, tuple[str, Cell, bool]] = {
     "inputs": ("Inputs", lambda r: ", ".join(r.inputs), False),
     "output": ("Output shape", lambda r: fmt_shape(r.output_shape), False),
     "kernel": ("Kernel shape", lambda r: fmt_shape(r.kernel_shape), False),
-    "params": ("Params", lambda r: fmt_count(r.params), True),
+    "params": ("Params", lambda r: format_count(r.params), True),
     "trainable": ("Trainable", lambda r: fmt_trainable(r.trainable), False),
-    "macs": ("MACs", lambda r: fmt_count(r.macs), True),
-    "flops": ("FLOPs", lambda r: fmt_count(r.flops), True),
+    "macs": ("MACs", lambda r: format_count(r.macs), True),
+    "flops": ("FLOPs", lambda r: format_count(r.flops), True),
     "memory": ("Memory", lambda r: fmt_bytes(r.memory), True),
     "rf": ("Receptive field", lambda r: fmt_field(r.field), False),
 }
@@ -62,9 +62,9 @@ def _cells(row: Row, columns: tuple[str, ...], all_inputs: bool) -> list[str]:
 def _totals(summary: Summary) -> list[tuple[str, str]]:
     per = "per sample" if summary.batch == 1 else f"batch of {summary.batch}"
     rows = [
-        ("Total params", fmt_count(summary.params)),
-        ("Trainable params", fmt_count(summary.trainable_params)),
-        ("Non-trainable params", fmt_count(summary.non_trainable_params)),
+        ("Total params", format_count(summary.params)),
+        ("Trainable params", format_count(summary.trainable_params)),
+        ("Non-trainable params", format_count(summary.non_trainable_params)),
         ("Weight memory (float32)", fmt_bytes(summary.weight_bytes)),
         (f"Total MACs ({per})", _with_si(summary.macs)),
         ("Total FLOPs (2 x MACs)", _with_si(summary.flops)),
@@ -87,12 +87,12 @@ def _totals(summary: Summary) -> list[tuple[str, str]]:
 
 
 def _with_si(d: Any) -> str:
-    text, short = fmt_count(d), fmt_si(d)
+    text, short = format_count(d), fmt_si(d)
     return text if text == short else f"{text} ({short})"
 
 
 def _bound(b: Any) -> str:
-    return f"{b.symbol} >= {b.value} ({b.where} axis {b.axis} is {fmt_count(b.dim)})"
+    return f"{b.symbol} >= {b.value} ({b.where} axis {b.axis} is {format_count(b.dim)})"
 
 
 def _caption(summary: Summary) -> str:
@@ -172,11 +172,12 @@ ARROW = " -> "
 def _delta(total: Total) -> str:
     """`7,264 -> 1,520 (-5,744, -79.1%)`; the bare value when nothing changed."""
     if total.old == total.new:
-        return fmt_count(total.new)
+        return format_count(total.new)
     delta = total.delta
     sign = "+" if not isinstance(delta, int) or delta >= 0 else ""
     pct = "" if total.percent is None else f", {total.percent:+.1f}%"
-    return f"{fmt_count(total.old)}{ARROW}{fmt_count(total.new)} ({sign}{fmt_count(delta)}{pct})"
+    old, new = format_count(total.old), format_count(total.new)
+    return f"{old}{ARROW}{new} ({sign}{format_count(delta)}{pct})"
 
 
 def _diff_cells(d: LayerDiff) -> list[str]:
@@ -186,7 +187,7 @@ def _diff_cells(d: LayerDiff) -> list[str]:
         value = side.get(field)
         if field in ("output", "kernel"):
             return fmt_shape(value)
-        return fmt_count(value) if field in ("params", "macs") else str(value)
+        return format_count(value) if field in ("params", "macs") else str(value)
 
     cells = [d.name, d.status]
     for field in ("type", "output", "kernel", "params", "macs"):
