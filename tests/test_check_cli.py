@@ -178,7 +178,7 @@ def test_github_format_escapes_newlines_and_percent() -> None:
 
 def test_colour_only_on_a_terminal(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tree, {"a.yaml": STRIDED})
-    monkeypatch.setattr(specc.cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(specc.cli.check, "stdout_is_terminal", lambda: True)
     assert "\x1b[" in check("a.yaml").output
     assert "\x1b[" not in check("a.yaml", "--no-color").output
 
@@ -190,9 +190,9 @@ def test_no_color_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(sys, "stdout", Terminal())
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert specc.cli._stdout_is_terminal()
+    assert specc.cli.common.stdout_is_terminal()
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not specc.cli._stdout_is_terminal()
+    assert not specc.cli.common.stdout_is_terminal()
 
 
 # -- paths ------------------------------------------------------------------------------------

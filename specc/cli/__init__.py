@@ -1,0 +1,89 @@
+"""The command line: parses arguments, calls the pipeline, renders, picks the exit code.
+
+One module per group of commands; importing them registers the commands on `app`, in the
+order `specc --help` lists them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from specc import __version__
+from specc.cli.common import app
+
+# Importing a command module registers its commands; `specc --help` lists them in this order.
+# isort: off
+from specc.cli import reports  # noqa: F401
+from specc.cli import check  # noqa: F401
+from specc.cli import reference  # noqa: F401
+from specc.cli import run  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main", "only_invoked"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"specc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Compile, check and explain declarative YAML neural-network specs."""
+
+
+def only_invoked(argv: list[str]) -> typer.Typer:
+    """`app` with only the command named in `argv` registered (all of them for anything else).
+
+    Typer builds every registered command's options on each start (it inspects each signature
+    and evaluates its annotations), about a third of a one-file `specc check`. The group, its
+    callback and the command are the same objects either way, so usage, help and errors read
+    the same; `specc --help` and a mistyped command still see every command.
+    """
+    wanted = argv[0] if argv else None
+    chosen = [
+        info
+        for info in app.registered_commands
+        if wanted == (info.name or getattr(info.callback, "__name__", "").replace("_", "-"))
+    ]
+    if not chosen:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = chosen
+    return lean
+
+
+def main() -> None:
+    """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
+    try:
+        only_invoked(sys.argv[1:])()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except MemoryError:
+        sys.stderr.write(
+            "specc: out of memory; try a smaller --batch, "
+            "or a --max-memory below this machine's RAM\n"
+        )
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("SPECC_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"specc: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
+        )
+        sys.exit(3)

@@ -1,0 +1,96 @@
+"""What every command shares: the Typer app, the spec argument, loading with exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from specc.limits import Limits
+    from specc.passes.costs import Costs
+
+app = typer.Typer(
+    name="specc",
+    help="Compile, check and explain declarative YAML neural-network specs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
+
+
+def stop(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+
+
+def limits_for(spec: Path) -> Limits:
+    """The limits that the spec's `[tool.specc.limits]` sets, if any; exit 2 on a bad config."""
+    from specc.config import ConfigError, Overrides, Resolver
+
+    try:
+        return Resolver(Overrides()).limits_for(str(spec))
+    except ConfigError as error:
+        typer.echo(f"specc: {error}", err=True)
+        stop(2)
+
+
+def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
+    """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
+    from specc import codes
+    from specc.api import check_file
+    from specc.report.text import format_text
+
+    result = check_file(spec, limits_for(spec))
+    if not result.ok:
+        sources = {result.path: result.source}
+        typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
+        stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+    return result
+
+
+DimOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dim",
+        help="Bind a symbolic dim, e.g. --dim T=1000 (repeatable); every number is evaluated.",
+        show_default=False,
+    ),
+]
+
+
+def parse_dims(values: list[str] | None) -> dict[str, int]:
+    """`["T=1000"]` -> {"T": 1000}; anything else is a usage error (exit 2)."""
+    out: dict[str, int] = {}
+    for text in values or []:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip().isidentifier() or not value.strip().isdigit():
+            raise typer.BadParameter(
+                f"{text!r}: expected NAME=POSITIVE_INT, e.g. T=1000", param_hint="--dim"
+            )
+        out[name.strip()] = int(value)
+    return out
+
+
+def bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
+    """Exit 1 when the values break the spec (a dim reaches zero, branches disagree)."""
+    unknown = sorted(set(dims) - set(costs.symbols))
+    if unknown:
+        known = ", ".join(costs.symbols) or "none"
+        raise typer.BadParameter(
+            f"unknown symbol {', '.join(unknown)} (the spec's symbols: {known})", param_hint="--dim"
+        )
+    problems = costs.problems(dims)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        stop(1)

@@ -1,0 +1,255 @@
+"""Lowering and running: `specc plan` and `specc run`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from specc.cli.common import DimOption, SpecArg, app, limits_for, parse_dims, stop
+
+if TYPE_CHECKING:
+    import warnings
+
+    from specc.lower.plan import Plan
+
+
+class PlanFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class DType(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+BatchOption = Annotated[
+    int | None, typer.Option("--batch", "-b", min=1, help="Batch size (default 1).")
+]
+MaxMemoryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="Refuse to run when the plan's peak memory exceeds this, e.g. 800M or 4GiB "
+        "(default: half the RAM).",
+        show_default=False,
+    ),
+]
+
+
+def _compile_or_exit(
+    spec: Path, batch: int, dtype: str, dims: dict[str, int], max_memory: str | None
+) -> Plan:
+    """specc.compile, with spec errors printed as diagnostics (exit 1, or 2 if unreadable)."""
+    from specc import codes
+    from specc.api import compile
+    from specc.lower import RunError, SpecError
+    from specc.lower.budget import parse_size
+    from specc.report.text import format_text
+
+    try:
+        budget: int | str | None = "default" if max_memory is None else parse_size(max_memory)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-memory") from None
+    try:
+        return compile(
+            spec, batch=batch, dtype=dtype, dims=dims, max_memory=budget, limits=limits_for(spec)
+        )
+    except SpecError as exc:
+        typer.echo(format_text(exc.diagnostics, exc.sources, color=sys.stderr.isatty()), err=True)
+        stop(2 if any(d.code == codes.IO_ERROR for d in exc.diagnostics) else 1)
+    except RunError as exc:
+        _fail(exc)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """A RunError as `specc: error: ...` on stderr, with its exit code."""
+    typer.echo(f"specc: error: {exc}", err=True)
+    stop(getattr(exc, "exit_code", 1))
+
+
+def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
+    from specc.lower import DataNote
+
+    for w in caught:
+        label = "note" if issubclass(w.category, DataNote) else "warning"
+        typer.echo(f"specc: {label}: {w.message}", err=True)
+
+
+@app.command("plan")
+def plan_command(
+    spec: SpecArg,
+    batch: BatchOption = None,
+    format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.table,
+    dim: DimOption = None,
+    dtype: Annotated[DType, typer.Option(help="Element type of the run.")] = DType.float32,
+) -> None:
+    """Show the lowered plan step by step (pad, im2col+gemm, gemm, depthwise, in-place
+    activations, pools ...) with FLOPs, bytes and the peak memory after buffer reuse."""
+    from specc.lower import RunError
+
+    plan = _compile_or_exit(spec, batch or 1, dtype.value, parse_dims(dim), None)
+    try:
+        program = plan.program()
+    except RunError as exc:
+        _fail(exc)
+    from specc.lower import render
+
+    if format is PlanFormat.json:
+        typer.echo(json.dumps(render.plan_json(program), indent=2))
+    else:
+        typer.echo(render.plan_text(program))
+
+
+@app.command("run")
+def run_command(
+    spec: SpecArg,
+    input: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Input data: .npy for one input, .npz keyed by input name.",
+            show_default=False,
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            "-w",
+            help="Weights: .npz keyed '<layer>.<param>' (Keras layouts).",
+            show_default=False,
+        ),
+    ] = None,
+    batch: BatchOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random input and weights.")] = 0,
+    dtype: Annotated[DType, typer.Option(help="Element type of the run.")] = DType.float32,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the output: .npy (one output) or .npz (by output name).",
+            show_default=False,
+        ),
+    ] = None,
+    save_weights: Annotated[
+        Path | None,
+        typer.Option("--save-weights", help="Write the weights used, as .npz.", show_default=False),
+    ] = None,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="Time every step (after a warm-up run).")
+    ] = False,
+    dim: DimOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
+    max_memory: MaxMemoryOption = None,
+) -> None:
+    """Run a spec with NumPy on a seeded random batch (or --input) and seeded He-normal weights
+    (or --weights); print each output's shape, dtype and min/mean/max, and the wall time."""
+    import warnings
+
+    from specc.lower import DataNote, DataWarning, RunError
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            warnings.simplefilter("always", DataNote)
+            try:
+                _run(
+                    spec,
+                    input,
+                    weights,
+                    batch,
+                    seed,
+                    dtype.value,
+                    output,
+                    save_weights,
+                    profile,
+                    dim,
+                    force,
+                    max_memory,
+                )
+            finally:
+                _echo_warnings(caught)
+    except RunError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("specc: interrupted", err=True)
+        stop(130)
+
+
+def _run(
+    spec: Path,
+    input: Path | None,
+    weights: Path | None,
+    batch: int | None,
+    seed: int,
+    dtype: str,
+    output: Path | None,
+    save_weights: Path | None,
+    profile: bool,
+    dim: list[str] | None,
+    force: bool,
+    max_memory: str | None,
+) -> None:
+    import time
+
+    from specc.files import same_file
+    from specc.lower import RunError, io, render
+
+    for target, what in ((output, "output file"), (save_weights, "weights file")):
+        if target is not None:
+            io.check_target(
+                target, force, what, suffixes=(".npz",) if target is save_weights else io.SUFFIXES
+            )
+            for source in (input, weights):
+                if source is not None and same_file(source, target):
+                    raise RunError(
+                        f"{what} {target} is also an input of the run; "
+                        "specc never overwrites its inputs",
+                        exit_code=2,
+                    )
+    if output and save_weights and same_file(output, save_weights):
+        raise RunError(f"--output and --save-weights name the same file {output}", exit_code=2)
+    plan = _compile_or_exit(spec, batch or 1, dtype, parse_dims(dim), max_memory)
+    if output is not None and output.suffix.lower() == ".npy" and len(plan.output_names) > 1:
+        names = ", ".join(plan.output_names)
+        raise RunError(
+            f"output file {output}: the spec has {len(plan.output_names)} outputs "
+            f"({names}); use a .npz file",
+            exit_code=2,
+        )
+    data = plan.inputs(input, seed=seed)
+    if input is not None and batch is not None and data.batch != batch:
+        raise RunError(f"--batch {batch} contradicts the input data, whose batch is {data.batch}")
+    program = plan.program(data.batch, data.dims)
+    program.check_budget(plan.max_memory)
+    used = plan.weights(weights, seed=seed, dims=data.dims)
+    if save_weights is not None:
+        io.save_arrays(save_weights, used, force, "weights file")
+    executable = program.bind(used, plan.max_memory)
+    del used
+    start = time.perf_counter()
+    outputs = executable.run(data.arrays)
+    wall = time.perf_counter() - start
+    for line in render.output_lines(outputs):
+        typer.echo(line)
+    typer.echo(
+        f"wall time: {wall * 1e3:.2f} ms (batch {data.batch}, {dtype}, {len(program.steps)} steps)"
+    )
+    if profile:
+        seconds: list[float] = []
+        executable.run(data.arrays, seconds)
+        typer.echo("")
+        typer.echo(render.profile_text(program, seconds))
+    if output is not None:
+        io.save_arrays(output, outputs, force, "output file")
+        typer.echo(f"wrote {output}")
