@@ -379,6 +379,41 @@ def test_zero_pad_and_upsample(dtype: Any) -> None:
     assert unpadded is not x and np.array_equal(unpadded, x)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_kernels_without_a_gemm_write_into_out(dtype: Any) -> None:
+    # The plan hands these kernels a buffer of its arena: they must fill it and return it.
+    x = data((2, 5, 6, 3), 48, dtype) - dtype(1)
+    mean, var = data((3,), 49, dtype), data((3,), 50, dtype) ** 2
+    pads = ((1, 0), (0, 1))
+    cases = [
+        (
+            lambda out: K.pool(x, kind="max", window=(2, 2), stride=(2, 2), pads=pads, out=out),
+            ref.pool(x, "max", (2, 2), (2, 2), pads),
+        ),
+        (
+            lambda out: K.pool(x, kind="avg", window=(3, 2), stride=(1, 2), pads=pads, out=out),
+            ref.pool(x, "avg", (3, 2), (1, 2), pads),
+        ),
+        (lambda out: K.global_pool(x, "max", out=out), x.max(axis=(1, 2))),
+        (lambda out: K.global_pool(x, "avg", out=out), x.astype(np.float64).mean(axis=(1, 2))),
+        (lambda out: K.upsample_nearest(x, (2, 3), out=out), ref.upsample_nearest(x, (2, 3))),
+        (
+            lambda out: K.batch_norm(x, None, None, mean, var, 0.5, out=out),
+            (x - mean) / np.sqrt(var.astype(np.float64) + 0.5),
+        ),
+    ]
+    for run, want in cases:
+        out = np.full(want.shape, np.nan, dtype)
+        assert run(out) is out
+        close(out, want, dtype)
+    # A strided buffer (a slice of a larger one) is written through, not copied and dropped.
+    wide = np.full((2, 10, 18, 6), np.nan, dtype)
+    target = wide[..., ::2]
+    assert K.upsample_nearest(x, (2, 3), out=target) is target
+    close(wide[..., ::2], ref.upsample_nearest(x, (2, 3)), dtype)
+    assert np.isnan(wide[..., 1::2]).all()
+
+
 def test_float32_stays_float32_with_float64_weights() -> None:
     x = data((1, 6, 6, 4), 35, np.float32)
     w64, b64 = data((3, 3, 4, 2), 36), data((2,), 37)

@@ -309,6 +309,7 @@ def pool(
     stride: tuple[int, ...],
     pads: Pairs,
     threads: int = 1,
+    out: NDArray | None = None,
 ) -> NDArray:
     """Max or average pooling; padding never wins a max and is left out of an average."""
     rank = len(window)
@@ -316,7 +317,8 @@ def pool(
         raise ValueError(f"unknown pooling kind {kind!r}")
     fill = -np.inf if kind == "max" else 0.0
     view = windows(pad(x, pads, fill, reuse=True), window, stride, (1,) * rank)
-    y = np.empty((*view.shape[: 1 + rank], x.shape[-1]), x.dtype)
+    shape = (*view.shape[: 1 + rank], x.shape[-1])
+    y = np.empty(shape, x.dtype) if out is None else out
     reduce = np.maximum if kind == "max" else np.add
 
     def tile(block: Block) -> None:
@@ -345,14 +347,18 @@ def _counts(
     return total
 
 
-def global_pool(x: NDArray, kind: str) -> NDArray:
+def global_pool(x: NDArray, kind: str, out: NDArray | None = None) -> NDArray:
     """(N, C): the mean or maximum over every spatial axis."""
     axes = tuple(range(1, x.ndim - 1))
     if kind == "max":
-        return x.max(axis=axes)
+        return np.max(x, axis=axes, out=out)
     if kind == "avg":
         # Accumulating a large map in float32 would lose digits; only the (N, C) result is cast.
-        return x.mean(axis=axes, dtype=np.float64).astype(x.dtype)
+        mean = x.mean(axis=axes, dtype=np.float64)
+        if out is None:
+            return mean.astype(x.dtype)
+        np.copyto(out, mean, casting="same_kind")
+        return out
     raise ValueError(f"unknown pooling kind {kind!r}")
 
 
@@ -369,6 +375,7 @@ def batch_norm(
     mean: NDArray,
     var: NDArray,
     eps: float,
+    out: NDArray | None = None,
 ) -> NDArray:
     """Inference-mode batch normalisation per channel (last axis) with moving statistics."""
     scale = 1.0 / np.sqrt(var.astype(np.float64) + eps)
@@ -377,7 +384,7 @@ def batch_norm(
     shift = -mean * scale
     if beta is not None:
         shift = shift + beta
-    y = x * scale.astype(x.dtype)
+    y = np.multiply(x, scale.astype(x.dtype), out=out)
     y += shift.astype(x.dtype)
     return y
 
@@ -388,10 +395,17 @@ def zero_pad(x: NDArray, pairs: Pairs) -> NDArray:
     return x.copy() if y is x else y
 
 
-def upsample_nearest(x: NDArray, factors: tuple[int, ...]) -> NDArray:
+def upsample_nearest(x: NDArray, factors: tuple[int, ...], out: NDArray | None = None) -> NDArray:
     """Repeat every spatial cell `factors[i]` times along axis i."""
-    y = x
-    for axis, f in enumerate(factors, start=1):
-        if f != 1:
-            y = np.repeat(y, f, axis=axis)
+    n, *spatial, c = x.shape
+    shape = (n, *(s * f for s, f in zip(spatial, factors, strict=True)), c)
+    y = np.empty(shape, x.dtype) if out is None else out
+    # Seen as (N, H, fh, W, fw, C), the output is the input broadcast over the factor axes: one
+    # pass of writes, no intermediate copy per axis.
+    split = (n, *(d for s, f in zip(spatial, factors, strict=True) for d in (s, f)), c)
+    spread = (slice(None), *(i for _ in spatial for i in (slice(None), None)), slice(None))
+    if y.flags.c_contiguous:
+        y.reshape(split)[...] = x[spread]
+    else:  # reshaping a strided array would copy; write through a contiguous one
+        y[...] = np.broadcast_to(x[spread], split).reshape(shape)
     return y

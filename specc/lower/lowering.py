@@ -390,7 +390,7 @@ def _batch_norm(b: Builder, node: Node) -> Value:
         return gamma, beta, weights[f"{name}.moving_mean"], weights[f"{name}.moving_variance"]
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return kernels.batch_norm(ins[0], c[0], c[1], c[2], c[3], eps)
+        return kernels.batch_norm(ins[0], c[0], c[1], c[2], c[3], eps, out=out)
 
     out = b.new(name, x.shape)
     return b.emit(
@@ -399,7 +399,6 @@ def _batch_norm(b: Builder, node: Node) -> Value:
         (x,),
         out,
         run,
-        mode="fresh",
         flops=2 * x.size,
         bind=bind,
         const_bytes=4 * channels * b.itemsize,
@@ -425,7 +424,7 @@ def _pool(b: Builder, node: Node) -> Value:
     pairs = resolve_pads(op, x.shape[1:-1])
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return kernels.pool(ins[0], kind=kind, window=window, stride=stride, pads=pairs)
+        return kernels.pool(ins[0], kind=kind, window=window, stride=stride, pads=pairs, out=out)
 
     padded = (
         prod(x.shape[0:1])
@@ -440,7 +439,6 @@ def _pool(b: Builder, node: Node) -> Value:
         (x,),
         out,
         run,
-        mode="fresh",
         flops=prod(node.out_shape) * prod(window),
         temp=temp,
         detail=_window_text(window, stride),
@@ -455,10 +453,10 @@ def _global_pool(b: Builder, node: Node) -> Value:
     kind = op.kind
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return kernels.global_pool(ins[0], kind)
+        return kernels.global_pool(ins[0], kind, out=out)
 
     out = b.new(node.name, node.out_shape)
-    return b.emit(f"global_{kind}_pool", node, (x,), out, run, mode="fresh", flops=x.size)
+    return b.emit(f"global_{kind}_pool", node, (x,), out, run, flops=x.size)
 
 
 # -- merging ----------------------------------------------------------------------------------
@@ -544,12 +542,10 @@ def _upsample(b: Builder, node: Node) -> Value:
     factors = op.factors
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return kernels.upsample_nearest(ins[0], factors)
+        return kernels.upsample_nearest(ins[0], factors, out=out)
 
     out = b.new(node.name, node.out_shape)
-    return b.emit(
-        "upsample", node, node.inputs, out, run, mode="fresh", detail="x".join(map(str, factors))
-    )
+    return b.emit("upsample", node, node.inputs, out, run, detail="x".join(map(str, factors)))
 
 
 @lowers(TimeDistributed)
