@@ -233,6 +233,9 @@ def test_conv_transpose_matches_reference(case: tuple[Any, ...], padding: str, d
     want = ref.conv_transpose(x, w, b, s, padding)
     y = K.conv_transpose(x, w, b, stride=s, padding=padding)
     close(y, want, dtype)
+    out = np.full(want.shape, np.nan, dtype)
+    assert K.conv_transpose(x, w, b, stride=s, padding=padding, out=out) is out
+    close(out, want, dtype)
     extra = [0 if padding == "same" else max(kk - ss, 0) for kk, ss in zip(k, s, strict=True)]
     assert y.shape[1:-1] == tuple(n * ss + e for n, ss, e in zip(spatial, s, extra, strict=True))
 

@@ -270,8 +270,12 @@ def conv_transpose(
     *,
     stride: tuple[int, ...],
     padding: str,
+    out: NDArray | None = None,
 ) -> NDArray:
-    """Transposed convolution (Keras/TF lengths) by one GEMM, then a scatter-add per tap."""
+    """Transposed convolution (Keras/TF lengths) by one GEMM, then a scatter-add per tap.
+
+    The taps add up in an uncropped buffer (`transpose_full`), which is then cropped into `out`.
+    """
     rank = len(stride)
     window, filters = w.shape[:rank], w.shape[rank]
     spatial = x.shape[1:-1]
@@ -280,18 +284,28 @@ def conv_transpose(
     lengths = [
         _transpose_len(n, k, s, padding) for n, k, s in zip(spatial, window, stride, strict=True)
     ]
-    full = [
-        max((n - 1) * s + k, c + o)
-        for n, k, s, (c, o) in zip(spatial, window, stride, lengths, strict=True)
-    ]
+    full = transpose_full(spatial, window, stride, padding)
     y = np.zeros((x.shape[0], *full, filters), x.dtype)
     for tap in np.ndindex(*window):
         dst = tuple(
             slice(t, t + (n - 1) * s + 1, s) for t, n, s in zip(tap, spatial, stride, strict=True)
         )
         y[(slice(None), *dst)] += cols[(Ellipsis, *tap, slice(None))]
-    crop = tuple(slice(c, c + o) for c, o in lengths)
-    return _add_bias(np.ascontiguousarray(y[(slice(None), *crop)]), b)
+    crop = y[(slice(None), *(slice(c, c + o) for c, o in lengths))]
+    if out is None:
+        return _add_bias(np.ascontiguousarray(crop), b)
+    np.copyto(out, crop)
+    return _add_bias(out, b)
+
+
+def transpose_full(
+    spatial: tuple[int, ...], window: tuple[int, ...], stride: tuple[int, ...], padding: str
+) -> tuple[int, ...]:
+    """The uncropped lengths a transposed convolution's taps add up in."""
+    return tuple(
+        max((n - 1) * s + k, sum(_transpose_len(n, k, s, padding)))
+        for n, k, s in zip(spatial, window, stride, strict=True)
+    )
 
 
 def _transpose_len(n: int, k: int, s: int, padding: str) -> tuple[int, int]:

@@ -324,10 +324,12 @@ def _conv_transpose(b: Builder, node: Node) -> Value:
     filters = op.filters
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return kernels.conv_transpose(ins[0], c[0], _bias(c), stride=s, padding=padding)
+        return kernels.conv_transpose(ins[0], c[0], _bias(c), stride=s, padding=padding, out=out)
 
+    # The GEMM's columns (one row per input position, k... x filters wide) and the uncropped
+    # buffer the taps add up in are alive together while the step runs.
     cols = x.size // x.shape[-1] * prod(k) * filters * b.itemsize
-    full = prod(x.shape[:-1]) * prod(s) * filters * b.itemsize * 2 + cols
+    full = x.shape[0] * prod(kernels.transpose_full(x.shape[1:-1], k, s, padding))
     return _linear(
         b,
         node,
@@ -335,9 +337,8 @@ def _conv_transpose(b: Builder, node: Node) -> Value:
         (x,),
         run,
         expand=lambda scale: scale[:, None],
-        mode="fresh",
         flops=2 * x.size * prod(k) * filters,
-        temp=cols + full,
+        temp=cols + full * filters * b.itemsize,
         detail=_window_text(k, s) + f" {padding}",
     )
 
