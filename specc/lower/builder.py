@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from specc.ir import Layer, Model
 from specc.lower.steps import Binder, Consts, Kernel, Mode, Step, Storage, StorageKind, Value
+from specc.lower.window import NO_MEMORY, KernelMemory
 from specc.ops import Op
 
 FanIn = Callable[[tuple[int, ...]], int]
@@ -158,7 +159,7 @@ class Builder:
         mode: Mode = "out",
         target: int = 0,
         flops: int = 0,
-        workspace: int = 0,
+        scratch: Mapping[str, int] | None = None,
         temp: int = 0,
         detail: str = "",
         bind: Binder | None = None,
@@ -178,7 +179,7 @@ class Builder:
             target=target,
             flops=flops,
             traffic=traffic,
-            workspace=workspace,
+            scratch=dict(scratch or {}),
             temp=temp,
             detail=detail,
             bind=bind,
@@ -196,11 +197,12 @@ class Builder:
         fn: Kernel,
         *,
         flops: int,
-        temp: int = 0,
+        memory: KernelMemory = NO_MEMORY,
         name: str | None = None,
     ) -> Value:
         """An element-wise step, in place when `x` is dead afterwards."""
         label = name or node.name
+        scratch, temp = memory
         if self.can_overwrite(x):
             out = self.alias(label, x.shape, x)
             return self.emit(
@@ -211,9 +213,11 @@ class Builder:
                 fn,
                 mode="in_place",
                 flops=flops,
+                scratch=scratch,
                 temp=temp,
             )
-        return self.emit(kind, node, (x,), self.new(label, x.shape), fn, flops=flops, temp=temp)
+        out = self.new(label, x.shape)
+        return self.emit(kind, node, (x,), out, fn, flops=flops, scratch=scratch, temp=temp)
 
     def view(self, node: Node, x: Value, shape: tuple[int, ...], name: str | None = None) -> Value:
         """A reshaped view of `x` (no copy: every buffer of a plan is contiguous)."""

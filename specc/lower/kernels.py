@@ -8,10 +8,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from specc.lower import window
-from specc.lower.kernels_activation import activation, erf
+from specc.lower.kernels_activation import activation, activation_memory, erf
 from specc.lower.window import (
+    CAST_BUFFERS,
+    NO_MEMORY,
     Block,
+    KernelMemory,
     Pairs,
+    out_size,
     pad,
     parallel,
     scratch,
@@ -23,14 +27,19 @@ from specc.lower.window import (
 __all__ = [
     "Pairs",
     "activation",
+    "activation_memory",
     "batch_norm",
     "conv",
+    "conv_memory",
     "conv_transpose",
     "dense",
     "depthwise_conv",
+    "depthwise_memory",
     "erf",
     "global_pool",
+    "global_pool_memory",
     "pool",
+    "pool_memory",
     "upsample_nearest",
     "zero_pad",
 ]
@@ -91,6 +100,55 @@ def _unroll_factor(k: int, s: int, d: int, channels: int, filters: int) -> int:
     while j > 1 and (j - 1) * s + (k - 1) * d + 1 > 1.75 * k:
         j -= 1
     return j
+
+
+def conv_memory(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    *,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    itemsize: int,
+    workspace_bytes: int = WORKSPACE,
+) -> KernelMemory:
+    """What `conv` allocates for an already padded input (`pads` all zero), path by path."""
+    rank = len(stride)
+    window_shape = w_shape[:rank]
+    channels, filters = w_shape[-2:]
+    batch = x_shape[0]
+    if groups == 1 and _pointwise(window_shape, stride, ((0, 0),) * rank):
+        return NO_MEMORY
+    out = tuple(map(out_size, x_shape[1:-1], window_shape, stride, dilation))
+    j = _unroll_factor(window_shape[-1], stride[-1], dilation[-1], channels, filters)
+    if groups > 1 or j == 1:
+        row_items = prod(window_shape) * channels
+        return KernelMemory(
+            {"patches": patch_tile_bytes(batch, out, row_items, itemsize, workspace_bytes)}, 0
+        )
+    k, s, d = window_shape[-1], stride[-1], dilation[-1]
+    width = (j - 1) * s + (k - 1) * d + 1
+    padded = x_shape[-2]
+    wide_cols = -(-out[-1] // j)
+    extra = max(0, (wide_cols * j - 1) * s + (k - 1) * d + 1 - padded)
+    wide_out = (*out[:-1], wide_cols)
+    row_items = prod(window_shape[:-1]) * width * channels
+    slots = {"patches": patch_tile_bytes(batch, wide_out, row_items, itemsize, workspace_bytes)}
+    if extra:  # the input, padded on the right to a whole number of wide columns
+        slots["padded"] = batch * prod(x_shape[1:-2]) * (padded + extra) * channels * itemsize
+    band = row_items * j * filters * itemsize  # the banded kernel, built per call
+    # Without a whole number of wide columns, the GEMM writes a wider result, then copies.
+    uneven = 0 if wide_cols * j == out[-1] else batch * prod(wide_out) * j * filters * itemsize
+    return KernelMemory(slots, band + uneven)
+
+
+def patch_tile_bytes(
+    batch: int, out: tuple[int, ...], row_items: int, itemsize: int, workspace_bytes: int
+) -> int:
+    """The largest patch tile `_im2col_gemm` gathers: whole output rows up to the workspace."""
+    row_bytes = prod(out[1:]) * row_items * itemsize
+    per_tile = max(1, workspace_bytes // max(row_bytes, 1))
+    return min(per_tile, batch * out[0]) * row_bytes
 
 
 def _unrolled(
@@ -231,6 +289,32 @@ def depthwise_conv(
     return y
 
 
+def depthwise_memory(
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    *,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    itemsize: int,
+) -> KernelMemory:
+    """What `depthwise_conv` allocates for an already padded input."""
+    rank = len(stride)
+    channels, mult = w_shape[-2:]
+    out = tuple(map(out_size, x_shape[1:-1], w_shape[:rank], stride, dilation))
+    tile = _tap_tile_bytes(x_shape[0], out, channels, itemsize)
+    slots = {"product": tile, **({"acc": tile} if mult > 1 else {})}
+    # Per multiplier, the kernel and the bias repeated along the last output axis; the next
+    # multiplier's are made while the last ones are still referenced.
+    rows = 0 if rank < 2 else 2 * (prod(w_shape[:rank]) + 1) * out[-1] * channels * itemsize
+    return KernelMemory(slots, rows)
+
+
+def _tap_tile_bytes(batch: int, out: tuple[int, ...], channels: int, itemsize: int) -> int:
+    """The largest (rows, ..., C) tile of `_tap_blocks` (one thread)."""
+    row_bytes = prod(out[1:]) * channels * itemsize
+    return min(max(1, TAP_TILE_BYTES // max(row_bytes, 1)), batch * out[0]) * row_bytes
+
+
 def _along_rows(a: NDArray, view: NDArray, rank: int) -> NDArray:
     """Per-channel values (..., C) repeated along the last output axis, in the view's dtype.
 
@@ -349,6 +433,25 @@ def pool(
     return y
 
 
+def pool_memory(
+    x_shape: tuple[int, ...],
+    *,
+    kind: str,
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pairs,
+    itemsize: int,
+) -> KernelMemory:
+    """What `pool` allocates: the padded input, and an average's window counts."""
+    spatial = tuple(n + a + b for n, (a, b) in zip(x_shape[1:-1], pads, strict=True))
+    slots = {}
+    if any(a or b for a, b in pads):
+        slots["padded"] = x_shape[0] * prod(spatial) * x_shape[-1] * itemsize
+    out = tuple(map(out_size, spatial, window, stride, (1,) * len(window)))
+    counts = 0 if kind == "max" else prod(out) * (2 * 8 + itemsize)  # int64 products, cast
+    return KernelMemory(slots, counts)
+
+
 def _counts(
     spatial: tuple[int, ...], window: tuple[int, ...], stride: tuple[int, ...], pads: Pairs
 ) -> NDArray:
@@ -359,6 +462,13 @@ def _counts(
         per_axis = np.minimum(start + k, n) - np.maximum(start, 0)
         total = np.multiply.outer(total, per_axis)
     return total
+
+
+def global_pool_memory(x_shape: tuple[int, ...], kind: str) -> KernelMemory:
+    """What `global_pool` allocates: an average's float64 sums and NumPy's casting buffers."""
+    if kind == "max":
+        return NO_MEMORY
+    return KernelMemory({}, x_shape[0] * x_shape[-1] * 8 + CAST_BUFFERS)
 
 
 def global_pool(x: NDArray, kind: str, out: NDArray | None = None) -> NDArray:

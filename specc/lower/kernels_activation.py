@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
+from math import prod
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from specc.lower.window import scratch
+from specc.lower.window import CAST_BUFFERS, NO_MEMORY, KernelMemory, scratch
 
 
 def activation(
@@ -22,6 +23,27 @@ def activation(
         raise ValueError(f"unknown activation {name!r}")
     fn(x, y, alpha)
     return y
+
+
+def activation_memory(name: str, shape: tuple[int, ...], itemsize: int) -> KernelMemory:
+    """What `activation(name)` allocates on an input of `shape` (kept in step with the code)."""
+    size = prod(shape)
+    values = size * itemsize
+    if name == "sigmoid":
+        return KernelMemory({"exp": values, "numerator": values}, 0)
+    if name == "silu":
+        return KernelMemory({"sigmoid": values, "exp": values, "numerator": values}, 0)
+    if name == "gelu":  # x / sqrt(2), erf's |x| and its result; piece indices and coefficients
+        index = size * np.dtype(np.intp).itemsize
+        slots = {"erf-piece": index, "erf-coefficient": values}
+        return KernelMemory(slots, 3 * values + CAST_BUFFERS)
+    if name == "elu":  # min(x, 0) and its expm1, then the scaled copy
+        return KernelMemory({}, 2 * values)
+    if name == "leaky_relu":  # the x > 0 mask and the per-value factors
+        return KernelMemory({}, size + values)
+    if name == "softmax":  # the row maxima and sums
+        return KernelMemory({}, 2 * size // max(shape[-1], 1) * itemsize)
+    return NO_MEMORY
 
 
 def _relu(x: NDArray, y: NDArray, alpha: float | None) -> None:

@@ -13,6 +13,7 @@ from specc.lower import kernels
 from specc.lower.builder import Builder, Node, lowering_for, lowers
 from specc.lower.steps import Binder, Consts, Mode, Value
 from specc.lower.weights import bn_affine, fold
+from specc.lower.window import NO_MEMORY, KernelMemory
 from specc.ops import activation as act
 from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
 from specc.ops.dense import Dense
@@ -118,7 +119,7 @@ def activate(
     """`x` through the activation `name` (nothing for None), in place when `x` is dead after."""
     if name is None:
         return x
-    temp = x.nbytes if name in ("gelu", "silu", "elu", "leaky_relu") else 0
+    memory = kernels.activation_memory(name, x.shape, b.itemsize)
     pairs = _reader_pads(b, node, x)
     if pairs is not None:
         # The reader pads its input: write the activation straight into that buffer, saving
@@ -130,13 +131,21 @@ def activate(
         b.padded[out.id] = (pairs, x.shape)
         fn = _padder(pairs, fill)
         return b.emit(
-            f"{name}+pad", node, (x,), out, fn, flops=x.size, temp=temp, detail=_pads_text(pairs)
+            f"{name}+pad",
+            node,
+            (x,),
+            out,
+            fn,
+            flops=x.size,
+            scratch=memory.scratch,
+            temp=memory.temp,
+            detail=_pads_text(pairs),
         )
 
     def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
         return kernels.activation(ins[0], name, alpha=alpha, out=out)
 
-    return b.elementwise(name, node, x, run, flops=x.size, temp=temp, name=label)
+    return b.elementwise(name, node, x, run, flops=x.size, memory=memory, name=label)
 
 
 def _reader_pads(b: Builder, node: Node, x: Value) -> Pairs | None:
@@ -195,7 +204,7 @@ def _linear(
     kernel_shape: tuple[int, ...] | None = None,
     mode: Mode = "out",
     flops: int,
-    workspace: int = 0,
+    memory: KernelMemory = NO_MEMORY,
     temp: int = 0,
     detail: str = "",
 ) -> Value:
@@ -216,8 +225,8 @@ def _linear(
         fn,
         mode=mode,
         flops=flops,
-        workspace=workspace,
-        temp=temp,
+        scratch=memory.scratch,
+        temp=temp + memory.temp,
         detail=detail
         + (" +bias" if ("bias" in params or bn) else "")
         + (f", {bn.name} folded" if bn else ""),
@@ -256,8 +265,16 @@ def _conv(b: Builder, node: Node) -> Value:
     out_shape = node.out_shape
     per_group = x.shape[-1] // op.groups
     flops = 2 * prod(out_shape) * prod(k) * per_group
-    workspace = 0 if pointwise else _patch_tile_bytes(b, x.shape[0], out_shape, prod(k) * per_group)
     zeros, groups, ws = _zeros(rank), op.groups, b.workspace
+    memory = kernels.conv_memory(
+        x.shape,
+        (*k, per_group, op.filters),
+        stride=s,
+        dilation=d,
+        groups=groups,
+        itemsize=b.itemsize,
+        workspace_bytes=ws,
+    )
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
         return kernels.conv(
@@ -274,15 +291,7 @@ def _conv(b: Builder, node: Node) -> Value:
 
     detail = _window_text(k, s, d) + (f" groups {groups}" if groups > 1 else "")
     kind = "gemm" if pointwise else "im2col+gemm"
-    return _linear(b, node, kind, (x,), run, flops=flops, workspace=workspace, detail=detail)
-
-
-def _patch_tile_bytes(b: Builder, batch: int, out_shape: tuple[int, ...], row_items: int) -> int:
-    """The patch matrix tile that conv gathers: whole output rows up to the workspace budget."""
-    rows = out_shape[1]
-    row_bytes = prod(out_shape[2:-1]) * row_items * b.itemsize
-    per_tile = max(1, b.workspace // row_bytes)
-    return min(per_tile, batch * rows) * row_bytes
+    return _linear(b, node, kind, (x,), run, flops=flops, memory=memory, detail=detail)
 
 
 @lowers(DepthwiseConv2D, fan_in=lambda shape: prod(shape[:-2]))
@@ -301,7 +310,9 @@ def _depthwise(b: Builder, node: Node) -> Value:
         )
 
     flops = 2 * prod(node.out_shape) * prod(k)
-    workspace = 2 * kernels.TAP_TILE_BYTES * max(mult, 2)
+    memory = kernels.depthwise_memory(
+        x.shape, (*k, channels, mult), stride=s, dilation=d, itemsize=b.itemsize
+    )
     return _linear(
         b,
         node,
@@ -310,7 +321,7 @@ def _depthwise(b: Builder, node: Node) -> Value:
         run,
         expand=lambda scale: scale.reshape(channels, mult),
         flops=flops,
-        workspace=workspace,
+        memory=memory,
         detail=_window_text(k, s, d) + (f" x{mult}" if mult > 1 else ""),
     )
 
@@ -427,12 +438,9 @@ def _pool(b: Builder, node: Node) -> Value:
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
         return kernels.pool(ins[0], kind=kind, window=window, stride=stride, pads=pairs, out=out)
 
-    padded = (
-        prod(x.shape[0:1])
-        * x.shape[-1]
-        * prod(n + a + z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True))
+    memory = kernels.pool_memory(
+        x.shape, kind=kind, window=window, stride=stride, pads=pairs, itemsize=b.itemsize
     )
-    temp = padded * b.itemsize if any(a or z for a, z in pairs) else 0
     out = b.new(node.name, node.out_shape)
     return b.emit(
         f"{kind}_pool",
@@ -441,7 +449,8 @@ def _pool(b: Builder, node: Node) -> Value:
         out,
         run,
         flops=prod(node.out_shape) * prod(window),
-        temp=temp,
+        scratch=memory.scratch,
+        temp=memory.temp,
         detail=_window_text(window, stride),
     )
 
@@ -457,7 +466,8 @@ def _global_pool(b: Builder, node: Node) -> Value:
         return kernels.global_pool(ins[0], kind, out=out)
 
     out = b.new(node.name, node.out_shape)
-    return b.emit(f"global_{kind}_pool", node, (x,), out, run, flops=x.size)
+    temp = kernels.global_pool_memory(x.shape, kind).temp
+    return b.emit(f"global_{kind}_pool", node, (x,), out, run, flops=x.size, temp=temp)
 
 
 # -- merging ----------------------------------------------------------------------------------

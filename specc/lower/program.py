@@ -17,6 +17,7 @@ from specc.lower.builder import INFINITY, Builder, Node, lowering_for
 from specc.lower.errors import RunError
 from specc.lower.kernels import WORKSPACE
 from specc.lower.steps import Consts, Step, Storage, Value
+from specc.lower.window import KEEP_BYTES
 from specc.passes.shapes import Shapes
 
 
@@ -28,7 +29,7 @@ class Memory:
     inputs: int
     arena: int  # the reused activation buffers, after liveness
     unshared: int  # what those buffers would take without reuse
-    workspace: int  # per-thread scratch the kernels keep (patch tiles)
+    workspace: int  # the kernels' reusable per-thread buffers (patch tiles, padded inputs...)
     dynamic: int  # outputs and kernel-allocated values alive at once, plus a step's temporaries
     outputs: int
 
@@ -119,6 +120,16 @@ class Program:
     def _memory(self) -> Memory:
         arena = [st for st in self.storages if st.kind == "arena"]
         held = [st for st in self.storages if st.kind in ("fresh", "output")]
+        # Scratch slots keep their largest buffer between calls; one over KEEP_BYTES is freed
+        # after its call instead, a temporary of that step.
+        kept: dict[str, int] = {}
+        freed = [0] * len(self.steps)
+        for step in self.steps:
+            for slot, nbytes in step.scratch.items():
+                if nbytes <= KEEP_BYTES:
+                    kept[slot] = max(kept.get(slot, 0), nbytes)
+                else:
+                    freed[step.index] += nbytes
         # A sweep over the steps: a held storage counts from its first writer to its last reader.
         change = [0] * (len(self.steps) + 1)
         for st in held:
@@ -127,13 +138,13 @@ class Program:
         dynamic = live = 0
         for step in self.steps:
             live += change[step.index]
-            dynamic = max(dynamic, live + step.temp)
+            dynamic = max(dynamic, live + step.temp + freed[step.index])
         return Memory(
             weights=sum(s.const_bytes for s in self.steps),
             inputs=sum(v.nbytes for v in self.inputs.values()),
             arena=sum(self.slots),
             unshared=sum(st.nbytes for st in arena),
-            workspace=max((s.workspace for s in self.steps), default=0),
+            workspace=sum(kept.values()),
             dynamic=dynamic,
             outputs=sum(v.storage.nbytes for v in self.outputs.values()),
         )

@@ -95,7 +95,7 @@ def memory_lines(m: Memory) -> list[str]:
         f"  weights      {human(m.weights)} (batch norms folded)",
         f"  inputs       {human(m.inputs)}",
         f"  outputs and kernel temporaries  {human(m.dynamic)} at most at once",
-        f"  workspace    {human(m.workspace)} (im2col tiles)",
+        f"  workspace    {human(m.workspace)} (kernels' reusable buffers: patch tiles, padding)",
     ]
 
 

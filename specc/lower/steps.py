@@ -75,7 +75,7 @@ class Step:
     target: int = 0  # for `in_place`: the input whose buffer the output takes over
     flops: int = 0
     traffic: int = 0  # bytes read and written (inputs, output and constants)
-    workspace: int = 0  # per-thread scratch that kernels keep between calls (patch tiles)
+    scratch: dict[str, int] = field(default_factory=dict)  # bytes per `window.scratch` slot
     temp: int = 0  # bytes allocated and freed within the step (padded copies, temporaries)
     detail: str = ""
     bind: Binder | None = None

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from math import prod
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -25,6 +25,23 @@ MIN_SHARE_BYTES = 256 << 10
 MIN_SHARE_FLOPS = 2_000_000
 _local = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
+
+
+class KernelMemory(NamedTuple):
+    """What one kernel call allocates besides its output: the plan counts both.
+
+    `scratch` is the per-thread buffer it takes from each `scratch()` slot (kept for the next
+    call up to KEEP_BYTES); `temp` is what it allocates and frees within the call.
+    """
+
+    scratch: dict[str, int]
+    temp: int
+
+
+NO_MEMORY = KernelMemory({}, 0)
+# What NumPy allocates for a ufunc or reduction that casts (float32 -> float64, float -> int):
+# buffers of 8192 items for up to three operands.
+CAST_BUFFERS = 3 * 8192 * 8
 
 
 def pad(x: NDArray, pairs: Pairs, value: float = 0.0, *, reuse: bool = False) -> NDArray:
@@ -161,6 +178,10 @@ def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDA
     buffers: dict[str, NDArray] = _local.__dict__.setdefault("buffers", {})
     raw = buffers.get(slot)
     if raw is None or raw.nbytes < nbytes:
+        # Let the smaller buffer go first, so that growing never holds both (the plan counts
+        # one buffer per slot).
+        raw = buffers.pop(slot, None)
+        del raw
         raw = buffers[slot] = np.empty(nbytes, np.uint8)
     return raw[:nbytes].view(dtype).reshape(shape)
 
