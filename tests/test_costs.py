@@ -425,3 +425,41 @@ def test_published_figures(name: str, params: int, macs: int, rf: int | None) ->
     if rf is not None:
         deepest = [f for f in costs.fields.values() if isinstance(f, tuple) and f][-1]
         assert [a.size for a in deepest] == [rf, rf]
+
+
+# -- bounded work on hostile specs --------------------------------------------------------
+POOLS = "\n".join(
+    f"- {{name: p{p}, type: max_pool2d, pool: [{p}, 1], padding: same, inputs: x}}"
+    for p in (2, 3, 5, 7, 11, 13)  # floors of T/2 ... T/13: their lcm, 30,030, is over the cap
+)
+
+
+def test_a_period_over_the_cap_is_not_searched() -> None:
+    from specc.passes.congruence import MAX_PERIOD
+
+    assert MAX_PERIOD < 2 * 3 * 5 * 7 * 11 * 13
+    valid = spec(POOLS, "x: [T, 3, 2]") + "outputs: [p2, p3, p5, p7, p11, p13]\n"
+    costs = measure(run(valid).shapes)  # type: ignore[arg-type]
+    # p13's live set holds p3's: larger for every T, but showing it takes every residue.
+    assert [c.layer for c in costs.peak.candidates] == ["p3", "p13"]  # type: ignore[union-attr]
+    merged = spec(
+        f"{POOLS}\n- {{type: concat, inputs: [p2, p3, p5, p7, p11, p13]}}", "x: [T, 3, 2]"
+    )
+    (problem,) = run(merged).diagnostics
+    assert problem.code == "S102" and problem.notes == ()  # no divisibility rule searched
+
+
+def test_a_receptive_field_that_repeats_too_rarely_is_not_computed() -> None:
+    costs = costs_of(
+        """
+        - {name: u1, type: upsample2d, size: [1000, 1]}
+        - {name: c1, type: conv2d, filters: 1, kernel: [3, 1]}
+        - {name: u2, type: upsample2d, size: [1000, 1]}
+        - {name: c2, type: conv2d, filters: 1, kernel: [3, 1]}
+        """,
+        "x: [4, 4, 1]",
+    )
+    fields = {name: c.field for name, c in costs.layers.items()}
+    # After u1 each output row reads input row floor(o / 1000): exact with period 1,000.
+    assert fields["c1"] == (AxisField(2, Fraction(1, 1000)), AxisField(1, Fraction(1)))
+    assert fields["u2"] == fields["c2"] == "unknown"  # the period would be 1,000,000

@@ -157,3 +157,18 @@ def test_dim_fills_every_formula_with_numbers() -> None:
     assert "axis 0 (height): same: ceil(500 / 2) = 250" in result.output
     assert "MACs: 250 x 20 x 32 outputs x (3 x 3 x 32) each = 46,080,000" in result.output
     assert invoke("explain", EXAMPLES / "speech_frontend.yaml", "--dim", "T=0").exit_code == 1
+
+
+def test_a_receptive_field_too_fine_to_track_says_so(tmp_path: Path) -> None:
+    spec = tmp_path / "ups.yaml"
+    spec.write_text(
+        "specc: 1\nname: ups\ninputs: {x: [4, 4, 1]}\nlayers:\n"
+        "  - {type: upsample2d, size: [1000, 1]}\n"
+        "  - {type: conv2d, filters: 1, kernel: [3, 1]}\n"
+        "  - {type: upsample2d, size: [1000, 1]}\n"
+        "  - {name: last, type: conv2d, filters: 1, kernel: [3, 1]}\n"
+    )
+    out = explain(spec, "last")
+    assert "not computed: after these upsamplings" in out and "more than 4,096 positions" in out
+    table = invoke("report", spec, "--columns", "name,rf")
+    assert table.exit_code == 0 and "│ last " in table.output and "│ ?" in table.output

@@ -9,6 +9,7 @@ from specc.dims import Dim, format_count, format_dim
 from specc.ops.base import AxisStep, Footprint, KeepAxes
 from specc.ops.common import Pads
 from specc.ops.window import effective, same_pads, window_out
+from specc.passes.congruence import MAX_PERIOD
 from specc.passes.costs import AxisField, AxisMap, State, field_of
 from specc.report.summary import fmt_bytes, fmt_field, fmt_fraction
 
@@ -90,6 +91,11 @@ def field_lines(
         return ["every output reads the whole input"]
     if field == "flat":
         return ["no spatial axes left: positions were folded together"]
+    if field == "unknown":
+        return [
+            "not computed: after these upsamplings the pixels an output reads repeat their "
+            f"pattern only every more than {MAX_PERIOD:,} positions"
+        ]
     if not field:
         return ["no spatial axes: the input is a vector"]
     if len(inputs) > 1:

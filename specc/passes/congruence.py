@@ -18,6 +18,10 @@ from specc.ir import Layer, TensorType
 from specc.ops import Problem
 
 _DIVISOR = re.compile(r"/(\d+)\)")
+# Periods above this are not searched: a hostile spec can make the lcm of its floors' divisors
+# astronomical, and each residue costs shape inferences. Real networks stay far below (a
+# U-Net of five halvings has period 32).
+MAX_PERIOD = 4096
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,10 @@ class Congruence:
 
 
 def period(dims: Iterable[Dim]) -> int:
-    """A period of the floors in `dims`: with one symbol, d(v + p) - d(v) is a polynomial in v."""
+    """A period of the floors in `dims`: with one symbol, d(v + p) - d(v) is a polynomial in v.
+
+    Callers that search every residue check it against MAX_PERIOD first.
+    """
     return math.lcm(1, *(int(m) for d in dims for m in _DIVISOR.findall(format_dim(d))))
 
 
@@ -64,6 +71,8 @@ def merge_condition(
         return None
     (name,) = names
     cycle = period(dims)
+    if cycle > MAX_PERIOD:
+        return None
     start = least(name)
 
     def accepts(value: int) -> bool:

@@ -29,7 +29,7 @@ from typing import Literal
 from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
 from specc.ir import Layer, TensorType
 from specc.ops.base import AxisStep, Footprint, KeepAxes
-from specc.passes.congruence import Congruence, merge_condition, period
+from specc.passes.congruence import MAX_PERIOD, Congruence, merge_condition, period
 from specc.passes.shapes import Shapes
 
 BYTES_PER_ELEMENT = 4  # float32 activations
@@ -38,6 +38,10 @@ BYTES_PER_ELEMENT = 4  # float32 activations
 # -- receptive fields -------------------------------------------------------------------------
 
 MAX_PATHS = 64  # per axis; past this the largest receptive fields are kept (a lower bound)
+
+
+class _TooFine(Exception):
+    """An exact map would repeat only every more than MAX_PERIOD positions."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class AxisMap:
     def through(self, step: AxisStep) -> AxisMap:
         """The map of the output axis of a window (or upsampling) `step` over this axis."""
         reads: list[Sequence[int]]
+        if self.period * step.up > MAX_PERIOD:
+            raise _TooFine
         if step.up == 1:
             period = self.period // math.gcd(self.period, step.stride)
             shift = self.step * step.stride * period // self.period
@@ -110,9 +116,10 @@ def _normalised(period: int, step: int, lo: list[int | None], hi: list[int | Non
 
 PIXEL_MAP = AxisMap(1, 1, (0,), (0,))
 
-# Per spatial axis, the maps of every path that may still give the largest field.
+# Per spatial axis, the maps of every path that may still give the largest field; "unknown"
+# when upsampling made the exact pattern repeat only every more than MAX_PERIOD positions.
 Paths = tuple[frozenset[AxisMap], ...]
-State = Paths | Literal["global", "flat"]
+State = Paths | Literal["global", "flat", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,9 @@ class AxisField:
 
 
 # A tuple has one AxisField per spatial axis of the tensor; "global": every value reads the
-# whole input; "flat": the spatial axes were folded together, so positions mean nothing.
-Field = tuple[AxisField, ...] | Literal["global", "flat"]
+# whole input; "flat": the spatial axes were folded together, so positions mean nothing;
+# "unknown": not computed (see State).
+Field = tuple[AxisField, ...] | Literal["global", "flat", "unknown"]
 
 
 def input_state(x: TensorType) -> State:
@@ -159,6 +167,8 @@ def merge_states(states: Sequence[State]) -> State:
     """Where branches meet: every path of every input, axis by axis."""
     if "global" in states:
         return "global"
+    if "unknown" in states:
+        return "unknown"
     axes = [s for s in states if isinstance(s, tuple)]
     if len(axes) != len(states) or len({len(s) for s in axes}) != 1:
         return "flat"
@@ -178,13 +188,19 @@ def apply_footprint(footprint: Footprint, states: Sequence[State]) -> State:
         return "global" if merged == "flat" else merged
     if footprint == "flatten" or merged == "flat":
         return "flat"
+    if merged == "unknown":
+        return "unknown"
     if isinstance(footprint, KeepAxes):
         return tuple(merged[a] for a in footprint.axes)
     if len(footprint) != len(merged):
         return "flat"
-    return tuple(
-        _prune(m.through(step) for m in maps) for maps, step in zip(merged, footprint, strict=True)
-    )
+    try:
+        return tuple(
+            _prune(m.through(step) for m in maps)
+            for maps, step in zip(merged, footprint, strict=True)
+        )
+    except _TooFine:
+        return "unknown"
 
 
 # -- per-layer costs --------------------------------------------------------------------------
@@ -431,6 +447,8 @@ def _nonneg_from(d: Dim, name: str, start: int) -> bool:
     if symbols(d) != {name}:
         return False
     p, n = period([d]), _degree_bound(d, name)
+    if p > MAX_PERIOD:  # too many residue classes to check: not shown
+        return False
     for r in range(p):
         values = [_at(d, name, start + r + k * p) for k in range(n + 2)]
         if any(values[k] - 2 * values[k + 1] + values[k + 2] for k in range(n)):

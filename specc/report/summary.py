@@ -331,9 +331,12 @@ def fmt_fraction(x: int | Fraction) -> str:
 
 
 def fmt_field(f: Field) -> str:
-    """`17x17 jump 1x1`, `whole input`, or `-` when positions were folded away."""
+    """`17x17 jump 1x1`, `whole input`, `?` when not computed, or `-` when positions were
+    folded away."""
     if f == "global":
         return "whole input"
+    if f == "unknown":
+        return "?"
     if isinstance(f, str) or not f:
         return "-"
     # Fractions (after upsampling) get spaces so that 1/2x1/2 does not read as one number.
