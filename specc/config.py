@@ -68,8 +68,10 @@ class Overrides:
 def read_config(path: Path) -> Config:
     """Read `[tool.specc]` from a pyproject.toml, or the top level of any other TOML file."""
     document = _load_toml(path)
-    table = document.get("tool", {}).get("specc", {}) if path.name == PYPROJECT else document
-    return parse_config(table, path)
+    if path.name != PYPROJECT:
+        return parse_config(document, path)
+    table = _tool_specc(document, path)
+    return parse_config({} if table is None else table, path)
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -84,13 +86,21 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
 
 
+def _tool_specc(document: Mapping[str, Any], path: Path) -> object:
+    """The `[tool.specc]` value of a pyproject.toml document (None when there is none)."""
+    tool = document.get("tool", {})
+    if not isinstance(tool, Mapping):
+        raise ConfigError(f"{shown(path)}: [tool] must be a table")
+    return tool.get("specc")
+
+
 def shown(path: Path) -> str:
     """A path as short as it can be said: relative to the working folder when inside it."""
     relative = os.path.relpath(path.resolve())
     return str(path) if relative.startswith("..") else relative
 
 
-def parse_config(table: Mapping[str, Any], path: Path) -> Config:
+def parse_config(table: object, path: Path) -> Config:
     """Check a configuration table and turn it into a Config; raises ConfigError."""
     where = f"{shown(path)}: [tool.specc]" if path.name == PYPROJECT else shown(path)
     if not isinstance(table, Mapping):
@@ -239,7 +249,7 @@ class Resolver:
         if path not in self._read:
             config = None
             if path.is_file():
-                table = _load_toml(path).get("tool", {}).get("specc")
+                table = _tool_specc(_load_toml(path), path)
                 config = None if table is None else parse_config(table, path)
             self._read[path] = config
         return self._read[path]

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -19,7 +19,7 @@ from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
 from specc.limits import DEFAULT_LIMITS, Limits
 from specc.source import NodePath, SourceMap, Span
 
-__all__ = ["Limits", "Loaded", "load_file", "load_text"]
+__all__ = ["Limits", "Loaded", "load_file", "load_text", "read_limited"]
 
 # Both loaders give the same events; libyaml's is several times faster.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -78,12 +78,26 @@ def load_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> 
             size = os.fstat(stream.fileno()).st_size
             if size > limits.max_bytes:
                 return Loaded(None, SourceMap(name), [_too_large(name, size, limits)], limits)
-            data = stream.read(limits.max_bytes + 1)  # the file may have grown since fstat
+            data = read_limited(stream, limits.max_bytes)  # it may have grown since fstat
     except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
         message = f"cannot read '{name}': {_reason(error)}"
         problem = diag(codes.IO_ERROR, message, Span(name, 1, 1))
         return Loaded(None, SourceMap(name), [problem], limits)
     return load_text(data, name, limits)
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """Everything up to `limit` + 1 bytes (one more tells an oversized input), in chunks, so
+    that a generous limit never allocates that much up front."""
+    chunks: list[bytes] = []
+    left = limit + 1
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 class _Stop(Exception):
@@ -284,7 +298,10 @@ class _Composer:
         span = self._span(event)
         if "#" in text:  # quoted or block text; a plain scalar cannot hold " #"
             end = event.end_mark
-            self.hashed.append((span.line, span.col, end.line + 1, end.column + 1))
+            # A block scalar's text starts on the line after its `|` or `>` header, which may
+            # carry a comment of its own.
+            start = (span.line + 1, 1) if event.style in ("|", ">") else (span.line, span.col)
+            self.hashed.append((*start, end.line + 1, end.column + 1))
         if surprise is not None:
             self.found.append(diag(surprise[0], surprise[1], span))
         self._attach(kind(span, value), event.anchor)

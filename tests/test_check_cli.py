@@ -357,6 +357,16 @@ def test_a_tool_specc_value_that_is_not_a_table(tree: Path) -> None:
     assert "pyproject.toml: [tool.specc]: must be a table of settings" in result.output
 
 
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_a_tool_value_that_is_not_a_table(tree: Path, command: str) -> None:
+    write(tree, {"pyproject.toml": "tool = 1\n", "a.yaml": CLEAN})
+    result = runner.invoke(app, [command, "a.yaml"])
+    assert result.exit_code == 2 and "pyproject.toml: [tool] must be a table" in result.output
+    write(tree, {"other.toml": "tool = 1\n"})  # a plain settings file: `tool` is no setting
+    other = runner.invoke(app, ["check", "--config", "other.toml", "a.yaml"])
+    assert other.exit_code == 2 and "unknown key 'tool'" in other.output
+
+
 # -- stdin ------------------------------------------------------------------------------------
 def test_a_spec_on_stdin(tree: Path) -> None:
     result = runner.invoke(app, ["check", "-", "-f", "concise"], input=STRIDED)
@@ -409,6 +419,20 @@ def test_configured_limits_apply_to_check_and_to_every_command(tree: Path) -> No
         assert done.exit_code == 1 and "limit of 2 layers" in done.output, command
     (tree / "pyproject.toml").write_text("[tool.specc.limits]\nmax-layers = 3\n")
     assert runner.invoke(app, ["report", "a.yaml"]).exit_code == 0
+
+
+def test_a_huge_size_limit_reads_only_what_is_there(tree: Path) -> None:
+    from conftest import FAST_PEAK, peak_bytes
+
+    write(tree, {"a.yaml": CLEAN, "pyproject.toml": """
+        [tool.specc.limits]
+        max-bytes = 1_000_000_000_000
+    """})  # fmt: skip
+    result, peak = peak_bytes(lambda: check("a.yaml"))
+    assert result.exit_code == 0, result.output
+    piped, peak_stdin = peak_bytes(lambda: runner.invoke(app, ["check", "-"], input=CLEAN))
+    assert piped.exit_code == 0, piped.output
+    assert max(peak, peak_stdin) < FAST_PEAK  # not a terabyte, nor a read buffer of one
 
 
 def test_a_limit_can_be_raised_past_its_default(tree: Path) -> None:

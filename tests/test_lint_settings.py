@@ -187,6 +187,13 @@ def test_a_hash_inside_quoted_or_block_text_is_not_a_comment() -> None:
     block = TEXT.replace("name: t\n", "name: t\ndescription: |\n  use # specc: ignore[W101]\n")
     for text in (quoted, block):
         assert codes(text) == ["W101"], text
+    # A comment on a block scalar's header line is a comment, though its text holds a `#`.
+    header = TEXT.replace(
+        "name: t\n", "name: t\ndescription: |  # specc: ignore[W101]\n  uses # marks\n"
+    )
+    assert unused(header) == [
+        (3, 33, "unused suppression: nothing on this line is reported as W101")
+    ]
     # Text and a real comment on one line: the comment is found after the text.
     from specc.lint.suppress import _comment_on
     from specc.loader import load_text

@@ -107,6 +107,7 @@ def check(
     from specc.config import ConfigError, Overrides, Resolver
     from specc.diagnostics import Severity
     from specc.lint.settings import Settings
+    from specc.loader import read_limited
     from specc.report.formats import render
 
     overrides = Overrides(
@@ -141,7 +142,7 @@ def check(
             return check_file(path, limits, settings)
         # Read one byte past the size limit, so that the loader reports an oversized spec
         # without this holding all of it.
-        return check_text(sys.stdin.buffer.read(limits.max_bytes + 1), path, limits, settings)
+        return check_text(read_limited(sys.stdin.buffer, limits.max_bytes), path, limits, settings)
 
     results = [(checked(path, settings, limits), settings) for path, settings, limits in plan]
     diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())

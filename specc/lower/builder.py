@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from specc.ir import Layer, Model
 from specc.lower.steps import Binder, Consts, Kernel, Mode, Step, Storage, StorageKind, Value
-from specc.lower.window import NO_MEMORY, KernelMemory
+from specc.lower.window import KEEP_BYTES, NO_MEMORY, KernelMemory
 from specc.ops import Op
 
 FanIn = Callable[[tuple[int, ...]], int]
@@ -179,8 +179,9 @@ class Builder:
             target=target,
             flops=flops,
             traffic=traffic,
-            scratch=dict(scratch or {}),
-            temp=temp,
+            # A scratch buffer over KEEP_BYTES is not kept: a temporary of this step.
+            scratch={slot: n for slot, n in (scratch or {}).items() if n <= KEEP_BYTES},
+            temp=temp + sum(n for n in (scratch or {}).values() if n > KEEP_BYTES),
             detail=detail,
             bind=bind,
             const_bytes=const_bytes,

@@ -10,7 +10,6 @@ from numpy.typing import NDArray
 from specc.lower import window
 from specc.lower.kernels_activation import activation, activation_memory, erf
 from specc.lower.window import (
-    CAST_BUFFERS,
     NO_MEMORY,
     Block,
     KernelMemory,
@@ -465,10 +464,10 @@ def _counts(
 
 
 def global_pool_memory(x_shape: tuple[int, ...], kind: str) -> KernelMemory:
-    """What `global_pool` allocates: an average's float64 sums and NumPy's casting buffers."""
+    """What `global_pool` allocates: an average's float64 sums."""
     if kind == "max":
         return NO_MEMORY
-    return KernelMemory({}, x_shape[0] * x_shape[-1] * 8 + CAST_BUFFERS)
+    return KernelMemory({}, x_shape[0] * x_shape[-1] * 8)
 
 
 def global_pool(x: NDArray, kind: str, out: NDArray | None = None) -> NDArray:

@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from specc.lower.window import CAST_BUFFERS, NO_MEMORY, KernelMemory, scratch
+from specc.lower.window import NO_MEMORY, KernelMemory, scratch
 
 
 def activation(
@@ -36,7 +36,7 @@ def activation_memory(name: str, shape: tuple[int, ...], itemsize: int) -> Kerne
     if name == "gelu":  # x / sqrt(2), erf's |x| and its result; piece indices and coefficients
         index = size * np.dtype(np.intp).itemsize
         slots = {"erf-piece": index, "erf-coefficient": values}
-        return KernelMemory(slots, 3 * values + CAST_BUFFERS)
+        return KernelMemory(slots, 3 * values)
     if name == "elu":  # min(x, 0) and its expm1, then the scaled copy
         return KernelMemory({}, 2 * values)
     if name == "leaky_relu":  # the x > 0 mask and the per-value factors

@@ -17,7 +17,7 @@ from specc.lower.builder import INFINITY, Builder, Node, lowering_for
 from specc.lower.errors import RunError
 from specc.lower.kernels import WORKSPACE
 from specc.lower.steps import Consts, Step, Storage, Value
-from specc.lower.window import KEEP_BYTES
+from specc.lower.window import NUMPY_BUFFERS
 from specc.passes.shapes import Shapes
 
 
@@ -120,16 +120,11 @@ class Program:
     def _memory(self) -> Memory:
         arena = [st for st in self.storages if st.kind == "arena"]
         held = [st for st in self.storages if st.kind in ("fresh", "output")]
-        # Scratch slots keep their largest buffer between calls; one over KEEP_BYTES is freed
-        # after its call instead, a temporary of that step.
+        # Each scratch slot keeps its largest buffer between calls.
         kept: dict[str, int] = {}
-        freed = [0] * len(self.steps)
         for step in self.steps:
             for slot, nbytes in step.scratch.items():
-                if nbytes <= KEEP_BYTES:
-                    kept[slot] = max(kept.get(slot, 0), nbytes)
-                else:
-                    freed[step.index] += nbytes
+                kept[slot] = max(kept.get(slot, 0), nbytes)
         # A sweep over the steps: a held storage counts from its first writer to its last reader.
         change = [0] * (len(self.steps) + 1)
         for st in held:
@@ -138,7 +133,7 @@ class Program:
         dynamic = live = 0
         for step in self.steps:
             live += change[step.index]
-            dynamic = max(dynamic, live + step.temp + freed[step.index])
+            dynamic = max(dynamic, live + step.temp + NUMPY_BUFFERS)
         return Memory(
             weights=sum(s.const_bytes for s in self.steps),
             inputs=sum(v.nbytes for v in self.inputs.values()),
@@ -193,11 +188,13 @@ class Executable:
         self.consts = consts
         self._views = views
         p = program
-        self._outs = [
-            (step.index, step.output)
+        # Steps that write a model output: it is a new array on every run (the caller keeps
+        # it), made when the step runs, as the plan counts it from its first writer on.
+        self._fresh_outputs = {
+            step.index
             for step in p.steps
             if step.mode == "out" and step.output.storage.kind == "output"
-        ]
+        }
 
     def run(
         self, inputs: Mapping[str, NDArray], timings: list[float] | None = None
@@ -207,19 +204,18 @@ class Executable:
         env: list[NDArray | None] = [None] * len(p.values)
         for name, value in p.inputs.items():
             env[value.id] = inputs[name]
-        views = dict(self._views)
-        for _, value in self._outs:  # outputs are new arrays on every run: the caller keeps them
-            views[value.id] = _view(np.empty(value.storage.nbytes, np.uint8), value, p.dtype)
+        views = self._views
         clock = time.perf_counter
         for step, consts, frees in zip(p.steps, self.consts, p._frees, strict=True):
             ins = [env[v.id] for v in step.inputs]
-            out = (
-                views.get(step.output.id)
-                if step.mode == "out"
-                else ins[step.target]
-                if step.mode == "in_place"
-                else None
-            )
+            out: NDArray | None
+            if step.index in self._fresh_outputs:
+                value = step.output
+                out = _view(np.empty(value.storage.nbytes, np.uint8), value, p.dtype)
+            elif step.mode == "out":
+                out = views.get(step.output.id)
+            else:
+                out = ins[step.target] if step.mode == "in_place" else None
             start = clock() if timings is not None else 0.0
             env[step.output.id] = step.fn(ins, out, consts)  # type: ignore[arg-type]  # inputs are set
             if timings is not None:

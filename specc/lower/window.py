@@ -39,9 +39,10 @@ class KernelMemory(NamedTuple):
 
 
 NO_MEMORY = KernelMemory({}, 0)
-# What NumPy allocates for a ufunc or reduction that casts (float32 -> float64, float -> int):
-# buffers of 8192 items for up to three operands.
-CAST_BUFFERS = 3 * 8192 * 8
+# What NumPy itself may allocate inside any call (a ufunc or reduction that casts or meets a
+# strided operand, a matmul): buffers of 8192 items for up to three operands. The plan adds it
+# to every step's temporaries.
+NUMPY_BUFFERS = 3 * 8192 * 8
 
 
 def pad(x: NDArray, pairs: Pairs, value: float = 0.0, *, reuse: bool = False) -> NDArray:
