@@ -30,7 +30,8 @@ class Memory:
     arena: int  # the reused activation buffers, after liveness
     unshared: int  # what those buffers would take without reuse
     workspace: int  # the kernels' reusable per-thread buffers (patch tiles, padded inputs...)
-    dynamic: int  # outputs and kernel-allocated values alive at once, plus a step's temporaries
+    # Outputs and kernel-allocated values alive at once, plus a step's temporaries and NumPy's.
+    dynamic: int
     outputs: int
 
     @property
