@@ -202,6 +202,21 @@ SHAPE_CASES = [
         ),
     ),
     (
+        "- {type: conv2d, filters: 8, kernel: 3}",
+        "x: [28, 28]",
+        ("S101", 6, "{", "a single channel is written as an axis of 1: (28, 28, 1)"),
+    ),
+    (
+        "- {type: conv2d, filters: 8, kernel: [3]}",
+        "x: [9, 9, 1]",
+        ("S107", 6, "[", "kernel has 1 entry [3]; this layer has 2 spatial axes"),
+    ),
+    (
+        "- {type: conv1d, filters: 8, kernel: [3, 3]}",
+        "x: [9, 1]",
+        ("S107", 6, "[", "kernel has 2 entries [3, 3]; this layer has 1 spatial axis"),
+    ),
+    (
         "- {type: conv2d, filters: 8, kernel: [3, 3, 3]}",
         "x: [9, 9, 1]",
         ("S107", 6, "[", "kernel has 3 entries [3, 3, 3]"),
@@ -224,6 +239,12 @@ SHAPE_CASES = [
 @pytest.mark.parametrize(("body", "inputs", "expected"), SHAPE_CASES)
 def test_shape_errors(body: str, inputs: str, expected: tuple[str, int, str, str]) -> None:
     check_one(spec(body, inputs), expected)
+
+
+def test_rank_hint_only_for_a_missing_channel_axis() -> None:
+    code, _, _, message = only(spec("- {type: conv1d, filters: 8, kernel: 3}", "x: [9, 9, 1]"))
+    assert code == "S101"
+    assert "got (9, 9, 1) of rank 3" in message and "axis of 1" not in message
 
 
 def test_inference_goes_on_past_errors() -> None:

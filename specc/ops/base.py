@@ -8,7 +8,7 @@ from dataclasses import FrozenInstanceError, dataclass
 from typing import Any, ClassVar, Literal, Self, dataclass_transform
 
 from specc.dims import Dim
-from specc.ir import TensorType
+from specc.ir import TensorType, format_shape
 
 Json = dict[str, Any]
 
@@ -241,9 +241,13 @@ def _freeze(value: Any) -> Any:
 def expect_rank(op: Op, x: TensorType, rank: int, axes: str) -> None:
     """Raise S101 unless `x` has exactly `rank` axes (described as `axes`)."""
     if x.rank != rank:
-        raise Problem(
-            "S101", f"{op.type} expects an input of rank {rank} ({axes}); got {x} of rank {x.rank}"
-        )
+        message = f"{op.type} expects an input of rank {rank} ({axes}); got {x} of rank {x.rank}"
+        if x.rank == rank - 1 and axes.endswith("channels"):
+            # The most common cause: a grey-scale image or a single feature without its axis.
+            message += (
+                f"; a single channel is written as an axis of 1: {format_shape((*x.shape, 1))}"
+            )
+        raise Problem("S101", message)
 
 
 def expect_min_rank(op: Op, x: TensorType, rank: int) -> None:

@@ -60,13 +60,14 @@ def per_axis(value: Window, n: int, attr: str) -> tuple[int, ...]:
     if isinstance(value, int):
         return (value,) * n
     if len(value) != n:
-        raise Problem(
-            "S107",
-            f"{attr} has {len(value)} entries {list(value)}; this layer has {n} spatial "
-            f"axis{'es' if n != 1 else ''}",
-            attr,
-        )
+        raise Problem("S107", _length_message(attr, list(value), n), attr)
     return tuple(value)
+
+
+def _length_message(attr: str, value: list[object], n: int) -> str:
+    entries = "1 entry" if len(value) == 1 else f"{len(value)} entries"
+    axes = "1 spatial axis" if n == 1 else f"{n} spatial axes"
+    return f"{attr} has {entries} {value}; this layer has {axes}"
 
 
 def explicit_pads(
@@ -77,9 +78,7 @@ def explicit_pads(
         return ((value, value),) * n
     assert isinstance(value, tuple)
     if len(value) != n:
-        raise Problem(
-            "S107", f"{attr} has {len(value)} entries; this layer has {n} spatial axes", attr
-        )
+        raise Problem("S107", _length_message(attr, list(value), n), attr)
     return tuple((p, p) if isinstance(p, int) else (p[0], p[1]) for p in value)
 
 
