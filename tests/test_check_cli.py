@@ -541,3 +541,36 @@ def test_no_stdin_at_all_is_a_usage_error(tree: Path) -> None:
         preexec_fn=lambda: os.close(0),  # as `<&-` in a shell
     )
     assert done.returncode == 2 and "there is no stdin" in done.stderr, done.stderr
+
+
+def _workflows(text: str) -> list[dict]:  # type: ignore[type-arg]
+    import re
+
+    import yaml
+
+    found = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    return [yaml.safe_load(b) for b in found if "\njobs:" in b]  # not the rules' bad examples
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/linting.md"])
+def test_the_documented_actions_workflow_writes_the_sarif_it_uploads(
+    doc: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    root = Path(__file__).resolve().parent.parent
+    (workflow,) = _workflows((root / doc).read_text())
+    steps = workflow["jobs"]["check"]["steps"]
+    assert workflow["permissions"]["security-events"] == "write"
+    (run,) = [s["run"] for s in steps if "specc check" in s.get("run", "")]
+    args, _, target = run.partition(">")
+    (upload,) = [s for s in steps if "upload-sarif" in s.get("uses", "")]
+    assert upload["if"] == "always()" and upload["with"]["sarif_file"] == target.strip()
+    write(tmp_path / "specs", {"net.yaml": STRIDED})
+    monkeypatch.chdir(tmp_path)
+    result = check(*shlex.split(args)[2:])
+    assert result.exit_code == 0  # a warning does not fail the default run
+    sarif = json.loads(result.stdout)
+    (found,) = sarif["runs"][0]["results"]
+    assert found["ruleId"] == "W101"
+    assert found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "specs/net.yaml"
