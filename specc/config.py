@@ -184,7 +184,7 @@ def _number(values: Mapping[str, Any], key: str, kind: type[int] | type[float]) 
     value = values.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:  # NaN too
         raise ValueError(f"'{key}' must be a non-negative number; got {value!r}")
     if kind is int and not isinstance(value, int):
         raise ValueError(f"'{key}' must be a whole number; got {value!r}")

@@ -337,3 +337,167 @@ def test_no_lint_while_errors_remain() -> None:
     )
     result = check_text(spec(body, "x: [4, 4, 1]"), "t.yaml")
     assert [d.code for d in result.diagnostics] == ["S104"]
+
+
+def test_one_window_per_axis_skips_nothing_between_windows() -> None:
+    # A 2-wide pool on 2 pixels: floor((2 - 2) / 4) + 1 = 1 window, which reads both.
+    one = spec("- {name: p, type: max_pool2d, pool: 2, stride: 4}", "x: [2, 2, 8]")
+    assert found(one, "W101") == [] and found(one, "W102") == []
+    pointwise = spec("- {name: c, type: conv2d, filters: 4, kernel: 1, stride: 2}", "x: [1, 1, 8]")
+    assert found(pointwise, "W101") == []
+    # On 6 pixels there are floor(4 / 4) + 1 = 2 windows, and pixels 2 and 3 lie between them.
+    two = spec("- {name: p, type: max_pool2d, pool: 2, stride: 4}", "x: [6, 6, 8]")
+    assert [m for _, _, m in found(two, "W101")] == [
+        "p: stride 4 exceeds the 2-wide pool window on axes 0 and 1; "
+        "2 of every 4 input rows and columns are never read"
+    ]
+
+
+def test_one_window_leaves_the_rest_of_the_input_to_w102() -> None:
+    # 3 pixels, one window over pixels 0 and 1: pixel 2 is never read.
+    text = spec("- {name: p, type: max_pool2d, pool: 2, stride: 4}", "x: [3, 3, 8]")
+    assert found(text, "W101") == []
+    hits = found(text, "W102")
+    assert [(ln, c) for ln, c, _ in hits] == [(6, col(text, 6, "4}"))]
+    assert "leaves the last 1 of 3 input rows and columns unread" in hits[0][2]
+    assert "3 - 2 = 1 is not a multiple of stride 4" in hits[0][2]
+
+
+def test_even_pool_window_with_same_padding() -> None:
+    # Stride 1: the total padding is 2 - 1 = 1, so 0 before and 1 after.
+    text = spec("- {name: p, type: max_pool2d, pool: 2, stride: 1, padding: same}", "x: [8, 8, 3]")
+    hits = found(text, "W103")
+    assert [(ln, c) for ln, c, _ in hits] == [(6, col(text, 6, "2,"))]
+    assert "p: the 2-wide pool window has no centre" in hits[0][2]
+    assert "(0 before, 1 after)" in hits[0][2]
+    # Stride 2 on 8: 4 outputs need (4 - 1) * 2 + 2 = 8 pixels, so no padding at all.
+    even = spec("- {name: p, type: max_pool2d, pool: 2, stride: 2, padding: same}", "x: [8, 8, 3]")
+    assert found(even, "W103") == []
+
+
+def test_a_dilated_1x1_convolution_is_still_pointwise() -> None:
+    text = spec("- {name: c, type: conv2d, filters: 4, kernel: 1, dilation: 2}", "x: [8, 8, 3]")
+    assert [m for _, _, m in found(text, "I102")] == [
+        "c: a 1x1 convolution is a dense layer applied at every pixel: 3 -> 4 channels"
+    ]
+
+
+def test_a_squashing_output_read_inside_the_network() -> None:
+    body = (
+        "- {name: p, type: dense, units: 4, activation: softmax}\n"
+        "- {name: q, type: dense, units: 2}"
+    )
+    text = spec(body, "x: [8]") + "outputs: [p, q]\n"
+    assert [m for _, _, m in found(text, "W203")] == [
+        "p: its softmax output is a model output and also feeds q (dense); "
+        "let q read the values before the softmax"
+    ]
+
+
+def test_squashed_values_may_be_concatenated_at_the_output() -> None:
+    body = "- {name: s, type: sigmoid}\n- {name: o, type: concat, inputs: [s, x]}"
+    assert found(spec(body, "x: [8]"), "W203") == []
+    deeper = body + "\n- {name: fc, type: dense, units: 2}"
+    assert [m for _, _, m in found(spec(deeper, "x: [8]"), "W203")] == [
+        "s: its sigmoid output feeds fc (dense); sigmoid belongs at the output or in a gate "
+        "(multiply), not inside the network"
+    ]
+
+
+def test_a_squashed_value_read_only_by_a_dead_layer_is_w301s() -> None:
+    body = (
+        "- {name: s, type: sigmoid}\n- {name: dead, type: dense, units: 2}\n"
+        "- {name: out, type: relu, inputs: x}"
+    )
+    text = spec(body, "x: [8]")
+    assert found(text, "W203") == []
+    assert [ln for ln, _, _ in found(text, "W301")] == [6, 7]
+
+
+def test_dropout_reshaped_into_the_output() -> None:
+    body = "- {name: drop, type: dropout, rate: 0.3}\n- {name: flat, type: flatten}"
+    text = spec(body, "x: [4, 4]")
+    assert found(text, "W204") == [
+        (
+            6,
+            col(text, 6, "{"),
+            "drop: dropout (rate 0.3) reaches model output flat with only reshapes in between: "
+            "in training it zeroes part of the predictions, at inference it does nothing",
+        )
+    ]
+    dense = body + "\n- {name: fc, type: dense, units: 2}"
+    assert found(spec(dense, "x: [4, 4]"), "W204") == []
+
+
+def test_dropout_reaches_batch_norm_through_dropout_and_reshapes() -> None:
+    body = (
+        "- {name: d1, type: dropout, rate: 0.3}\n- {name: d2, type: dropout, rate: 0.2}\n"
+        "- {name: f, type: flatten}\n- {name: bn, type: batch_norm}"
+    )
+    hits = found(spec(body, "x: [4, 4]"), "W205")
+    assert [(ln, m.split(":")[0]) for ln, _, m in hits] == [(6, "d1"), (7, "d2")]
+    assert all(
+        m.endswith(
+            "feeds batch_norm bn, whose moving variance learnt with dropout on is "
+            "wrong at inference"
+        )
+        for _, _, m in hits
+    )
+    padded = body.replace("{name: f, type: flatten}", "{name: f, type: dense, units: 4}")
+    assert found(spec(padded, "x: [4, 4]"), "W205") == []
+
+
+def test_bias_cancelled_by_two_batch_norms() -> None:
+    body = (
+        "- {name: fc, type: dense, units: 4}\n- {name: a, type: batch_norm}\n"
+        "- {name: b, type: batch_norm, inputs: fc}\n- {name: o, type: add, inputs: [a, b]}"
+    )
+    assert [m for _, _, m in found(spec(body, "x: [8]"), "W201")] == [
+        "fc: its bias (4 parameters) is cancelled by batch_norm a and b, which subtract the "
+        "per-channel mean; set `bias: false`"
+    ]
+
+
+def test_parameter_budget_with_a_symbolic_layer_counts_the_fixed_layers() -> None:
+    body = (
+        "- {name: big, type: dense, units: 10000, inputs: f}\n"
+        "- {name: flat, type: flatten, inputs: s}\n- {name: head, type: dense, units: 2}"
+    )
+    text = spec(body, "s: [T, 8]\n  f: [64]") + "outputs: [big, head]\n"
+    # big: 64 * 10,000 + 10,000 = 650,000; head: 8T * 2 + 2 is symbolic but never negative.
+    hits = found(text, "W501", Settings(max_params=1000))
+    assert [ln for ln, _, _ in hits] == [7]  # the second input line moves `big` to line 7
+    assert "the model has at least 650,000 parameters, over the budget of 1,000" in hits[0][2]
+    assert found(text, "W501", Settings(max_params=650_000)) == []
+
+
+def test_activation_budget_shows_the_digits_that_exceed_it() -> None:
+    body = "- {name: r, type: relu}\n- {name: g, type: global_avg_pool}"
+    text = spec(body, "x: [512, 512, 1]")
+    # (512 * 512 + 1) values of 4 bytes = 1,048,580 bytes = 1.0000038 MiB
+    (hit,) = found(text, "W502", Settings(max_activation_mb=1))
+    assert "take 1.000004 MiB per sample (float32), over the budget of 1 MiB" in hit[2]
+    # With a symbol, only g's single value (4 bytes) is known: a lower bound over 0 MiB.
+    symbolic = spec(body, "x: [T, 512, 1]")
+    (hit,) = found(symbolic, "W502", Settings(max_activation_mb=0))
+    assert "take at least 0.000004 MiB per sample" in hit[2]
+    assert "g's (1,) output at 0.000004 MiB" in hit[2]
+    assert found(symbolic, "W502", Settings(max_activation_mb=0.000004)) == []
+
+
+@pytest.mark.parametrize("where", ["cli", "config"])
+def test_nan_is_no_activation_budget(where: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from specc.cli import app
+
+    (tmp_path / "t.yaml").write_text(spec("- {name: r, type: relu}", "x: [8]"))
+    args = ["check", "t.yaml"]
+    if where == "cli":
+        args += ["--max-activation-mb", "nan"]
+    else:
+        (tmp_path / "pyproject.toml").write_text("[tool.specc]\nmax-activation-mb = nan\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "W502" not in result.output

@@ -36,6 +36,13 @@ def _codes(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(c.strip().upper() for value in values for c in value.split(",") if c.strip())
 
 
+def _a_number(value: float | None) -> float | None:
+    """Refuse NaN, which click's range check lets through (every comparison with it is false)."""
+    if value is not None and value != value:
+        raise typer.BadParameter("nan is not a number of MiB")
+    return value
+
+
 CodesOption = Annotated[
     list[str] | None,
     typer.Option(help="Codes or prefixes (W, S1, W101), comma-separated.", show_default=False),
@@ -72,6 +79,7 @@ def check(
         float | None,
         typer.Option(
             min=0,
+            callback=_a_number,
             help="Warn (W502) above this much activation memory per sample, in MiB.",
             show_default=False,
         ),

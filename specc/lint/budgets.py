@@ -15,8 +15,13 @@ BYTES_PER_VALUE = 4  # float32
 MIB = 1024 * 1024
 
 
-def _mib(size: float) -> str:
-    return f"{size:.2f}" if size < 10 else f"{size:,.1f}"
+def _mib(size: float, budget: float = 0) -> str:
+    """A size in MiB with enough digits to tell it from `budget` and from 0 (1.00 MiB would
+    look equal to a budget of 1, and 0.00 MiB to nothing)."""
+    digits = 2 if size < 10 else 1
+    while digits < 6 and size > budget and round(size, digits) <= budget:
+        digits += 1
+    return f"{size:,.{digits}f}"
 
 
 def _known(ctx: Context) -> list[LayerShapes] | None:
@@ -55,14 +60,15 @@ def parameter_budget(ctx: Context) -> Iterator[Finding]:
     if budget is None or not infos:
         return
     counts = [(count, info) for info in infos if isinstance(count := info.param_count, int)]
-    if len(counts) < len(infos):  # a symbolic count has no single value to compare
-        return
     total = sum(count for count, _ in counts)
+    # A symbolic count has no single value, but it is never negative: the fixed counts alone
+    # are a lower bound, and over the budget they are enough to decide.
     if total <= budget:
         return
     count, largest = max(counts, key=lambda pair: pair[0])
+    amount = f"{total:,}" if len(counts) == len(infos) else f"at least {total:,}"
     message = (
-        f"the model has {total:,} parameters, over the budget of {budget:,} (max-params); "
+        f"the model has {amount} parameters, over the budget of {budget:,} (max-params); "
         f"the largest layer is {largest.layer.name} with {count:,}"
     )
     yield Finding(message, span=largest.layer.span)
@@ -98,14 +104,13 @@ def activation_budget(ctx: Context) -> Iterator[Finding]:
     if budget is None or not infos:
         return
     sizes = [(size, info) for info in infos if isinstance(size := product(info.output.shape), int)]
-    if len(sizes) < len(infos):
-        return
-    total = sum(size for size, _ in sizes) * BYTES_PER_VALUE / MIB
+    total = sum(size for size, _ in sizes) * BYTES_PER_VALUE / MIB  # a lower bound, as above
     if total <= budget:
         return
     size, largest = max(sizes, key=lambda pair: pair[0])
+    amount = _mib(total, budget) if len(sizes) == len(infos) else f"at least {_mib(total, budget)}"
     message = (
-        f"the layer outputs take {_mib(total)} MiB per sample (float32), over the budget of "
+        f"the layer outputs take {amount} MiB per sample (float32), over the budget of "
         f"{budget:g} MiB (max-activation-mb); the largest is {largest.layer.name}'s "
         f"{format_shape(largest.output.shape)} output at {_mib(size * BYTES_PER_VALUE / MIB)} MiB"
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from specc.diagnostics import Severity
 from specc.dims import format_dim, product
 from specc.ir import Layer
+from specc.lint.graph import live
 from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import join
 
@@ -15,6 +16,7 @@ W = Severity.WARNING
 SQUASHING = frozenset({"softmax", "sigmoid"})
 GATES = frozenset({"multiply"})  # sigmoid and softmax weights are meant to scale another branch
 RESHAPES = frozenset({"flatten", "reshape"})  # move values around without changing them
+MOVES = RESHAPES | {"concat"}  # ...or put them beside others, unchanged
 
 
 def activation_of(layer: Layer) -> str | None:
@@ -60,9 +62,10 @@ def bias_before_batch_norm(ctx: Context) -> Iterator[Finding]:
         if layer.name in ctx.outputs or not readers or any(r.type != "batch_norm" for r in readers):
             continue
         count = sum((product(p.shape) for p in info.params if p.name == "bias"), 0)
+        subtract = "subtracts" if len(readers) == 1 else "subtract"
         message = (
             f"its bias ({format_dim(count)} parameters) is cancelled by batch_norm "
-            f"{_names(readers)}, which subtracts the per-channel mean; set `bias: false`"
+            f"{_names(readers)}, which {subtract} the per-channel mean; set `bias: false`"
         )
         yield Finding(message, layer, "bias")
 
@@ -103,12 +106,12 @@ def double_activation(ctx: Context) -> Iterator[Finding]:
 
 
 def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
-    """The first reader of `name` that a squashed value should not reach (a gate is fine, and so
-    is a reshape whose own readers are fine)."""
+    """The first reader of `name` that a squashed value should not reach. A gate is fine, and so
+    is a reshape or concat whose own readers are fine; a dead reader is W301's."""
     for reader in ctx.readers(name):
-        if reader.type in GATES:
+        if reader.type in GATES or reader.name not in live(ctx):
             continue
-        if reader.type in RESHAPES:
+        if reader.type in MOVES:
             deeper = _misplaced_reader(ctx, reader.name)
             if deeper is None:
                 continue
@@ -149,10 +152,16 @@ def squashing_activation_inside(ctx: Context) -> Iterator[Finding]:
         reader = _misplaced_reader(ctx, layer.name)
         if reader is None:
             continue
-        message = (
-            f"its {act} output feeds {reader.name} ({reader.type}); {act} belongs at the output "
-            "or in a gate (multiply), not inside the network"
-        )
+        if layer.name in ctx.outputs:
+            message = (
+                f"its {act} output is a model output and also feeds {reader.name} "
+                f"({reader.type}); let {reader.name} read the values before the {act}"
+            )
+        else:
+            message = (
+                f"its {act} output feeds {reader.name} ({reader.type}); {act} belongs at the "
+                "output or in a gate (multiply), not inside the network"
+            )
         yield Finding(message, layer, None if layer.op.family == "activation" else "activation")
 
 
@@ -164,7 +173,7 @@ def _rate(layer: Layer) -> str:
     "W204",
     "dropout-at-output",
     W,
-    summary="A dropout layer is a model output.",
+    summary="A dropout layer is a model output, or reaches one through reshapes only.",
     why=(
         "Dropout after the last layer zeroes a random part of the predictions during training "
         "and does nothing at inference, so the model trains against outputs it will never produce. "
@@ -181,19 +190,38 @@ def _rate(layer: Layer) -> str:
 )
 def dropout_at_output(ctx: Context) -> Iterator[Finding]:
     for layer in ctx.model.layers:
-        if layer.type == "dropout" and layer.name in ctx.outputs:
-            message = (
-                f"dropout (rate {_rate(layer)}) is a model output: in training it zeroes part of "
-                "the predictions, at inference it does nothing"
-            )
-            yield Finding(message, layer)
+        if layer.type != "dropout":
+            continue
+        output = _output_through_reshapes(ctx, layer)
+        if output is None:
+            continue
+        where = (
+            "is a model output"
+            if output is layer
+            else f"reaches model output {output.name} with only reshapes in between"
+        )
+        message = (
+            f"dropout (rate {_rate(layer)}) {where}: in training it zeroes part of the "
+            "predictions, at inference it does nothing"
+        )
+        yield Finding(message, layer)
+
+
+def _output_through_reshapes(ctx: Context, layer: Layer) -> Layer | None:
+    """The model output that `layer`'s values reach unchanged (only reshaped), if any."""
+    if layer.name in ctx.outputs:
+        return layer
+    for reader in ctx.readers(layer.name):
+        if reader.type in RESHAPES and (found := _output_through_reshapes(ctx, reader)):
+            return found
+    return None
 
 
 @rule(
     "W205",
     "dropout-before-batch-norm",
     W,
-    summary="A dropout layer feeds batch_norm directly.",
+    summary="A dropout layer feeds batch_norm (directly, or through dropout and reshapes).",
     why=(
         "batch_norm learns its moving variance from activations that dropout has thinned and "
         "rescaled in training; at inference dropout is off, the variance is different, and the "
@@ -215,10 +243,19 @@ def dropout_before_batch_norm(ctx: Context) -> Iterator[Finding]:
     for layer in ctx.model.layers:
         if layer.type != "dropout":
             continue
-        norms = [r for r in ctx.readers(layer.name) if r.type == "batch_norm"]
+        norms = list(dict.fromkeys(_norms_reached(ctx, layer.name)))
         if norms:
             message = (
                 f"dropout (rate {_rate(layer)}) feeds batch_norm {_names(norms)}, whose moving "
                 "variance learnt with dropout on is wrong at inference"
             )
             yield Finding(message, layer)
+
+
+def _norms_reached(ctx: Context, name: str) -> Iterator[Layer]:
+    """The batch norms that read `name` directly or through more dropout and reshapes."""
+    for reader in ctx.readers(name):
+        if reader.type == "batch_norm":
+            yield reader
+        elif reader.type == "dropout" or reader.type in RESHAPES:
+            yield from _norms_reached(ctx, reader.name)

@@ -13,7 +13,7 @@ from specc.ir import format_shape
 from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import axes_label, group_axes, is_are, size_label, units
 from specc.ops.common import Pads
-from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
+from specc.ops.conv import Conv2DTranspose, ConvND, WindowOp
 from specc.ops.pool import Pool
 from specc.ops.window import effective, same_pads
 from specc.passes.shapes import LayerShapes
@@ -49,6 +49,11 @@ def _what(op: WindowOp) -> str:
     return "pool window" if isinstance(op, Pool) else "kernel"
 
 
+def _single_window(w: Window, axis: int) -> bool:
+    """Whether the window stands in one place on `axis`: its stride never comes into play."""
+    return w.info.output.spatial[axis] == 1
+
+
 def _unread_of_every_stride(kernel: int, stride: int, dilation: int) -> int:
     """How many of every `stride` input positions no tap ever reads."""
     # Taps land on the multiples of gcd(dilation, stride) modulo stride, one new residue per
@@ -82,8 +87,10 @@ def stride_skips_input(ctx: Context) -> Iterator[Finding]:
     for w in _windows(ctx):
         info, op = w.info, w.op
         facts = [
-            (k, s, d, u) if (u := _unread_of_every_stride(k, s, d)) else None
-            for k, s, d in zip(w.kernel, w.strides, w.dilations, strict=True)
+            (k, s, d, u)
+            if (u := _unread_of_every_stride(k, s, d)) and not (d == 1 and _single_window(w, axis))
+            else None
+            for axis, (k, s, d) in enumerate(zip(w.kernel, w.strides, w.dilations, strict=True))
         ]
         for (k, s, d, u), axes in group_axes(facts):
             window = f"{k}-wide {_what(op)}" if d == 1 else f"{k}-wide {_what(op)} dilated by {d}"
@@ -128,6 +135,8 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
             eff = effective(w.kernel[axis], w.dilations[axis])
             stride = w.strides[axis]
             skips = _unread_of_every_stride(w.kernel[axis], stride, w.dilations[axis])
+            if w.dilations[axis] == 1 and _single_window(w, axis):
+                skips = 0  # one window: W101 is silent, the unread rest is trailing input
             if skips or not isinstance(n, int) or n + before + after < eff:  # W101 explains it
                 facts.append(None)
                 continue
@@ -149,7 +158,7 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
     "W103",
     "even-kernel-same-padding",
     WARNING,
-    summary="An even-sized kernel with `same` padding pads one side more than the other.",
+    summary="An even-sized kernel or pool window with `same` padding pads one side more.",
     why=(
         "An even kernel has no centre tap, so `same` padding cannot be split evenly: TensorFlow "
         "and ONNX SAME_UPPER put the extra row after, SAME_LOWER before, and frameworks with "
@@ -169,7 +178,7 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
 def even_kernel_same_padding(ctx: Context) -> Iterator[Finding]:
     for w in _windows(ctx):
         info, op = w.info, w.op
-        if not isinstance(op, ConvND | DepthwiseConv2D) or w.pads != "same":
+        if w.pads != "same":
             continue
         facts: list[tuple[int, int, int, int] | None] = []
         for axis, n in enumerate(info.inputs[0].spatial):
@@ -182,18 +191,20 @@ def even_kernel_same_padding(ctx: Context) -> Iterator[Finding]:
                 facts.append((k, eff, before, after) if before != after else None)
             else:  # with stride 1 the total padding is eff - 1 whatever the size: odd
                 facts.append((k, eff, (eff - 1) // 2, eff // 2) if s == 1 else None)
+        what = _what(op)
         for (k, eff, before, after), axes in group_axes(facts):
-            kernel = f"{k}-wide kernel" if k == eff else f"{k}-wide kernel (dilated to {eff})"
+            window = f"{k}-wide {what}" if k == eff else f"{k}-wide {what} (dilated to {eff})"
             message = (
-                f"the {kernel} has no centre, so same padding pads {axes_label(axes)} unevenly "
+                f"the {window} has no centre, so same padding pads {axes_label(axes)} unevenly "
                 f"({before} before, {after} after)"
             )
-            yield Finding(message, info.layer, "kernel")
+            yield Finding(message, info.layer, op.window_attr)
 
 
 def _plain_conv(ctx: Context) -> Iterator[tuple[Window, ConvND]]:
+    """Convolutions without groups (a dilation means nothing to a size-1 kernel axis)."""
     for w in _windows(ctx):
-        if isinstance(w.op, ConvND) and w.op.groups == 1 and set(w.dilations) == {1}:
+        if isinstance(w.op, ConvND) and w.op.groups == 1:
             yield w, w.op
 
 
@@ -222,7 +233,9 @@ def kernel_covers_input(ctx: Context) -> Iterator[Finding]:
         info = w.info
         x = info.inputs[0]
         ks = w.kernel
-        if set(ks) == {1} or w.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
+        if set(ks) == {1} or set(w.dilations) != {1}:  # I102's case, or taps with gaps
+            continue
+        if w.pads != ((0, 0),) * op.spatial or tuple(x.spatial) != ks:
             continue
         flat = product(x.shape)
         flat_text = format_count(flat)
