@@ -87,9 +87,10 @@ def _linted(result: Checked, settings: Settings) -> Checked:
     """
     found, source = result.diagnostics, result.source
     result.diagnostics = apply(found, source, settings)
-    if result.shapes is None or has_errors(result.diagnostics):
+    # Judged before the settings: an ignored or demoted error still leaves the graph half-built.
+    if result.shapes is None or has_errors(found):
         return _done(result)
-    if has_errors(found) or not settings.enabled(UNUSED_SUPPRESSION):
+    if not settings.enabled(UNUSED_SUPPRESSION):
         result.diagnostics += apply(findings(result.shapes, settings), source, settings)
         return _done(result)
     every = findings(result.shapes, replace(settings, select=(ALL,), ignore=()))

@@ -8,7 +8,7 @@ import fnmatch
 import glob
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,13 @@ SUFFIXES = (".yaml", ".yml")
 # A spec carries the format version as a top-level key; other YAML files (CI workflows,
 # pre-commit configs) do not, so a directory walk can tell them apart without parsing.
 _SPEC_KEY = re.compile(rb"^(?:specc|'specc'|\"specc\")[ \t]*:", re.MULTILINE)
+# ...or, in a document written as one flow mapping (`{specc: 1, name: ...}`), a key of it.
+_FLOW_SPEC_KEY = re.compile(rb"[{,][ \t\r\n]*(?:specc|'specc'|\"specc\")[ \t]*:")
+_FIRST_TOKEN = re.compile(rb"(?:[ \t\r\n]|#[^\n]*)*")  # blank lines and comments before it
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "utf-32-le", b"\x00\x00\xfe\xff": "utf-32-be",
+    b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be",
+}  # fmt: skip
 _SNIFF_BYTES = 16 * 1024 * 1024  # past the loader's size limit: such a file is reported anyway
 _KEYS = (
     "select", "ignore", "fail-on", "max-params", "max-activation-mb",
@@ -84,6 +91,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {shown(path)}: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown(path)}: invalid TOML: the file is not UTF-8 text") from None
 
 
 def _tool_specc(document: Mapping[str, Any], path: Path) -> object:
@@ -96,7 +105,7 @@ def _tool_specc(document: Mapping[str, Any], path: Path) -> object:
 
 def shown(path: Path) -> str:
     """A path as short as it can be said: relative to the working folder when inside it."""
-    relative = os.path.relpath(path.resolve())
+    relative = os.path.relpath(os.path.realpath(path))
     return str(path) if relative.startswith("..") else relative
 
 
@@ -109,7 +118,7 @@ def parse_config(table: object, path: Path) -> Config:
     _known(values, _KEYS, where, "key")
     try:
         return Config(
-            root=path.resolve().parent,
+            root=Path(os.path.realpath(path)).parent,
             path=str(path),
             select=_selectors(values, "select") if "select" in values else None,
             ignore=_selectors(values, "ignore"),
@@ -118,7 +127,7 @@ def parse_config(table: object, path: Path) -> Config:
             max_activation_mb=_number(values, "max-activation-mb", float),
             severity=parse_severities(_table(values, "severity")),
             per_file_ignores=tuple(
-                (pattern, _selectors({"codes": codes}, "codes"))
+                (pattern, _selectors({(k := f'per-file-ignores["{pattern}"]'): codes}, k))
                 for pattern, codes in _table(values, "per-file-ignores").items()
             ),
             exclude=_strings(values, "exclude"),
@@ -203,9 +212,24 @@ def is_spec(path: str) -> bool:
     that the check reports why they cannot be read."""
     try:
         with open(path, "rb") as stream:
-            return _SPEC_KEY.search(stream.read(_SNIFF_BYTES)) is not None
+            return looks_like_spec(stream.read(_SNIFF_BYTES))
     except OSError:
         return True
+
+
+def looks_like_spec(data: bytes) -> bool:
+    """Whether YAML bytes carry a top-level `specc:` key, in any encoding the loader reads."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for bom, encoding in _WIDE_BOMS.items():  # longest first: UTF-32-LE starts like UTF-16-LE
+        if data.startswith(bom):
+            data = data[len(bom) :].decode(encoding, "replace").encode()
+            break
+    if _SPEC_KEY.search(data):
+        return True
+    start = _FIRST_TOKEN.match(data)
+    return data[start.end() if start else 0 :].startswith(b"{") and bool(
+        _FLOW_SPEC_KEY.search(data)
+    )
 
 
 class Resolver:
@@ -228,7 +252,7 @@ class Resolver:
         with a `[tool.specc]` table, walking up from the file's folder."""
         if self.fixed is not None:
             return self.fixed
-        start = Path(path).resolve()
+        start = Path(os.path.realpath(path))  # a symlink loop stays as it is, reported later
         folder = start if start.is_dir() else start.parent
         walked: list[Path] = []
         found: Config | None = None
@@ -282,25 +306,29 @@ class Resolver:
         a file is checked as given (with `specs_only`, only if it carries `specc:`). A path that
         does not exist is kept, so that the check reports it.
         """
-        found: dict[str, None] = {}
+        found: dict[str, str] = {}  # the real path -> the path as first given
         for arg in args:
             if os.path.isdir(arg):
-                found.update(dict.fromkeys(self._walk(arg)))
+                paths: Iterable[str] = self._walk(arg)
             elif not os.path.exists(arg) and glob.has_magic(arg):
-                found.update(dict.fromkeys(self._glob(arg)))
+                paths = self._glob(arg)
             elif not (specs_only and os.path.isfile(arg) and not is_spec(arg)):
-                found[arg] = None
-        return list(found)
+                paths = [arg]
+            else:
+                paths = []
+            for path in paths:
+                found.setdefault(os.path.realpath(path), path)
+        return list(found.values())
 
     def _glob(self, pattern: str) -> Iterator[str]:
-        matches = sorted(glob.glob(pattern, recursive=True))
+        matches = expand_glob(pattern)
         if not matches:
             yield pattern  # reported as a file that cannot be read
         for match in matches:
             if os.path.isdir(match):
                 yield from self._walk(match)
-            elif is_spec(match):
-                yield os.path.normpath(match)
+            elif self._wanted(match, self.config_for(match)):
+                yield match
 
     def _walk(self, top: str) -> Iterator[str]:
         config = self.config_for(top)
@@ -312,12 +340,38 @@ class Resolver:
             )
             for name in sorted(names):
                 path = os.path.normpath(os.path.join(folder, name))
-                if name.endswith(SUFFIXES) and not self._excluded(path, config) and is_spec(path):
+                if self._wanted(path, config):
                     yield path
+
+    def _wanted(self, path: str, config: Config) -> bool:
+        """A regular `*.yaml`/`*.yml` file, not excluded, that carries `specc:` (a FIFO or a
+        device found on the way is never opened: reading it could block)."""
+        if not path.endswith(SUFFIXES) or not os.path.isfile(path):
+            return False
+        return not self._excluded(path, config) and is_spec(path)
 
     @staticmethod
     def _excluded(path: str, config: Config) -> bool:
         return any(_matches(pattern, path, config.root) for pattern in config.exclude)
+
+
+def expand_glob(pattern: str) -> list[str]:
+    """The paths a glob matches, sorted. Like the shell, `*` skips hidden names; unlike
+    `glob.glob`, `**` does not follow symbolic links to folders (a link to `..` would repeat
+    the tree until the system gives up)."""
+    if "**" not in pattern:
+        return sorted(os.path.normpath(p) for p in glob.glob(pattern))
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:fixed]) if fixed else Path()
+    rest = parts[fixed:]
+    dotted = any(part.startswith(".") for part in rest)
+    found = []
+    for match in root.glob(str(Path(*rest))):
+        relative = match.relative_to(root).parts
+        if dotted or not any(part.startswith(".") for part in relative):
+            found.append(str(match))
+    return sorted(found)
 
 
 def _first(*values: Any) -> Any:
@@ -329,10 +383,18 @@ def _matching(table: tuple[tuple[str, tuple[str, ...]], ...], path: str, root: P
 
 
 def _matches(pattern: str, path: str, root: Path) -> bool:
-    """A pattern matches a path relative to the configuration's folder, or its file name."""
-    absolute = Path(path).resolve()
+    """Whether a pattern covers a path, as in .gitignore: a pattern with a `/` matches the path
+    relative to the configuration's folder or a folder above it (`legacy/old` and `legacy/old/`
+    cover `legacy/old/a.yaml`); one without matches any file or folder name on the way. A
+    leading `./` and a trailing `/` are the same pattern without them."""
+    pattern = pattern.removeprefix("./").rstrip("/") or "."
+    absolute = Path(os.path.realpath(path))
     try:
-        relative = absolute.relative_to(root).as_posix()
+        relative = absolute.relative_to(root)
     except ValueError:
-        relative = absolute.as_posix()
-    return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(absolute.name, pattern)
+        relative = absolute
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(name, pattern) for name in (*relative.parts, absolute.name))
+    return any(
+        fnmatch.fnmatchcase(p.as_posix(), pattern) for p in (relative, *relative.parents[:-1])
+    )

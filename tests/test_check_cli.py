@@ -19,13 +19,21 @@ from specc.cli import app
 runner = CliRunner()
 
 HEAD = "specc: 1\nname: t\ninputs:\n  x: [31, 31, 3]\nlayers:\n"
-STRIDED = (
-    HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}\n"
-)  # W101 at 6:64
+STRIDED = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}\n"
 CLEAN = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 2}\n"
-POINTWISE = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 1}\n"  # I102 at 6:53
+POINTWISE = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 1}\n"
 BROKEN = HEAD + "  - {name: conv1, type: conv2d, filters: 8, kernel: 40}\n"  # S104
 NOT_A_SPEC = "on: [push]\njobs: {}\n"
+
+
+def col(text: str, line: int, token: str) -> int:
+    """The 1-based column where `token` first appears on `line`."""
+    return text.splitlines()[line - 1].index(token) + 1
+
+
+W101_COL = col(STRIDED, 6, "4}")  # W101 points at the stride's value
+I102_COL = col(POINTWISE, 6, "1}")  # I102 at the kernel's value
+LAYER_COL = col(CLEAN, 6, "{")  # the budgets point at the layer's mapping
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -69,9 +77,9 @@ def test_text_shows_relative_path_source_line_and_caret(tree: Path) -> None:
     result = check("specs/a.yaml")
     assert result.exit_code == 0  # a warning does not fail by default
     lines = result.output.splitlines()
-    assert lines[0].startswith("specs/a.yaml:6:64: W101 conv1: stride 4 exceeds")
+    assert lines[0].startswith(f"specs/a.yaml:6:{W101_COL}: W101 conv1: stride 4 exceeds")
     assert lines[2] == " 6 |   - {name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"
-    assert lines[3] == "   | " + " " * 63 + "^"
+    assert lines[3] == "   | " + " " * (W101_COL - 1) + "^"
     assert lines[-1] == "1 file, 1 warning"
     assert "\x1b[" not in result.output
 
@@ -98,7 +106,7 @@ def test_unreadable_file_exits_2_and_still_checks_the_others(tree: Path) -> None
     write(tree, {"a.yaml": STRIDED})
     result = check("a.yaml", "missing.yaml", "-f", "concise")
     assert result.exit_code == 2
-    assert found(result.output) == [("a.yaml", 6, 64, "W101"), ("missing.yaml", 1, 1, "E001")]
+    assert found(result.output) == [("a.yaml", 6, W101_COL, "W101"), ("missing.yaml", 1, 1, "E001")]
     assert result.output.splitlines()[-1] == "2 files, 1 error, 1 warning"
 
 
@@ -122,7 +130,7 @@ def test_usage_errors_exit_2(tree: Path, args: list[str]) -> None:
 def test_no_path_checks_the_current_folder(tree: Path) -> None:
     write(tree, {"specs/a.yaml": STRIDED, "b.yaml": CLEAN})
     result = check("-f", "concise")
-    assert found(result.output) == [("specs/a.yaml", 6, 64, "W101")]
+    assert found(result.output) == [("specs/a.yaml", 6, W101_COL, "W101")]
     assert result.output.splitlines()[-1] == "2 files, 1 warning"
 
 
@@ -135,7 +143,10 @@ def test_summary_counts_files_errors_warnings_and_info(tree: Path) -> None:
 def test_concise_is_one_line_per_finding_sorted_by_path(tree: Path) -> None:
     write(tree, {"b.yaml": STRIDED, "a.yaml": POINTWISE})
     result = check("--select", "ALL", "b.yaml", "a.yaml", "--format", "concise")
-    assert found(result.output) == [("a.yaml", 6, 53, "I102"), ("b.yaml", 6, 64, "W101")]
+    assert found(result.output) == [
+        ("a.yaml", 6, I102_COL, "I102"),
+        ("b.yaml", 6, W101_COL, "W101"),
+    ]
     assert len(result.output.splitlines()) == 3
 
 
@@ -144,7 +155,7 @@ def test_json_format(tree: Path) -> None:
     result = check("a.yaml", "--format", "json")
     data = json.loads(result.output)
     assert [(d["code"], d["severity"], d["path"], d["line"], d["column"]) for d in data] == [
-        ("W101", "warning", "a.yaml", 6, 64)
+        ("W101", "warning", "a.yaml", 6, W101_COL)
     ]
     assert set(data[0]) == {"code", "severity", "message", "path", "line", "column", "notes"}
 
@@ -161,8 +172,10 @@ def test_github_format(tree: Path) -> None:
     lines = check(
         "--select", "ALL", "a.yaml", "b.yaml", "c.yaml", "-f", "github"
     ).output.splitlines()
-    assert lines[0].startswith("::warning file=a.yaml,line=6,col=64,title=W101::conv1: stride 4")
-    assert lines[1].startswith("::notice file=b.yaml,line=6,col=53,title=I102::")
+    assert lines[0].startswith(
+        f"::warning file=a.yaml,line=6,col={W101_COL},title=W101::conv1: stride 4"
+    )
+    assert lines[1].startswith(f"::notice file=b.yaml,line=6,col={I102_COL},title=I102::")
     assert lines[2].startswith("::error file=c.yaml,line=6,")
     assert lines[3] == "3 files, 1 error, 1 warning, 1 info"
 
@@ -210,8 +223,8 @@ def test_directories_are_searched_for_specs(tree: Path) -> None:
     write(tree, TREE)
     result = check("--select", "ALL", "specs", "-f", "concise")
     assert found(result.output) == [
-        ("specs/a.yaml", 6, 64, "W101"),
-        ("specs/deep/b.yml", 6, 53, "I102"),
+        ("specs/a.yaml", 6, W101_COL, "W101"),
+        ("specs/deep/b.yml", 6, I102_COL, "I102"),
     ]
     assert result.output.splitlines()[-1] == "2 files, 1 warning, 1 info"
 
@@ -273,7 +286,7 @@ def test_pyproject_is_found_by_walking_up_from_the_file(tree: Path) -> None:
     write(tree, {"repo/specs/pyproject.toml": "[project]\nname = 'no specc table'\n"})
     write(tree, {"repo/specs/deep/b.yaml": POINTWISE})
     result = check("repo/specs", "-f", "concise")
-    assert found(result.output) == [("repo/specs/deep/a.yaml", 6, 64, "W101")]  # I ignored
+    assert found(result.output) == [("repo/specs/deep/a.yaml", 6, W101_COL, "W101")]  # I ignored
     assert result.exit_code == 1  # fail-on warning
 
 
@@ -283,7 +296,7 @@ def test_the_nearest_table_wins(tree: Path) -> None:
         tree, {"sub/pyproject.toml": "[tool.specc]\nselect = ['W', 'I']\n", "sub/b.yaml": POINTWISE}
     )
     result = check("a.yaml", "sub/b.yaml", "-f", "concise")
-    assert found(result.output) == [("sub/b.yaml", 6, 53, "I102")]
+    assert found(result.output) == [("sub/b.yaml", 6, I102_COL, "I102")]
     assert result.exit_code == 0  # sub's table does not set fail-on
 
 
@@ -292,24 +305,81 @@ def test_command_line_wins_over_the_configuration(tree: Path) -> None:
     assert check("a.yaml", "b.yaml", "--fail-on", "error").exit_code == 0
     result = check("a.yaml", "b.yaml", "--select", "I", "-f", "concise")
     assert [c for *_, c in found(result.output)] == ["I102"]
+    assert result.exit_code == 0  # info is below the configured fail-on warning
     result = check("a.yaml", "b.yaml", "--ignore", "W101", "-f", "concise")
     assert found(result.output) == []  # --ignore adds to the configured ignore
+    assert result.output.splitlines()[-1] == "2 files, no problems" and result.exit_code == 0
+
+
+def test_each_file_fails_by_its_own_fail_on(tree: Path) -> None:
+    write(tree, {
+        "strict/pyproject.toml": "[tool.specc]\nfail-on = 'warning'\n",
+        "strict/clean.yaml": CLEAN,
+        "strict/strided.yaml": STRIDED,
+        "lax/pyproject.toml": "[tool.specc]\nfail-on = 'error'\n",
+        "lax/strided.yaml": STRIDED,
+    })  # fmt: skip
+    # lax's warning does not fail the run, whichever file comes first.
+    result = check("strict/clean.yaml", "lax/strided.yaml", "-f", "concise")
+    assert found(result.output) == [("lax/strided.yaml", 6, W101_COL, "W101")]
+    assert result.exit_code == 0
+    # strict's warning does.
+    result = check("lax/strided.yaml", "strict/strided.yaml", "-f", "concise")
+    assert [p for p, *_ in found(result.output)] == ["lax/strided.yaml", "strict/strided.yaml"]
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_codes_on_the_command_line_may_be_lower_case(tree: Path, option: str) -> None:
+    # As in the configuration (and `specc rules w101`), codes are read without regard to case.
+    write(tree, {"a.yaml": STRIDED, "b.yaml": POINTWISE})
+    lower = check("a.yaml", "b.yaml", option, "w1,i", "-f", "concise")
+    upper = check("a.yaml", "b.yaml", option, "W1,I", "-f", "concise")
+    assert lower.exit_code == upper.exit_code == 0
+    assert found(lower.output) == found(upper.output)
+    expected = (
+        [("a.yaml", 6, W101_COL, "W101"), ("b.yaml", 6, I102_COL, "I102")]
+        if option == "--select"
+        else []
+    )
+    assert found(upper.output) == expected
 
 
 def test_explicit_config_file(tree: Path) -> None:
     write(tree, {"pyproject.toml": PYPROJECT, "ci.toml": "ignore = ['W1']\n", "a.yaml": STRIDED})
     result = check("a.yaml", "--config", "ci.toml", "-f", "concise")
     assert found(result.output) == []
-    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "1 file, no problems"
+    assert result.exit_code == 0  # nor does the pyproject's fail-on warning apply
 
 
-def test_budgets_from_the_command_line_and_the_configuration(tree: Path) -> None:
-    write(tree, {"a.yaml": CLEAN})  # 8 * (27 + 1) = 224 parameters; (15, 15, 8) output
-    assert found(check("a.yaml", "--max-params", "224", "-f", "concise").output) == []
-    result = check("a.yaml", "--max-params", "223", "-f", "concise")
-    assert found(result.output) == [("a.yaml", 6, 5, "W501")]
-    write(tree, {"pyproject.toml": "[tool.specc]\nmax-activation-mb = 0.001\n"})
-    assert found(check("a.yaml", "-f", "concise").output) == [("a.yaml", 6, 5, "W502")]
+# CLEAN's conv1 has 8 * (3 * 3 * 3 + 1) = 224 parameters and a (15, 15, 8) output:
+# 15 * 15 * 8 * 4 bytes = 7200 bytes = 0.00687 MiB.
+@pytest.mark.parametrize(
+    ("config", "args", "expected"),
+    [
+        ("", ["--max-params", "224"], []),
+        ("", ["--max-params", "223"], ["W501"]),
+        ("max-params = 223", [], ["W501"]),
+        ("max-params = 224", [], []),
+        ("max-params = 223", ["--max-params", "224"], []),  # the command line wins
+        ("", ["--max-activation-mb", "0.006"], ["W502"]),
+        ("", ["--max-activation-mb", "0.007"], []),
+        ("max-activation-mb = 0.006", [], ["W502"]),
+        ("max-activation-mb = 0.006", ["--max-activation-mb", "0.007"], []),
+        ("max-activation-mb = 0.007", ["--max-activation-mb", "0.006"], ["W502"]),
+    ],
+)
+def test_budgets_from_the_command_line_and_the_configuration(
+    tree: Path, config: str, args: list[str], expected: list[str]
+) -> None:
+    write(tree, {"a.yaml": CLEAN, "pyproject.toml": f"[tool.specc]\n{config}\n"})
+    result = check("a.yaml", *args, "-f", "concise")
+    assert found(result.output) == [("a.yaml", 6, LAYER_COL, code) for code in expected]
+    assert result.exit_code == 0  # budgets are warnings
+    assert result.output.splitlines()[-1] == (
+        "1 file, 1 warning" if expected else "1 file, no problems"
+    )
 
 
 def test_severity_and_per_file_ignores_and_exclude(tree: Path) -> None:
@@ -322,9 +392,24 @@ def test_severity_and_per_file_ignores_and_exclude(tree: Path) -> None:
     files = {"pyproject.toml": config, "new/a.yaml": STRIDED, "legacy/b.yaml": STRIDED}
     write(tree, {**files, "broken/c.yaml": BROKEN})
     result = check(".", "-f", "concise")
-    assert found(result.output) == [("new/a.yaml", 6, 64, "W101")]
+    assert found(result.output) == [("new/a.yaml", 6, W101_COL, "W101")]
     assert result.output.splitlines()[-1] == "2 files, 1 error"
     assert result.exit_code == 1
+
+
+def test_patterns_match_the_file_name_alone(tree: Path) -> None:
+    # Neither pattern matches a path relative to the pyproject.toml: only the file's name.
+    config = """\
+        [tool.specc]
+        per-file-ignores = { "old.yaml" = ["W101"] }
+        exclude = ["draft.yaml"]
+        """
+    files = {"pyproject.toml": config, "specs/deep/old.yaml": STRIDED, "specs/new.yaml": STRIDED}
+    write(tree, {**files, "specs/deep/draft.yaml": BROKEN})
+    result = check("specs", "-f", "concise")
+    assert found(result.output) == [("specs/new.yaml", 6, W101_COL, "W101")]
+    assert result.output.splitlines()[-1] == "2 files, 1 warning"
+    assert result.exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -370,7 +455,7 @@ def test_a_tool_value_that_is_not_a_table(tree: Path, command: str) -> None:
 # -- stdin ------------------------------------------------------------------------------------
 def test_a_spec_on_stdin(tree: Path) -> None:
     result = runner.invoke(app, ["check", "-", "-f", "concise"], input=STRIDED)
-    assert found(result.output) == [("<stdin>", 6, 64, "W101")]
+    assert found(result.output) == [("<stdin>", 6, W101_COL, "W101")]
     assert result.output.splitlines()[-1] == "1 file, 1 warning" and result.exit_code == 0
     result = runner.invoke(app, ["check", "-"], input=BROKEN)
     assert result.exit_code == 1 and "<stdin>:6:" in result.output
@@ -385,9 +470,10 @@ def test_stdin_filename_names_the_spec_and_picks_its_configuration(tree: Path) -
     args = ["check", "--stdin-filename", "sub/legacy/a.yaml", "-f", "concise"]
     quiet = runner.invoke(app, args, input=STRIDED)
     assert (quiet.exit_code, found(quiet.output)) == (0, [])
+    assert quiet.output.splitlines()[-1] == "1 file, no problems"
     args[2] = "sub/new/a.yaml"
     loud = runner.invoke(app, args, input=STRIDED)
-    assert (loud.exit_code, found(loud.output)) == (1, [("sub/new/a.yaml", 6, 64, "W101")])
+    assert (loud.exit_code, found(loud.output)) == (1, [("sub/new/a.yaml", 6, W101_COL, "W101")])
 
 
 def test_stdin_is_read_only_alone_and_within_the_size_limit(tree: Path) -> None:
@@ -456,7 +542,10 @@ def test_suppression_comments_through_the_cli(tree: Path) -> None:
     # b's comment suppresses nothing (W002, at its code: after the line, 2 spaces and 16
     # characters of `# specc: ignore[`).
     unused_col = len(line) + 2 + len("# specc: ignore[") + 1
-    assert found(result.output) == [("b.yaml", 6, 64, "W101"), ("b.yaml", 6, unused_col, "W002")]
+    assert found(result.output) == [
+        ("b.yaml", 6, W101_COL, "W101"),
+        ("b.yaml", 6, unused_col, "W002"),
+    ]
     assert result.exit_code == 1
     assert check("a.yaml", "c.yaml", "--fail-on", "warning").exit_code == 0
 
@@ -503,7 +592,7 @@ def test_real_process_exit_code_and_output(tree: Path) -> None:
         [*command, "a.yaml", "workflow.yml"], capture_output=True, text=True, env=env
     )
     assert done.returncode == 1, done.stderr
-    assert done.stdout.startswith("a.yaml:6:64: W101 ")
+    assert done.stdout.startswith(f"a.yaml:6:{W101_COL}: W101 ")
     assert done.stdout.endswith("1 file, 1 warning\n")
 
 

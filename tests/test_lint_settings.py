@@ -57,10 +57,12 @@ def test_severity_override() -> None:
     assert not result.ok
 
 
-def test_an_ignored_error_lets_lint_run() -> None:
+def test_an_ignored_or_demoted_error_does_not_let_lint_run() -> None:
+    # The graph is still half-built (docs/linting.md), so the rules stay quiet: no W204.
     body = "- {name: c, type: conv2d, filters: 1, kernel: 9}\n- {name: d, type: dropout, rate: 0.5}"
     assert codes(spec(body, "x: [4, 4, 1]")) == ["S104"]
-    assert codes(spec(body, "x: [4, 4, 1]"), ignore=("S104",)) == ["W204"]
+    assert codes(spec(body, "x: [4, 4, 1]"), ignore=("S104",)) == []
+    assert codes(spec(body, "x: [4, 4, 1]"), severity={"S104": Severity.WARNING}) == ["S104"]
     assert codes(spec(body, "x: [9, 9, 1]")) == ["W204"]  # I101 is opt-in
     assert codes(spec(body, "x: [9, 9, 1]"), select=("ALL",)) == ["I101", "W204"]
 
@@ -200,7 +202,12 @@ def test_a_hash_inside_quoted_or_block_text_is_not_a_comment() -> None:
 
     line = 'description: "a # specc: ignore"  # specc: ignore[W101]'
     source = load_text(f"{line}\nname: t\n", "d.yaml").source
-    assert _comment_on(source, 1) == (line.rindex("#") + 1, [("W101", line.rindex("W") + 1)])
+    comment = _comment_on(source, 1)
+    assert comment is not None
+    assert (comment.col, comment.listed) == (
+        line.rindex("#") + 1,
+        (("W101", line.rindex("W") + 1),),
+    )
 
 
 def test_nothing_is_judged_in_a_file_with_errors_even_suppressed_ones() -> None:
@@ -216,3 +223,61 @@ def test_nothing_is_judged_in_a_file_with_errors_even_suppressed_ones() -> None:
     assert codes(broken, ignore=("S",)) == []
     fixed = broken.replace("kernel: 99", "kernel: 3, padding: same")
     assert codes(fixed) == []  # the comment is needed once the error is fixed
+
+
+# -- prefixes in a comment cover errors too -------------------------------------------------
+SHRINKS = spec("- {name: c, type: conv2d, filters: 1, kernel: 9}", "x: [4, 4, 1]")  # S104
+MISSPELT = spec("- {name: c, type: conv2d, filters: 1, kernel: 3, kernal: 3}", "x: [4, 4, 1]")
+
+
+@pytest.mark.parametrize("listed", ["S104", "S1", "S", "W101, S1"])
+def test_a_prefix_suppresses_a_shape_error_as_its_code_does(listed: str) -> None:
+    assert codes(SHRINKS) == ["S104"]
+    assert codes(with_comment(6, f"# specc: ignore[{listed}]", SHRINKS)) == []
+    assert codes(with_comment(6, "# specc: ignore[S2]", SHRINKS)) == ["S104"]  # no match
+
+
+@pytest.mark.parametrize("listed", ["E1", "E"])
+def test_a_prefix_suppresses_a_schema_error_as_its_code_does(listed: str) -> None:
+    assert codes(MISSPELT) == ["E102"]
+    assert codes(with_comment(6, "# specc: ignore[E102]", MISSPELT)) == []
+    assert codes(with_comment(6, f"# specc: ignore[{listed}]", MISSPELT)) == []
+    assert codes(with_comment(6, "# specc: ignore[E0]", MISSPELT)) == ["E102"]  # no match
+
+
+@pytest.mark.parametrize("how", ["option", "comment"])
+def test_an_ignored_schema_error_does_not_make_its_input_look_unused(how: str) -> None:
+    # The misspelt layer is left out of the model: a rule run on it would call x unused.
+    if how == "option":
+        found = codes(MISSPELT, ignore=("E102",))
+    else:
+        found = codes(with_comment(6, "# specc: ignore[E102]", MISSPELT))
+    assert found == []  # no W302: conv c reads x
+
+
+# -- malformed comments suppress nothing and say so ------------------------------------------
+@pytest.mark.parametrize(
+    ("comment", "problem"),
+    [
+        ("# specc: ignore W101", "the codes must be in brackets ('W101')"),
+        ("# specc: ignore w1", "the codes must be in brackets ('w1')"),
+        ("# specc: ignore[]", "the code list is empty"),
+        ("# specc: ignore[ , ]", "the code list is empty"),
+        ("# specc: ignore[W101", "the code list has no closing ']'"),
+    ],
+)
+def test_a_malformed_comment_suppresses_nothing(comment: str, problem: str) -> None:
+    text = with_comment(6, comment)  # conv1's line, where W101 points
+    assert suppressed_codes(text.splitlines()[5]) is None
+    assert codes(text) == ["W101", "W002"]  # sorted by column: the finding comes first
+    col = len(TEXT.splitlines()[5]) + 3  # after the two spaces with_comment adds
+    assert [(line, c) for line, c, _ in unused(text)] == [(6, col)]
+    assert problem in unused(text)[0][2]
+
+
+@pytest.mark.parametrize(
+    "comment", ["# specc: ignore[w101]", "# specc: ignore  -- stride 4 on purpose", "#specc:ignore"]
+)
+def test_lower_case_codes_and_a_reason_after_a_bare_ignore(comment: str) -> None:
+    text = with_comment(6, comment)
+    assert codes(text) == []

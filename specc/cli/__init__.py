@@ -6,6 +6,7 @@ order `specc --help` lists them.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sys
@@ -69,7 +70,20 @@ def only_invoked(argv: list[str]) -> typer.Typer:
 def main() -> None:
     """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
     try:
-        only_invoked(sys.argv[1:])()
+        try:
+            only_invoked(sys.argv[1:])()
+        finally:
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        _silence_stdout()  # `specc check | head`: the reader has all it wanted
+        sys.exit(1)
+    except OSError as exc:
+        if os.environ.get("SPECC_DEBUG"):
+            raise
+        _silence_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"specc: I/O error: {exc.strerror or exc}{where}\n")
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
@@ -87,3 +101,10 @@ def main() -> None:
             "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
         )
         sys.exit(3)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -128,7 +128,8 @@ def check(
     )
     stdin = paths == ["-"] or (stdin_filename is not None and not paths)
     if not stdin and (stdin_filename is not None or "-" in (paths or [])):
-        typer.echo("specc: `-` (stdin) cannot be combined with other paths", err=True)
+        what = "--stdin-filename (which reads stdin)" if stdin_filename is not None else "`-`"
+        typer.echo(f"specc: {what} cannot be combined with other paths", err=True)
         stop(2)
     if stdin and sys.stdin is None:
         typer.echo("specc: `-` reads a spec from stdin, but there is no stdin", err=True)

@@ -30,7 +30,7 @@ def stop(code: int) -> NoReturn:
 
 
 def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
 
 
 def limits_for(spec: Path) -> Limits:

@@ -36,6 +36,7 @@ def rules(
     from specc.report import rules as render
 
     wanted = (code or "").strip().upper()
+    wanted = "" if wanted == "ALL" else wanted  # the selector that --select takes for everything
     chosen = [CATALOGUE[wanted]] if wanted in CATALOGUE else render.catalogue(wanted)
     if not chosen:
         import difflib

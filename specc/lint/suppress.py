@@ -7,36 +7,60 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from specc.codes import UNUSED_SUPPRESSION
 from specc.diagnostics import CATALOGUE, Diagnostic, diag
 from specc.source import SourceMap, Span
 
 # A YAML comment starts at `#` after whitespace (or at the start of the line).
-_COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?:\[([^\]]*)\])?(?![\w\[-])")
+_COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?![\w-])")
 _CODE = re.compile(r"[^,\s]+")  # codes are separated by commas, spaces or both
+# A word after a bare `ignore` that looks like a code or a family: the brackets were forgotten.
+_CODE_LIKE = re.compile(r"(?:[A-Za-z]\d+|ALL|all|[ESWI])\b")
+_FORM = "write `# specc: ignore[CODE, ...]`, or `# specc: ignore` for every code"
 
 
-def _comment(
-    line: str, in_scalar: Callable[[int], bool] | None = None
-) -> tuple[int, list[tuple[str, int]]] | None:
-    """The 1-based column of a line's suppression comment, and the codes it lists with their
-    columns (an empty list: all codes). `in_scalar(col)` tells a `#` inside quoted or block
-    text, which is no comment."""
+@dataclass(frozen=True)
+class Comment:
+    """A suppression comment: its column, the codes it lists with their columns (none: all
+    codes), and what is wrong with it (a malformed comment suppresses nothing)."""
+
+    col: int
+    listed: tuple[tuple[str, int], ...] = ()
+    problem: str | None = None
+
+
+def _comment(line: str, in_scalar: Callable[[int], bool] | None = None) -> Comment | None:
+    """A line's suppression comment. `in_scalar(col)` tells a `#` inside quoted or block text,
+    which is no comment."""
     if "specc" not in line:
         return None
     for match in _COMMENT.finditer(line):
         if in_scalar is not None and in_scalar(match.start() + 1):
             continue
-        listed: list[tuple[str, int]] = []
-        if match.group(1) is not None:
-            start = match.start(1)
-            listed = [(m.group(), start + m.start() + 1) for m in _CODE.finditer(match.group(1))]
-        return match.start() + 1, listed
+        return _parse(line, match.start() + 1, match.end())
     return None
 
 
-def _comment_on(source: SourceMap, number: int) -> tuple[int, list[tuple[str, int]]] | None:
+def _parse(line: str, col: int, end: int) -> Comment:
+    tail = line[end:]
+    if not tail.startswith("["):
+        word = _CODE_LIKE.match(tail.lstrip())
+        if tail[:1].isspace() and word:
+            return Comment(col, problem=f"the codes must be in brackets ('{word.group()}')")
+        return Comment(col)  # a bare `ignore`, perhaps followed by a reason
+    close = tail.find("]")
+    if close < 0:
+        return Comment(col, problem="the code list has no closing ']'")
+    start = end + 1
+    listed = tuple(
+        (m.group().upper(), start + m.start() + 1) for m in _CODE.finditer(tail[1:close])
+    )
+    return Comment(col, listed) if listed else Comment(col, problem="the code list is empty")
+
+
+def _comment_on(source: SourceMap, number: int) -> Comment | None:
     line = source.line_text(number)
     if line is None:
         return None
@@ -46,7 +70,9 @@ def _comment_on(source: SourceMap, number: int) -> tuple[int, list[tuple[str, in
 def suppressed_codes(line: str) -> frozenset[str] | None:
     """The codes a line's comment suppresses: None for no comment, empty for all codes."""
     comment = _comment(line)
-    return None if comment is None else frozenset(code for code, _ in comment[1])
+    if comment is None or comment.problem is not None:
+        return None
+    return frozenset(code for code, _ in comment.listed)
 
 
 def is_suppressed(d: Diagnostic, source: SourceMap) -> bool:
@@ -58,9 +84,9 @@ def is_suppressed(d: Diagnostic, source: SourceMap) -> bool:
     if d.span is None:
         return False
     comment = _comment_on(source, d.span.line)
-    if comment is None:
+    if comment is None or comment.problem is not None:
         return False
-    codes = [code for code, _ in comment[1]]
+    codes = [code for code, _ in comment.listed]
     if d.code == UNUSED_SUPPRESSION:
         return UNUSED_SUPPRESSION in codes
     return not codes or any(d.code.startswith(code) for code in codes)
@@ -82,8 +108,12 @@ def unused_suppressions(diagnostics: Iterable[Diagnostic], source: SourceMap) ->
         comment = _comment_on(source, number)
         if comment is None:
             continue
-        col, listed = comment
+        col, listed = comment.col, comment.listed
         present = on_line.get(number, [])
+        if comment.problem is not None:
+            message = f"malformed suppression comment: {comment.problem}; {_FORM}"
+            found.append(diag(UNUSED_SUPPRESSION, message, Span(source.path, number, col)))
+            continue
         if not listed:
             if not present:
                 message = "unused suppression: nothing on this line is reported"
