@@ -663,3 +663,21 @@ def test_the_documented_actions_workflow_writes_the_sarif_it_uploads(
     (found,) = sarif["runs"][0]["results"]
     assert found["ruleId"] == "W101"
     assert found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "specs/net.yaml"
+
+
+def test_checking_valid_specs_imports_no_heavy_module() -> None:
+    # The start-up target of a one-file check (docs/performance.md) rests on this: numpy, rich
+    # and jsonschema (with referencing) are imported only by the commands and errors that use them.
+    code = (
+        "import sys\n"
+        "from specc.cli import main\n"
+        "sys.argv = ['specc', 'check', '--format', 'sarif', 'examples']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "heavy = ('numpy', 'rich', 'jsonschema', 'referencing')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]"
