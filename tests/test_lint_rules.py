@@ -501,3 +501,39 @@ def test_nan_is_no_activation_budget(where: str, tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "W502" not in result.output
+
+
+def test_rules_look_inside_time_distributed() -> None:
+    body = (
+        "- name: c\n  type: time_distributed\n"
+        "  layer: {type: conv2d, filters: 4, kernel: 1, stride: 4}\n"
+        "- name: d\n  type: time_distributed\n  layer: {type: dense, units: 8, activation: relu}\n"
+        "- {name: r, type: relu}\n"
+        "- name: e\n  type: time_distributed\n  layer: {type: dense, units: 8}\n"
+        "- {name: bn, type: batch_norm}"
+    )
+    text = spec(body, "x: [5, 28, 28, 2]")
+    # Each frame is 28 x 28 x 2: the 1x1 stride-4 convolution reads 1 of every 4 rows and
+    # columns of it, and gives ceil(28 / 4) = 7 x 7 x 4 per frame.
+    assert found(text, "W101") == [
+        (
+            8,
+            col(text, 8, "4}"),
+            "c: stride 4 exceeds the 1-wide kernel on axes 0 and 1; "
+            "3 of every 4 input rows and columns are never read",
+        )
+    ]
+    assert [(ln, c) for ln, c, _ in found(text, "I102")] == [(8, col(text, 8, "1,"))]
+    assert [m.split(";")[0] for _, _, m in found(text, "W202")] == [
+        "r: relu directly after d, which already applies relu (`activation: relu`)"
+    ]
+    assert [m.split(",")[0] for _, _, m in found(text, "W201")] == [
+        "e: its bias (8 parameters) is cancelled by batch_norm bn"
+    ]
+    assert [m.split(" acts")[0] for _, _, m in found(text, "W401")] == [
+        "d: dense on a (7, 7, 4) input",
+        "e: dense on a (7, 7, 8) input",
+    ]
+    # A dense layer per step of (5, 32) sees 32-vectors, which it reads whole: no W401.
+    flat = spec("- {type: time_distributed, layer: {type: dense, units: 4}}", "x: [5, 32]")
+    assert found(flat, "W401") == []

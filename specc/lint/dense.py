@@ -29,7 +29,7 @@ from specc.lint.registry import Context, Finding, rule
     ),
 )
 def dense_on_feature_map(ctx: Context) -> Iterator[Finding]:
-    for info in ctx.shaped():
+    for info in ctx.applied():
         x = info.inputs[0]
         if info.layer.type == "dense" and x.rank >= 3:
             message = (

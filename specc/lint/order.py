@@ -20,10 +20,12 @@ MOVES = RESHAPES | {"concat"}  # ...or put them beside others, unchanged
 
 
 def activation_of(layer: Layer) -> str | None:
-    """The activation a layer applies last: its own type, or its `activation:` attribute."""
-    if layer.op.family == "activation":
-        return layer.type
-    value = getattr(layer.op, "activation", None)
+    """The activation a layer applies last: its own type, or its `activation:` attribute (a
+    wrapper's, that of the op it applies)."""
+    op = layer.op.inner or layer.op
+    if op.family == "activation":
+        return op.type
+    value = getattr(op, "activation", None)
     return value if isinstance(value, str) else None
 
 
@@ -54,7 +56,7 @@ def _names(layers: tuple[Layer, ...] | list[Layer]) -> str:
     ),
 )
 def bias_before_batch_norm(ctx: Context) -> Iterator[Finding]:
-    for info in ctx.shaped():
+    for info in ctx.applied():
         layer = info.layer
         readers = ctx.readers(layer.name)
         if not getattr(layer.op, "bias", False) or activation_of(layer) is not None:
@@ -91,7 +93,7 @@ def bias_before_batch_norm(ctx: Context) -> Iterator[Finding]:
     ),
 )
 def double_activation(ctx: Context) -> Iterator[Finding]:
-    for layer in ctx.model.layers:
+    for layer in (info.layer for info in ctx.applied()):
         if layer.op.family != "activation" or len(layer.inputs) != 1:
             continue
         before = ctx.layers.get(layer.inputs[0])
@@ -145,7 +147,7 @@ def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
     ),
 )
 def squashing_activation_inside(ctx: Context) -> Iterator[Finding]:
-    for layer in ctx.model.layers:
+    for layer in (info.layer for info in ctx.applied()):
         act = activation_of(layer)
         if act not in SQUASHING:
             continue

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, TypeVar
 
 from specc.diagnostics import Code, Note, Severity, register
-from specc.ir import Layer, Model
+from specc.ir import Layer, Model, TensorType
 from specc.lint.settings import Settings
 from specc.passes.shapes import LayerShapes, Shapes
 from specc.source import Span
@@ -60,6 +60,16 @@ class Context:
         known = self.shapes.layers
         return [known[layer.name] for layer in self.model.layers if layer.name in known]
 
+    def applied(self) -> Iterator[LayerShapes]:
+        """Like `shaped`, but a wrapper (time_distributed) as the layer it applies to each
+        slice: its inner op on the shapes without the first axis, at the inner mapping's place
+        in the spec. Budgets count the real layers; window and order rules look at these."""
+        return iter(self._applied)
+
+    @cached_property
+    def _applied(self) -> list[LayerShapes]:
+        return [unwrap(info) for info in self._shaped]
+
     @cached_property
     def layers(self) -> dict[str, Layer]:
         return {layer.name: layer for layer in self.model.layers}
@@ -83,6 +93,16 @@ class Context:
     def writes(self, layer: Layer, attr: str) -> bool:
         """Whether the spec writes `attr` for `layer` (a default has no position of its own)."""
         return (*layer.node, attr) in self.model.source.values
+
+
+def unwrap(info: LayerShapes) -> LayerShapes:
+    """A wrapper layer's view as its inner layer on one slice (any other layer as it is)."""
+    op = info.layer.op
+    if op.inner is None or op.inner_attr is None:
+        return info
+    layer = replace(info.layer, op=op.inner, node=(*info.layer.node, op.inner_attr))
+    inputs = tuple(TensorType(x.shape[1:]) for x in info.inputs)
+    return LayerShapes(layer, inputs, TensorType(info.output.shape[1:]), info.params)
 
 
 Check = Callable[[Context], Iterable[Finding]]

@@ -39,7 +39,7 @@ def _windows(ctx: Context) -> list[Window]:
 
 
 def _find_windows(ctx: Context) -> Iterator[Window]:
-    for info in ctx.shaped():
+    for info in ctx.applied():
         op = info.layer.op
         if isinstance(op, WindowOp) and not isinstance(op, Conv2DTranspose):
             yield Window(info, op, op.kernel_size, op.strides, op.dilations, op.pads)

@@ -127,6 +127,8 @@ class Op:
     summary: ClassVar[str] = ""
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    # A wrapper names the attribute that holds the op it applies to each slice of its input.
+    inner_attr: ClassVar[str | None] = None
     _attrs: ClassVar[dict[str, Attr]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -187,6 +189,11 @@ class Op:
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._attrs)
         return f"{type(self).__qualname__}({shown})"
+
+    @property
+    def inner(self) -> Op | None:
+        """The op a wrapper applies to each slice of its input; None for every other op."""
+        return None if self.inner_attr is None else getattr(self, self.inner_attr)
 
     # -- declaration -------------------------------------------------------------------------
     @classmethod

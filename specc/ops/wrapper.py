@@ -16,6 +16,7 @@ class TimeDistributed(Op):
     type = "time_distributed"
     family = "wrapper"
     summary = "apply the inner layer to every slice of the first axis, with shared weights"
+    inner_attr = "layer"
     layer: Op = attr(
         schema={"$ref": "#/$defs/inner_layer"}, doc="the inner layer (type and attributes)"
     )
