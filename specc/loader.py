@@ -81,6 +81,8 @@ def load_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> 
             data = read_limited(stream, limits.max_bytes)  # it may have grown since fstat
     except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
         message = f"cannot read '{name}': {_reason(error)}"
+        if isinstance(error, FileNotFoundError) and any(c in name for c in "*?["):
+            message = f"no file matches '{name}'"  # a glob that `specc check` found nothing for
         problem = diag(codes.IO_ERROR, message, Span(name, 1, 1))
         return Loaded(None, SourceMap(name), [problem], limits)
     return load_text(data, name, limits)

@@ -190,3 +190,14 @@ def test_stdin_filename_beside_paths_names_the_option(specs: Path) -> None:
     result = CliRunner().invoke(app, ["check", "--stdin-filename", "x.yaml", str(specs)])
     assert result.exit_code == 2
     assert result.stderr.startswith("specc: --stdin-filename")
+
+
+def test_a_glob_that_matches_nothing_says_so(specs: Path) -> None:
+    old = os.getcwd()
+    os.chdir(specs)
+    try:
+        result = CliRunner().invoke(app, ["check", "--format", "concise", "specs/*.yml"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[0] == "specs/*.yml:1:1: E001 no file matches 'specs/*.yml'"
