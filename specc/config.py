@@ -25,8 +25,9 @@ SUFFIXES = (".yaml", ".yml")
 # pre-commit configs) do not, so a directory walk can tell them apart without parsing.
 _SPEC_KEY = re.compile(rb"^(?:specc|'specc'|\"specc\")[ \t]*:", re.MULTILINE)
 # ...or, in a document written as one flow mapping (`{specc: 1, name: ...}`), a key of it.
-_FLOW_SPEC_KEY = re.compile(rb"[{,][ \t\r\n]*(?:specc|'specc'|\"specc\")[ \t]*:")
-_FIRST_TOKEN = re.compile(rb"(?:[ \t\r\n]|#[^\n]*)*")  # blank lines and comments before it
+_FLOW_KEY = re.compile(rb"[ \t\r\n]*(?:specc|'specc'|\"specc\")[ \t\r\n]*:")
+# Blank lines, comments, directives (`%YAML 1.2`) and the document marker before the document.
+_PREAMBLE = re.compile(rb"(?:[ \t\r\n]+|#[^\n]*|%[^\n]*|---(?=[ \t\r\n]))*")
 _WIDE_BOMS = {
     b"\xff\xfe\x00\x00": "utf-32-le", b"\x00\x00\xfe\xff": "utf-32-be",
     b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be",
@@ -226,10 +227,32 @@ def looks_like_spec(data: bytes) -> bool:
             break
     if _SPEC_KEY.search(data):
         return True
-    start = _FIRST_TOKEN.match(data)
-    return data[start.end() if start else 0 :].startswith(b"{") and bool(
-        _FLOW_SPEC_KEY.search(data)
-    )
+    preamble = _PREAMBLE.match(data)
+    start = preamble.end() if preamble else 0
+    return data[start : start + 1] == b"{" and _flow_has_key(data, start)
+
+
+def _flow_has_key(data: bytes, start: int) -> bool:
+    """Whether the flow mapping at `start` has `specc` among its own keys (not nested ones):
+    a scan that keeps count of brackets and skips quoted text."""
+    depth, quote = 0, 0
+    for i in range(start, len(data)):
+        c = data[i]
+        if quote:
+            if c == quote and not (quote == 0x22 and data[i - 1] == 0x5C):  # \" inside "..."
+                quote = 0
+            continue
+        if c in b"'\"":
+            quote = c
+        elif c in b"{[":
+            depth += 1
+        elif c in b"}]":
+            depth -= 1
+            if depth == 0:
+                return False
+        if depth == 1 and c in b"{," and _FLOW_KEY.match(data, i + 1):
+            return True
+    return False
 
 
 class Resolver:
@@ -344,11 +367,13 @@ class Resolver:
                     yield path
 
     def _wanted(self, path: str, config: Config) -> bool:
-        """A regular `*.yaml`/`*.yml` file, not excluded, that carries `specc:` (a FIFO or a
-        device found on the way is never opened: reading it could block)."""
-        if not path.endswith(SUFFIXES) or not os.path.isfile(path):
+        """A `*.yaml`/`*.yml` file, not excluded, that carries `specc:`. A FIFO or a device
+        found on the way is never opened (reading it could block); a link that leads nowhere
+        is kept, so that the check says so."""
+        if not path.endswith(SUFFIXES) or self._excluded(path, config):
             return False
-        return not self._excluded(path, config) and is_spec(path)
+        dangling = os.path.islink(path) and not os.path.exists(path)
+        return dangling or (os.path.isfile(path) and is_spec(path))
 
     @staticmethod
     def _excluded(path: str, config: Config) -> bool:
@@ -391,10 +416,10 @@ def _matches(pattern: str, path: str, root: Path) -> bool:
     absolute = Path(os.path.realpath(path))
     try:
         relative = absolute.relative_to(root)
-    except ValueError:
-        relative = absolute
+    except ValueError:  # outside the folder (--config elsewhere): its folders above never count
+        return fnmatch.fnmatchcase(absolute.name if "/" not in pattern else str(absolute), pattern)
     if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(name, pattern) for name in (*relative.parts, absolute.name))
+        return any(fnmatch.fnmatchcase(name, pattern) for name in relative.parts)
     return any(
         fnmatch.fnmatchcase(p.as_posix(), pattern) for p in (relative, *relative.parents[:-1])
     )

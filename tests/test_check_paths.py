@@ -54,7 +54,12 @@ def test_a_symlink_loop_is_a_file_that_cannot_be_read(specs: Path) -> None:
     (specs / "self.yaml").symlink_to("self.yaml")
     code, found = check(specs, "self.yaml")
     assert (code, found) == (2, ["self.yaml:1:1:E001"])
-    assert check(specs, ".") == (0, [W101])  # a folder walk passes it by
+    assert check(specs, ".") == (2, ["self.yaml:1:1:E001", W101])  # a folder walk says so too
+
+
+def test_a_link_to_nothing_in_a_folder_is_reported(specs: Path) -> None:
+    (specs / "specs" / "gone.yaml").symlink_to("moved.yaml")
+    assert check(specs, "specs") == (2, ["specs/gone.yaml:1:1:E001", W101])
 
 
 def test_a_named_pipe_in_a_folder_is_never_opened(specs: Path) -> None:
@@ -99,6 +104,10 @@ def test_specs_with_a_bom_or_in_flow_style_are_found_in_folders(specs: Path) -> 
         (b"\xef\xbb\xbfspecc: 1\n", True),
         (b"# header\n{name: t, specc: 1}\n", True),
         (b"{name: t,\n  'specc': 1}\n", True),
+        (b"%YAML 1.2\n---\n{specc: 1}\n", True),
+        (b"--- {name: t, specc: 1}\n", True),
+        (b"{name: 'a, specc: 1', jobs: {specc: 1}, specc_x: 2}\n", False),  # quoted, nested
+        (b'{name: "say \\"{\\" specc:", list: [{specc: 1}]}\n', False),
         (b"name: t\nextra: {specc: 1}\n", False),  # a nested key, in block style
         (b"jobs:\n  specc: 1\n", False),
         (b"", False),
@@ -201,3 +210,12 @@ def test_a_glob_that_matches_nothing_says_so(specs: Path) -> None:
         os.chdir(old)
     assert result.exit_code == 2
     assert result.stdout.splitlines()[0] == "specs/*.yml:1:1: E001 no file matches 'specs/*.yml'"
+
+
+def test_patterns_never_match_folders_above_the_configuration(specs: Path) -> None:
+    # The configuration lives in ci/ and the specs beside it: the folders above ci/ (where
+    # pytest's own temporary folders are) must not count, whatever their names.
+    (specs / "ci").mkdir()
+    above = specs.name  # a folder name above ci/, e.g. "test_patterns_never_match0"
+    (specs / "ci" / "cfg.toml").write_text(f'per-file-ignores = {{ "{above}" = ["W"] }}\n')
+    assert check(specs, "--config", "ci/cfg.toml", "specs") == (0, [W101])

@@ -537,3 +537,55 @@ def test_rules_look_inside_time_distributed() -> None:
     # A dense layer per step of (5, 32) sees 32-vectors, which it reads whole: no W401.
     flat = spec("- {type: time_distributed, layer: {type: dense, units: 4}}", "x: [5, 32]")
     assert found(flat, "W401") == []
+
+
+def test_one_same_padded_window_that_misses_input_is_still_w101() -> None:
+    # same padding, stride 3 on 3 pixels: ceil(3 / 3) = 1 window, padding max(0 + 1 - 3, 0) = 0,
+    # so the 1x1 kernel reads pixel 0 and never pixels 1 and 2.
+    text = spec(
+        "- {name: c, type: conv2d, filters: 4, kernel: 1, stride: 3, padding: same}", "x: [3, 3, 8]"
+    )
+    assert [m.split("; ")[1] for _, _, m in found(text, "W101")] == [
+        "2 of every 3 input rows and columns are never read"
+    ]
+    # A 3-wide window with stride 4 stands once on the 3 pixels and covers them all.
+    covered = text.replace("kernel: 1, stride: 3", "kernel: 3, stride: 4")
+    assert found(covered, "W101") == [] and found(covered, "W102") == []
+
+
+def test_order_rules_walk_long_chains_and_ladders_in_one_pass() -> None:
+    # 3,000 dropouts in a row, then batch_norm: one W205 each, no recursion limit reached.
+    chain = "".join(f"- {{name: d{i}, type: dropout, rate: 0.1}}\n" for i in range(3000))
+    text = spec(chain + "- {name: bn, type: batch_norm}", "x: [8]")
+    assert len(found(text, "W205")) == 3000
+    # A softmax under a ladder of 38 concats, each rung reading both of the rung below: 2^38
+    # paths to the relu at the top, which a walk without memory would try one by one. (The
+    # widths double too: 2^39 values at the top, under the 2^40 tensor limit.)
+    rungs = ["- {name: s, type: softmax}", "- {name: a0, type: concat, inputs: [s, s]}"]
+    rungs += ["- {name: b0, type: concat, inputs: [s, s]}"]
+    for i in range(1, 38):
+        for side in "ab":
+            rungs.append(f"- {{name: {side}{i}, type: concat, inputs: [a{i - 1}, b{i - 1}]}}")
+    rungs.append("- {name: out, type: concat, inputs: [a37, b37]}")
+    rungs.append("- {name: top, type: relu}")
+    hits = found(spec("\n".join(rungs), "x: [1]"), "W203")
+    assert [m.split(";")[0] for _, _, m in hits] == ["s: its softmax output feeds top (relu)"]
+
+
+def test_nested_time_distributed_is_looked_inside() -> None:
+    body = (
+        "- type: time_distributed\n  name: t\n  layer:\n    type: time_distributed\n"
+        "    layer: {type: conv2d, filters: 2, kernel: 1, stride: 2}"
+    )
+    text = spec(body, "x: [3, 4, 9, 9, 1]")
+    assert [(ln, c) for ln, c, _ in found(text, "W101")] == [(10, col(text, 10, "2}"))]
+
+
+def test_an_error_inside_time_distributed_names_the_slice() -> None:
+    text = spec(
+        "- {type: time_distributed, layer: {type: conv1d, filters: 2, kernel: 3}}", "x: [5, 8]"
+    )
+    result = check_text(text, "t.yaml")
+    (d,) = result.diagnostics
+    assert d.code == "S101"
+    assert "on each (8,) slice of the (5, 8) input, conv1d expects an input of rank 2" in d.message

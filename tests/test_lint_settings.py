@@ -276,7 +276,16 @@ def test_a_malformed_comment_suppresses_nothing(comment: str, problem: str) -> N
 
 
 @pytest.mark.parametrize(
-    "comment", ["# specc: ignore[w101]", "# specc: ignore  -- stride 4 on purpose", "#specc:ignore"]
+    "comment",
+    [
+        "# specc: ignore[w101]",
+        "# specc: ignore [W101]",
+        "# specc: ignore  -- stride 4 on purpose",
+        "# specc: ignore I checked this",  # I is a family, but "I" here is a word of a reason
+        "# specc: ignore S2 stride is intended",  # no code begins with S2
+        "# specc: ignore[W101] ResNet-D would pool first",
+        "#specc:ignore",
+    ],
 )
 def test_lower_case_codes_and_a_reason_after_a_bare_ignore(comment: str) -> None:
     text = with_comment(6, comment)

@@ -3,7 +3,8 @@ inside the network, and dropout in the wrong place."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from specc.diagnostics import Severity
 from specc.dims import format_dim, product
@@ -13,6 +14,7 @@ from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import join
 
 W = Severity.WARNING
+T = TypeVar("T")
 SQUASHING = frozenset({"softmax", "sigmoid"})
 GATES = frozenset({"multiply"})  # sigmoid and softmax weights are meant to scale another branch
 RESHAPES = frozenset({"flatten", "reshape"})  # move values around without changing them
@@ -107,19 +109,40 @@ def double_activation(ctx: Context) -> Iterator[Finding]:
         yield Finding(f"{layer.type} directly after {what}; keep one of the two", layer)
 
 
+def _kind(layer: Layer) -> str:
+    """What a layer does to values: its type, or a wrapper's inner type (per slice)."""
+    return (layer.op.inner or layer.op).type
+
+
+def _backwards(ctx: Context, step: Callable[[str, dict[str, T]], T], key: str) -> dict[str, T]:
+    """`step(name, done)` for every input and layer, the last layer first: a layer's readers
+    come after it in the spec, so `done` already holds theirs. One pass, no recursion."""
+
+    def compute() -> dict[str, T]:
+        done: dict[str, T] = {}
+        for layer in reversed(ctx.model.layers):
+            done[layer.name] = step(layer.name, done)
+        for x in ctx.model.inputs:
+            done[x.name] = step(x.name, done)
+        return done
+
+    return ctx.memo(key, compute)
+
+
 def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
     """The first reader of `name` that a squashed value should not reach. A gate is fine, and so
     is a reshape or concat whose own readers are fine; a dead reader is W301's."""
-    for reader in ctx.readers(name):
-        if reader.type in GATES or reader.name not in live(ctx):
-            continue
-        if reader.type in MOVES:
-            deeper = _misplaced_reader(ctx, reader.name)
-            if deeper is None:
+
+    def step(name: str, done: dict[str, Layer | None]) -> Layer | None:
+        for reader in ctx.readers(name):
+            if _kind(reader) in GATES or reader.name not in live(ctx):
                 continue
-            return deeper
-        return reader
-    return None
+            found = done[reader.name] if _kind(reader) in MOVES else reader
+            if found is not None:
+                return found
+        return None
+
+    return _backwards(ctx, step, "misplaced-reader")[name]
 
 
 @rule(
@@ -211,12 +234,14 @@ def dropout_at_output(ctx: Context) -> Iterator[Finding]:
 
 def _output_through_reshapes(ctx: Context, layer: Layer) -> Layer | None:
     """The model output that `layer`'s values reach unchanged (only reshaped), if any."""
-    if layer.name in ctx.outputs:
-        return layer
-    for reader in ctx.readers(layer.name):
-        if reader.type in RESHAPES and (found := _output_through_reshapes(ctx, reader)):
-            return found
-    return None
+
+    def step(name: str, done: dict[str, Layer | None]) -> Layer | None:
+        if name in ctx.outputs:
+            return ctx.layers.get(name)
+        reshaped = (done[r.name] for r in ctx.readers(name) if _kind(r) in RESHAPES)
+        return next((found for found in reshaped if found is not None), None)
+
+    return _backwards(ctx, step, "output-through-reshapes")[layer.name]
 
 
 @rule(
@@ -245,7 +270,7 @@ def dropout_before_batch_norm(ctx: Context) -> Iterator[Finding]:
     for layer in ctx.model.layers:
         if layer.type != "dropout":
             continue
-        norms = list(dict.fromkeys(_norms_reached(ctx, layer.name)))
+        norms = _norms_reached(ctx, layer.name)
         if norms:
             message = (
                 f"dropout (rate {_rate(layer)}) feeds batch_norm {_names(norms)}, whose moving "
@@ -254,10 +279,16 @@ def dropout_before_batch_norm(ctx: Context) -> Iterator[Finding]:
             yield Finding(message, layer)
 
 
-def _norms_reached(ctx: Context, name: str) -> Iterator[Layer]:
+def _norms_reached(ctx: Context, name: str) -> tuple[Layer, ...]:
     """The batch norms that read `name` directly or through more dropout and reshapes."""
-    for reader in ctx.readers(name):
-        if reader.type == "batch_norm":
-            yield reader
-        elif reader.type == "dropout" or reader.type in RESHAPES:
-            yield from _norms_reached(ctx, reader.name)
+
+    def step(name: str, done: dict[str, tuple[Layer, ...]]) -> tuple[Layer, ...]:
+        found: dict[str, Layer] = {}
+        for reader in ctx.readers(name):
+            if _kind(reader) == "batch_norm":
+                found[reader.name] = reader
+            elif _kind(reader) == "dropout" or _kind(reader) in RESHAPES:
+                found.update((norm.name, norm) for norm in done[reader.name])
+        return tuple(found.values())
+
+    return _backwards(ctx, step, "norms-reached")[name]

@@ -97,12 +97,12 @@ class Context:
 
 def unwrap(info: LayerShapes) -> LayerShapes:
     """A wrapper layer's view as its inner layer on one slice (any other layer as it is)."""
-    op = info.layer.op
-    if op.inner is None or op.inner_attr is None:
-        return info
-    layer = replace(info.layer, op=op.inner, node=(*info.layer.node, op.inner_attr))
-    inputs = tuple(TensorType(x.shape[1:]) for x in info.inputs)
-    return LayerShapes(layer, inputs, TensorType(info.output.shape[1:]), info.params)
+    layer, inputs, output = info.layer, info.inputs, info.output
+    while (op := layer.op).inner is not None and op.inner_attr is not None:  # nested wrappers too
+        layer = replace(layer, op=op.inner, node=(*layer.node, op.inner_attr))
+        inputs = tuple(TensorType(x.shape[1:]) for x in inputs)
+        output = TensorType(output.shape[1:])
+    return info if layer is info.layer else LayerShapes(layer, inputs, output, info.params)
 
 
 Check = Callable[[Context], Iterable[Finding]]

@@ -16,8 +16,9 @@ from specc.source import SourceMap, Span
 # A YAML comment starts at `#` after whitespace (or at the start of the line).
 _COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?![\w-])")
 _CODE = re.compile(r"[^,\s]+")  # codes are separated by commas, spaces or both
-# A word after a bare `ignore` that looks like a code or a family: the brackets were forgotten.
-_CODE_LIKE = re.compile(r"(?:[A-Za-z]\d+|ALL|all|[ESWI])\b")
+# A word after a bare `ignore` that begins a real code (W101, w1): the brackets were forgotten.
+# Any other words are a reason ("# specc: ignore I checked this").
+_CODE_LIKE = re.compile(r"[A-Za-z]\d+\b")
 _FORM = "write `# specc: ignore[CODE, ...]`, or `# specc: ignore` for every code"
 
 
@@ -45,9 +46,12 @@ def _comment(line: str, in_scalar: Callable[[int], bool] | None = None) -> Comme
 
 def _parse(line: str, col: int, end: int) -> Comment:
     tail = line[end:]
+    if tail.lstrip(" ").startswith("["):  # `ignore [W101]` lists codes as `ignore[W101]` does
+        end += len(tail) - len(tail.lstrip(" "))
+        tail = line[end:]
     if not tail.startswith("["):
         word = _CODE_LIKE.match(tail.lstrip())
-        if tail[:1].isspace() and word:
+        if tail[:1].isspace() and word and _begins_a_code(word.group()):
             return Comment(col, problem=f"the codes must be in brackets ('{word.group()}')")
         return Comment(col)  # a bare `ignore`, perhaps followed by a reason
     close = tail.find("]")
@@ -58,6 +62,10 @@ def _parse(line: str, col: int, end: int) -> Comment:
         (m.group().upper(), start + m.start() + 1) for m in _CODE.finditer(tail[1:close])
     )
     return Comment(col, listed) if listed else Comment(col, problem="the code list is empty")
+
+
+def _begins_a_code(word: str) -> bool:
+    return any(code.startswith(word.upper()) for code in CATALOGUE)
 
 
 def _comment_on(source: SourceMap, number: int) -> Comment | None:

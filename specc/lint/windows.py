@@ -50,8 +50,13 @@ def _what(op: WindowOp) -> str:
 
 
 def _single_window(w: Window, axis: int) -> bool:
-    """Whether the window stands in one place on `axis`: its stride never comes into play."""
-    return w.info.output.spatial[axis] == 1
+    """Whether an undilated window stands in one place on `axis`, so that its stride never
+    comes into play: with explicit padding, what it leaves unread is W102's trailing input;
+    with `same` padding (n <= stride), it must cover all n inputs, which a k >= n window does."""
+    if w.dilations[axis] != 1 or w.info.output.spatial[axis] != 1:
+        return False
+    n = w.info.inputs[0].spatial[axis]
+    return w.pads != "same" or (isinstance(n, int) and w.kernel[axis] >= n)
 
 
 def _unread_of_every_stride(kernel: int, stride: int, dilation: int) -> int:
@@ -88,7 +93,7 @@ def stride_skips_input(ctx: Context) -> Iterator[Finding]:
         info, op = w.info, w.op
         facts = [
             (k, s, d, u)
-            if (u := _unread_of_every_stride(k, s, d)) and not (d == 1 and _single_window(w, axis))
+            if (u := _unread_of_every_stride(k, s, d)) and not _single_window(w, axis)
             else None
             for axis, (k, s, d) in enumerate(zip(w.kernel, w.strides, w.dilations, strict=True))
         ]
@@ -135,7 +140,7 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
             eff = effective(w.kernel[axis], w.dilations[axis])
             stride = w.strides[axis]
             skips = _unread_of_every_stride(w.kernel[axis], stride, w.dilations[axis])
-            if w.dilations[axis] == 1 and _single_window(w, axis):
+            if _single_window(w, axis):
                 skips = 0  # one window: W101 is silent, the unread rest is trailing input
             if skips or not isinstance(n, int) or n + before + after < eff:  # W101 explains it
                 facts.append(None)

@@ -7,7 +7,17 @@ from typing import Any
 
 from specc.dims import Dim
 from specc.ir import TensorType
-from specc.ops.base import REGISTRY, AxisStep, Footprint, KeepAxes, Op, Param, attr, expect_min_rank
+from specc.ops.base import (
+    REGISTRY,
+    AxisStep,
+    Footprint,
+    KeepAxes,
+    Op,
+    Param,
+    Problem,
+    attr,
+    expect_min_rank,
+)
 
 
 class TimeDistributed(Op):
@@ -32,7 +42,12 @@ class TimeDistributed(Op):
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
-        inner = self.layer.infer([self._slice(x)])
+        piece = self._slice(x)
+        try:
+            inner = self.layer.infer([piece])
+        except Problem as problem:  # say which tensor the inner layer saw, and where it came from
+            message = f"on each {piece} slice of the {x} input, {problem.message}"
+            raise Problem(problem.code, message, problem.attr) from None
         return TensorType((x.shape[0], *inner.shape))
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
