@@ -384,9 +384,9 @@ def expand_glob(pattern: str) -> list[str]:
     """The paths a glob matches, sorted. Like the shell, `*` skips hidden names; unlike
     `glob.glob`, `**` does not follow symbolic links to folders (a link to `..` would repeat
     the tree until the system gives up)."""
-    if "**" not in pattern:
-        return sorted(os.path.normpath(p) for p in glob.glob(pattern))
     parts = Path(pattern).parts
+    if "**" not in parts or any("**" in part and part != "**" for part in parts):
+        return sorted(os.path.normpath(p) for p in glob.glob(pattern))  # `a**b` is `a*b` here
     fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
     root = Path(*parts[:fixed]) if fixed else Path()
     rest = parts[fixed:]

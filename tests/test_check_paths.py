@@ -124,6 +124,7 @@ def test_a_recursive_glob_does_not_follow_links_to_folders(specs: Path) -> None:
     (specs / "specs" / ".hidden" / "h.yaml").write_text(STRIDED)
     assert check(specs, "specs/**/*.yaml") == (0, [W101])
     assert check(specs, "**/w.yaml") == (0, [W101])
+    assert check(specs, "specs/**.yaml") == (0, [W101])  # not a whole component: one level, as *
 
 
 def test_globs_keep_yaml_specs_that_are_not_excluded(specs: Path) -> None:
