@@ -34,7 +34,7 @@ _WIDE_BOMS = {
 }  # fmt: skip
 _SNIFF_BYTES = 16 * 1024 * 1024  # past the loader's size limit: such a file is reported anyway
 _KEYS = (
-    "select", "ignore", "fail-on", "max-params", "max-activation-mb",
+    "select", "extend-select", "ignore", "fail-on", "max-params", "max-activation-mb",
     "severity", "per-file-ignores", "exclude", "limits",
 )  # fmt: skip
 _LIMIT_KEYS = tuple(f.name.replace("_", "-") for f in dataclasses.fields(Limits))
@@ -51,6 +51,7 @@ class Config:
     root: Path
     path: str | None = None
     select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: Severity | None = None
     max_params: int | None = None
@@ -66,6 +67,7 @@ class Overrides:
     """What the command line sets; None (or empty) leaves the configuration's value."""
 
     select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: Severity | None = None
     max_params: int | None = None
@@ -122,6 +124,7 @@ def parse_config(table: object, path: Path) -> Config:
             root=Path(os.path.realpath(path)).parent,
             path=str(path),
             select=_selectors(values, "select") if "select" in values else None,
+            extend_select=_selectors(values, "extend-select"),
             ignore=_selectors(values, "ignore"),
             fail_on=_level(values["fail-on"]) if "fail-on" in values else None,
             max_params=_number(values, "max-params", int),
@@ -262,6 +265,7 @@ class Resolver:
         self.overrides = overrides
         try:
             check_selectors(overrides.select or (), "--select")
+            check_selectors(overrides.extend_select, "--extend-select")
             check_selectors(overrides.ignore, "--ignore")
         except ValueError as error:
             raise ConfigError(str(error)) from None
@@ -308,11 +312,18 @@ class Resolver:
     def settings_for(self, path: str) -> Settings:
         """The settings for one file: its configuration, then the command line on top."""
         config, given = self.config_for(path), self.overrides
-        # As in ruff, --select starts the selection afresh: the configured ignore goes with it.
-        ignored = config.ignore if given.select is None else ()
+        # As in ruff, --select starts the selection afresh: the configured ignore and
+        # extend-select go with it; extend-select adds to whichever selection is in force.
+        if given.select is None:
+            ignored, chosen = (
+                config.ignore,
+                (*(config.select or DEFAULT_SELECT), *config.extend_select),
+            )
+        else:
+            ignored, chosen = (), given.select
         ignore = (*ignored, *_matching(config.per_file_ignores, path, config.root))
         return Settings(
-            select=given.select or config.select or DEFAULT_SELECT,
+            select=(*chosen, *given.extend_select),
             ignore=(*ignore, *given.ignore),
             severity=config.severity,
             max_params=_first(given.max_params, config.max_params),

@@ -681,3 +681,44 @@ def test_checking_valid_specs_imports_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
     )
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "expected"),
+    [
+        ("", ["--extend-select", "I102"], ["I102", "W101"]),  # added to the default E, S, W
+        ('extend-select = ["I1"]\n', [], ["I102", "W101"]),
+        ('select = ["W"]\nextend-select = ["I102"]\n', [], ["I102", "W101"]),
+        # --select starts afresh, as in ruff: the configured extend-select goes with it...
+        ('extend-select = ["I102"]\n', ["--select", "W"], ["W101"]),
+        # ...but the command line's own extend-select adds to it.
+        ("", ["--select", "W", "--extend-select", "i"], ["I102", "W101"]),
+        ('extend-select = ["I102"]\nignore = ["I"]\n', [], ["I102", "W101"]),  # the longer wins
+    ],
+)
+def test_extend_select_adds_to_the_selection(
+    tree: Path, config: str, args: list[str], expected: list[str]
+) -> None:
+    both = STRIDED + "  - {name: conv2, type: conv2d, filters: 8, kernel: 1}\n"  # W101, I102
+    write(tree, {"a.yaml": both, "pyproject.toml": f"[tool.specc]\n{config}"})
+    result = check("a.yaml", "--output-format", "concise", *args)
+    assert result.exit_code == 0, result.output
+    assert sorted(code for *_, code in found(result.output)) == expected
+
+
+def test_an_unknown_extend_select_code_is_a_usage_error(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED})
+    assert check("a.yaml", "--extend-select", "X999").exit_code == 2
+    write(tree, {"pyproject.toml": '[tool.specc]\nextend-select = ["W9"]\n'})
+    assert check("a.yaml").exit_code == 2
+
+
+def test_the_documented_configuration_is_valid(tree: Path) -> None:
+    import re
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "linting.md").read_text()
+    (example,) = re.findall(r"```toml\n(.*?)```", docs, re.S)
+    write(tree, {"pyproject.toml": example, "a.yaml": STRIDED})
+    result = check("a.yaml")
+    assert result.exit_code == 1, result.output  # fail-on = "warning" there, and W101 fires
+    assert found(result.output) == [("a.yaml", 6, W101_COL, "W101")]

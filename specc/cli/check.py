@@ -60,9 +60,16 @@ def check(
         ),
     ] = None,
     format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+        CheckFormat, typer.Option("--format", "--output-format", "-f", help="Output format.")
     ] = CheckFormat.text,
     select: CodesOption = None,
+    extend_select: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Codes or prefixes to add to the selection (I102), comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
     ignore: CodesOption = None,
     fail_on: Annotated[
         FailOn | None,
@@ -120,6 +127,7 @@ def check(
 
     overrides = Overrides(
         select=_codes(select),
+        extend_select=_codes(extend_select) or (),
         ignore=_codes(ignore) or (),
         fail_on=Severity.parse(fail_on.value) if fail_on else None,
         max_params=max_params,
