@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from specc.cli import app
-from specc.config import looks_like_spec
+from specc.discover import looks_like_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = "{name: conv1, type: conv2d, filters: 8, kernel: 3, stride: 4}"  # W101 on its stride
