@@ -722,3 +722,33 @@ def test_the_documented_configuration_is_valid(tree: Path) -> None:
     result = check("a.yaml")
     assert result.exit_code == 1, result.output  # fail-on = "warning" there, and W101 fires
     assert found(result.output) == [("a.yaml", 6, W101_COL, "W101")]
+
+
+def test_statistics_count_each_code_most_first(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED, "b.yaml": STRIDED, "c.yaml": POINTWISE})
+    result = check(".", "--statistics", "--select", "ALL")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "2  W101  stride-skips-input (warning)",  # a.yaml and b.yaml
+        "1  I102  pointwise-conv (info)",
+        "3 files, 2 warnings, 1 info",
+    ]
+    as_json = json.loads(check(".", "--statistics", "-f", "json").stdout)
+    assert as_json == [
+        {"code": "W101", "name": "stride-skips-input", "severity": "warning", "count": 2}
+    ]
+    assert check(".", "--statistics", "--fail-on", "warning").exit_code == 1
+
+
+def test_show_files_lists_what_would_be_checked(tree: Path) -> None:
+    write(
+        tree,
+        {
+            "specs/a.yaml": STRIDED,
+            "specs/old/b.yaml": STRIDED,
+            "specs/ci.yml": NOT_A_SPEC,
+            "pyproject.toml": '[tool.specc]\nexclude = ["old"]\n',
+        },
+    )
+    result = check("specs", "specs/a.yaml", "--show-files")
+    assert (result.exit_code, result.stdout) == (0, "specs/a.yaml\n")

@@ -104,6 +104,16 @@ def check(
             "--specs-only", help="Skip given files without a top-level `specc:` key (for hooks)."
         ),
     ] = False,
+    statistics: Annotated[
+        bool,
+        typer.Option(
+            "--statistics", help="Count the findings of each code instead of listing them."
+        ),
+    ] = False,
+    show_files: Annotated[
+        bool,
+        typer.Option("--show-files", help="List the files that would be checked, and check none."),
+    ] = False,
     stdin_filename: Annotated[
         str | None,
         typer.Option(
@@ -123,7 +133,7 @@ def check(
     from specc.diagnostics import Severity
     from specc.lint.settings import Settings
     from specc.loader import read_limited
-    from specc.report.formats import render
+    from specc.report.formats import render, render_statistics
 
     overrides = Overrides(
         select=_codes(select),
@@ -151,6 +161,10 @@ def check(
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
         stop(2)
+    if show_files:
+        if names:
+            typer.echo("\n".join(names))
+        stop(0)
     if not plan:
         typer.echo("specc: no spec files found under the given paths", err=True)
 
@@ -165,7 +179,10 @@ def check(
     diagnostics = sorted((d for r, _ in results for d in r.diagnostics), key=lambda d: d.sort_key())
     sources = {r.path: r.source for r, _ in results}
     color = not no_color and stdout_is_terminal()
-    typer.echo(render(format.value, diagnostics, sources, len(plan), color), color=color)
+    if statistics:
+        typer.echo(render_statistics(format.value, diagnostics, len(plan)))
+    else:
+        typer.echo(render(format.value, diagnostics, sources, len(plan), color), color=color)
     if any(d.code == codes.IO_ERROR for d in diagnostics):
         stop(2)
     failed = any(d.severity >= s.fail_on for r, s in results for d in r.diagnostics)

@@ -40,6 +40,35 @@ def render(
     return f"{body}\n\n{summary}" if fmt == "text" else f"{body}\n{summary}"
 
 
+def render_statistics(fmt: Format, diagnostics: Sequence[Diagnostic], files: int) -> str:
+    """How many findings of each code, most first (ruff's --statistics): a table with the
+    summary line, or with `json` a list of {code, name, severity, count}."""
+    from collections import Counter
+
+    from specc.diagnostics import CATALOGUE
+
+    counts = Counter(d.code for d in diagnostics)
+    worst = {d.code: d.severity for d in sorted(diagnostics, key=lambda d: d.severity)}
+    rows = [
+        {
+            "code": code,
+            "name": CATALOGUE[code].name if code in CATALOGUE else "",
+            "severity": worst[code].label,
+            "count": count,
+        }
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    if fmt == "json":
+        import json
+
+        return json.dumps(rows, indent=2)
+    width = max((len(str(row["count"])) for row in rows), default=1)
+    lines = [
+        f"{row['count']:>{width}}  {row['code']}  {row['name']} ({row['severity']})" for row in rows
+    ]
+    return "\n".join([*lines, count_line(list(diagnostics), files)])
+
+
 def to_json(diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
     """A list of plain objects: code, severity, message, path, line, column and notes."""
     return [
