@@ -752,3 +752,17 @@ def test_show_files_lists_what_would_be_checked(tree: Path) -> None:
     )
     result = check("specs", "specs/a.yaml", "--show-files")
     assert (result.exit_code, result.stdout) == (0, "specs/a.yaml\n")
+
+
+def test_the_readme_shows_what_specc_check_prints_on_the_examples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    (shown,) = re.findall(r"\$ specc check examples/\n(.*?)\n\$ ", readme, re.S)
+    monkeypatch.chdir(root)
+    result = check("examples/")
+    assert result.exit_code == 0
+    assert result.stdout.rstrip("\n") == shown.rstrip("\n")
