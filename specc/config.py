@@ -273,13 +273,16 @@ class Resolver:
         )
 
     # -- files ----------------------------------------------------------------------------
-    def files(self, args: Sequence[str], specs_only: bool = False) -> list[str]:
+    def files(
+        self, args: Sequence[str], specs_only: bool = False, force_exclude: bool = False
+    ) -> list[str]:
         """Expand the arguments, keeping their order and dropping repeats.
 
         A directory gives its `*.yaml`/`*.yml` files that carry `specc:` (hidden folders and
         `exclude` patterns are skipped); a glob gives the matching files that carry `specc:`;
-        a file is checked as given (with `specs_only`, only if it carries `specc:`). A path that
-        does not exist is kept, so that the check reports it.
+        a file is checked as given (with `specs_only`, only if it carries `specc:`; with
+        `force_exclude`, only if no `exclude` pattern covers it, as a hook that names every
+        staged file needs). A path that does not exist is kept, so that the check reports it.
         """
         found: dict[str, str] = {}  # the real path -> the path as first given
         for arg in args:
@@ -287,6 +290,8 @@ class Resolver:
                 paths: Iterable[str] = self._walk(arg)
             elif not os.path.exists(arg) and glob.has_magic(arg):
                 paths = self._glob(arg)
+            elif force_exclude and self._excluded(arg, self.config_for(arg)):
+                paths = []
             elif not (specs_only and os.path.isfile(arg) and not is_spec(arg)):
                 paths = [arg]
             else:
@@ -341,11 +346,16 @@ def _matching(table: tuple[tuple[str, tuple[str, ...]], ...], path: str, root: P
 
 
 def _matches(pattern: str, path: str, root: Path) -> bool:
-    """Whether a pattern covers a path, as in .gitignore: a pattern with a `/` matches the path
-    relative to the configuration's folder or a folder above it (`legacy/old` and `legacy/old/`
-    cover `legacy/old/a.yaml`); one without matches any file or folder name on the way. A
-    leading `./` and a trailing `/` are the same pattern without them."""
-    pattern = pattern.removeprefix("./").rstrip("/") or "."
+    """Whether a pattern covers a path. A pattern with a `/` inside matches the path relative
+    to the configuration's folder, or a folder above it (`legacy/old` covers
+    `legacy/old/a.yaml`); one without matches any file or folder name on the way. A leading
+    `/` or `./` and a trailing `/` change nothing, `*` matches across `/` (fnmatch), and `**/`
+    may also stand for no folder at all."""
+    pattern = pattern.removeprefix("./").lstrip("/").rstrip("/") or "."
+    if "**/" in pattern:
+        return _matches(pattern.replace("**/", "*/"), path, root) or _matches(
+            pattern.replace("**/", ""), path, root
+        )
     absolute = Path(os.path.realpath(path))
     try:
         relative = absolute.relative_to(root)

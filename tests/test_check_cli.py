@@ -766,3 +766,71 @@ def test_the_readme_shows_what_specc_check_prints_on_the_examples(
     result = check("examples/")
     assert result.exit_code == 0
     assert result.stdout.rstrip("\n") == shown.rstrip("\n")
+
+
+def test_every_comment_of_the_documented_suppression_example_is_needed(tree: Path) -> None:
+    import re
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "linting.md").read_text()
+    (example,) = [
+        b for b in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "name: suppressed" in b
+    ]
+    bare = re.sub(r"  # specc:.*", "", example)
+    write(tree, {"with.yaml": example, "without.yaml": bare})
+    assert check("with.yaml", "--select", "ALL").stdout == "1 file, no problems\n"
+    lines = example.splitlines()
+    hidden = {
+        (number, code)
+        for number, line in enumerate(lines, 1)
+        for code in re.findall(r"[A-Z]\d{3}", line.partition("#")[2])
+    }
+    shown = {
+        (line, code) for _, line, _, code in found(check("without.yaml", "--select", "ALL").output)
+    }
+    assert hidden <= shown  # each listed code is found there once its comment is gone
+    bare_line = next(n for n, line in enumerate(lines, 1) if re.search(r"ignore(?!\[)", line))
+    assert any(line == bare_line for line, _ in shown)  # and the bare ignore hides something
+
+
+def test_force_exclude_applies_exclude_to_named_files(tree: Path) -> None:
+    write(
+        tree,
+        {
+            "specs/a.yaml": STRIDED,
+            "legacy/b.yaml": STRIDED,
+            "pyproject.toml": '[tool.specc]\nexclude = ["/legacy/"]\n',
+        },
+    )
+    named = ("specs/a.yaml", "legacy/b.yaml", "--format", "concise")
+    assert [p for p, *_ in found(check(*named).output)] == ["legacy/b.yaml", "specs/a.yaml"]
+    assert [p for p, *_ in found(check(*named, "--force-exclude").output)] == ["specs/a.yaml"]
+
+
+def test_statistics_are_no_sarif_or_github(tree: Path) -> None:
+    write(tree, {"a.yaml": STRIDED})
+    for fmt in ("sarif", "github"):
+        result = check("a.yaml", "--statistics", "--format", fmt)
+        assert result.exit_code == 2 and "--statistics" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "level"),
+    [
+        ('{ W1 = "error" }', "error"),
+        ('{ W = "info", W101 = "error" }', "error"),  # the most specific wins
+        ('{ W101 = "info", W = "error" }', "info"),
+        ('{ w1 = "info" }', "info"),
+        ('{ W2 = "error" }', "warning"),  # another family: the default stays
+    ],
+)
+def test_severity_takes_codes_and_families(tree: Path, table: str, level: str) -> None:
+    write(tree, {"a.yaml": STRIDED, "pyproject.toml": f"[tool.specc]\nseverity = {table}\n"})
+    (result,) = json.loads(check("a.yaml", "--format", "json").stdout)
+    assert (result["code"], result["severity"]) == ("W101", level)
+
+
+def test_severity_for_a_family_that_does_not_exist_is_a_config_error(tree: Path) -> None:
+    write(
+        tree, {"a.yaml": STRIDED, "pyproject.toml": '[tool.specc]\nseverity = { W9 = "error" }\n'}
+    )
+    assert check("a.yaml").exit_code == 2

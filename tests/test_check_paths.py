@@ -137,7 +137,9 @@ def test_globs_keep_yaml_specs_that_are_not_excluded(specs: Path) -> None:
     assert check(specs, "specs") == (0, [W101])
 
 
-@pytest.mark.parametrize("pattern", ["specs/old", "specs/old/", "./specs/old", "old"])
+@pytest.mark.parametrize(
+    "pattern", ["specs/old", "specs/old/", "./specs/old", "/specs/old", "**/old", "old", "o*"]
+)
 def test_exclude_and_per_file_ignores_take_folders_as_written(specs: Path, pattern: str) -> None:
     (specs / "specs" / "old").mkdir()
     (specs / "specs" / "old" / "o.yaml").write_text(STRIDED)

@@ -264,6 +264,8 @@ def test_an_ignored_schema_error_does_not_make_its_input_look_unused(how: str) -
         ("# specc: ignore[]", "the code list is empty"),
         ("# specc: ignore[ , ]", "the code list is empty"),
         ("# specc: ignore[W101", "the code list has no closing ']'"),
+        ("# specc: ignore(W101)", "'(' after ignore; the codes go in brackets"),
+        ("# specc: ignore, W101", "',' after ignore"),
     ],
 )
 def test_a_malformed_comment_suppresses_nothing(comment: str, problem: str) -> None:
@@ -285,6 +287,7 @@ def test_a_malformed_comment_suppresses_nothing(comment: str, problem: str) -> N
         "# specc: ignore S2 stride is intended",  # no code begins with S2
         "# specc: ignore[W101] ResNet-D would pool first",
         "#specc:ignore",
+        "# SPECC: IGNORE[W101]",
     ],
 )
 def test_lower_case_codes_and_a_reason_after_a_bare_ignore(comment: str) -> None:

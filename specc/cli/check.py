@@ -110,6 +110,13 @@ def check(
             "--statistics", help="Count the findings of each code instead of listing them."
         ),
     ] = False,
+    force_exclude: Annotated[
+        bool,
+        typer.Option(
+            "--force-exclude",
+            help="Apply `exclude` to files named on the command line too (for hooks).",
+        ),
+    ] = False,
     show_files: Annotated[
         bool,
         typer.Option("--show-files", help="List the files that would be checked, and check none."),
@@ -144,6 +151,9 @@ def check(
         max_activation_mb=max_activation_mb,
         config=config,
     )
+    if statistics and format in (CheckFormat.sarif, CheckFormat.github):
+        typer.echo(f"specc: --statistics prints a table or json, not {format.value}", err=True)
+        stop(2)
     stdin = paths == ["-"] or (stdin_filename is not None and not paths)
     if not stdin and (stdin_filename is not None or "-" in (paths or [])):
         what = "--stdin-filename (which reads stdin)" if stdin_filename is not None else "`-`"
@@ -155,7 +165,9 @@ def check(
     try:
         resolver = Resolver(overrides)
         names = (
-            [stdin_filename or "<stdin>"] if stdin else resolver.files(paths or ["."], specs_only)
+            [stdin_filename or "<stdin>"]
+            if stdin
+            else resolver.files(paths or ["."], specs_only, force_exclude)
         )
         plan = [(p, resolver.settings_for(p), resolver.limits_for(p)) for p in names]
     except ConfigError as error:

@@ -37,7 +37,11 @@ class Settings:
         return dropped is None or chosen > dropped
 
     def severity_of(self, code: str, default: Severity) -> Severity:
-        return self.severity.get(code, default)
+        """The configured severity of the most specific matching code or prefix (W2, W201)."""
+        if not self.severity:
+            return default
+        best = max((key for key in self.severity if code.startswith(key)), key=len, default=None)
+        return default if best is None else self.severity[best]
 
 
 DEFAULT = Settings()
@@ -59,11 +63,13 @@ def unknown_selectors(selectors: Iterable[str]) -> list[str]:
 
 
 def parse_severities(table: Mapping[str, str]) -> dict[str, Severity]:
-    """`{"W102": "error"}` -> {code: Severity}; raises ValueError on an unknown code or level."""
+    """`{"W102": "error", "W2": "info"}` -> {code or prefix: Severity}; raises ValueError on a
+    code or prefix that matches nothing, or an unknown level."""
     out: dict[str, Severity] = {}
-    for code, level in table.items():
-        if code not in CATALOGUE:
-            raise ValueError(f"unknown code '{code}'")
+    for given, level in table.items():
+        code = given.strip().upper()
+        if unknown_selectors([code]) or code == ALL:
+            raise ValueError(f"unknown code '{given}'")
         try:
             out[code] = Severity.parse(level)
         except (KeyError, AttributeError):

@@ -14,7 +14,7 @@ from specc.diagnostics import CATALOGUE, Diagnostic, diag
 from specc.source import SourceMap, Span
 
 # A YAML comment starts at `#` after whitespace (or at the start of the line).
-_COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?![\w-])")
+_COMMENT = re.compile(r"(?:^|(?<=\s))#\s*specc:\s*ignore(?![\w-])", re.IGNORECASE)
 _CODE = re.compile(r"[^,\s]+")  # codes are separated by commas, spaces or both
 # A word after a bare `ignore` that begins a real code (W101, w1): the brackets were forgotten.
 # Any other words are a reason ("# specc: ignore I checked this").
@@ -35,7 +35,7 @@ class Comment:
 def _comment(line: str, in_scalar: Callable[[int], bool] | None = None) -> Comment | None:
     """A line's suppression comment. `in_scalar(col)` tells a `#` inside quoted or block text,
     which is no comment."""
-    if "specc" not in line:
+    if "specc" not in line.lower():
         return None
     for match in _COMMENT.finditer(line):
         if in_scalar is not None and in_scalar(match.start() + 1):
@@ -53,6 +53,8 @@ def _parse(line: str, col: int, end: int) -> Comment:
         word = _CODE_LIKE.match(tail.lstrip())
         if tail[:1].isspace() and word and _begins_a_code(word.group()):
             return Comment(col, problem=f"the codes must be in brackets ('{word.group()}')")
+        if tail and not tail[:1].isspace():  # `ignore(W101)`, `ignore, W101`, `ignore:W101`
+            return Comment(col, problem=f"'{tail[:1]}' after ignore; the codes go in brackets")
         return Comment(col)  # a bare `ignore`, perhaps followed by a reason
     close = tail.find("]")
     if close < 0:
