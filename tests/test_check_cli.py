@@ -834,3 +834,32 @@ def test_severity_for_a_family_that_does_not_exist_is_a_config_error(tree: Path)
         tree, {"a.yaml": STRIDED, "pyproject.toml": '[tool.specc]\nseverity = { W9 = "error" }\n'}
     )
     assert check("a.yaml").exit_code == 2
+
+
+def test_statistics_show_the_worst_configured_severity_and_align_counts(tree: Path) -> None:
+    files = {f"b/s{i}.yaml": STRIDED for i in range(10)}
+    files["a/x.yaml"] = STRIDED.replace(
+        "stride: 4", "stride: 4}\n  - {name: p, type: max_pool2d, pool: 3"
+    )
+    files["a/pyproject.toml"] = '[tool.specc]\nseverity = { W101 = "error" }\n'
+    write(tree, files)
+    lines = check("a", "b", "--statistics").stdout.splitlines()
+    # 11 W101 (one of them made an error in a/), and a W102 in a/x.yaml: conv1 gives
+    # floor((31 - 3) / 4) + 1 = 8 rows, and a 3-wide pool stepping by 3 drops (8 - 3) % 3 = 2.
+    assert lines[:2] == [
+        "11  W101  stride-skips-input (error)",
+        " 1  W102  unread-trailing-input (warning)",
+    ]
+
+
+def test_an_os_error_names_its_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(argv: list[str]) -> object:
+        raise PermissionError(13, "Permission denied", "out.sarif")
+
+    monkeypatch.setattr(specc.cli, "only_invoked", refuse)
+    with pytest.raises(SystemExit) as stopped:
+        specc.cli.main()
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == "specc: I/O error: Permission denied (out.sarif)\n"

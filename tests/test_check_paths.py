@@ -108,6 +108,8 @@ def test_specs_with_a_bom_or_in_flow_style_are_found_in_folders(specs: Path) -> 
         (b"--- {name: t, specc: 1}\n", True),
         (b"{name: 'a, specc: 1', jobs: {specc: 1}, specc_x: 2}\n", False),  # quoted, nested
         (b'{name: "say \\"{\\" specc:", list: [{specc: 1}]}\n', False),
+        (b'{name: "a\\", specc: 1", x: 1}\n', False),  # an escaped quote keeps the string open
+        (b"{name: t}\n# {specc: 1}\n", False),  # after the mapping closes, nothing counts
         (b"name: t\nextra: {specc: 1}\n", False),  # a nested key, in block style
         (b"jobs:\n  specc: 1\n", False),
         (b"", False),
@@ -222,3 +224,26 @@ def test_patterns_never_match_folders_above_the_configuration(specs: Path) -> No
     above = specs.name  # a folder name above ci/, e.g. "test_patterns_never_match0"
     (specs / "ci" / "cfg.toml").write_text(f'per-file-ignores = {{ "{above}" = ["W"] }}\n')
     assert check(specs, "--config", "ci/cfg.toml", "specs") == (0, [W101])
+
+
+def test_a_pattern_with_a_slash_matches_files_outside_the_configuration_folder(specs: Path) -> None:
+    (specs / "cfg").mkdir()
+    (specs / "cfg" / "pyproject.toml").write_text('[tool.specc]\nexclude = ["*/legacy/*"]\n')
+    (specs / "specs" / "legacy").mkdir()
+    (specs / "specs" / "legacy" / "a.yaml").write_text(STRIDED)
+    assert check(specs, "--config", "cfg/pyproject.toml", "specs") == (0, [W101])
+
+
+def test_double_star_slash_may_match_no_folder(specs: Path) -> None:
+    (specs / "pyproject.toml").write_text('[tool.specc]\nexclude = ["**/specs"]\n')
+    assert check(specs, ".") == (0, [])  # specs/ itself, at the top, is excluded
+
+
+def test_show_files_of_an_empty_folder_prints_nothing(tmp_path: Path) -> None:
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(app, ["check", "--show-files", "."])
+    finally:
+        os.chdir(old)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")

@@ -589,3 +589,49 @@ def test_an_error_inside_time_distributed_names_the_slice() -> None:
     (d,) = result.diagnostics
     assert d.code == "S101"
     assert "on each (8,) slice of the (5, 8) input, conv1d expects an input of rank 2" in d.message
+
+
+def test_a_dilated_single_window_still_skips_input_between_its_taps() -> None:
+    # kernel 3 dilated by 2 spans 5 inputs: floor((5 - 5) / 2) + 1 = 1 window, taps at 0, 2, 4.
+    text = spec(
+        "- {name: c, type: conv1d, filters: 2, kernel: 3, dilation: 2, stride: 2}", "x: [5, 4]"
+    )
+    assert [m.split("; ")[1] for _, _, m in found(text, "W101")] == [
+        "1 of every 2 input steps is never read"
+    ]
+
+
+def test_dropout_concatenated_at_the_output_is_not_the_output() -> None:
+    body = "- {name: d, type: dropout, rate: 0.5}\n- {name: o, type: concat, inputs: [d, x]}"
+    assert found(spec(body, "x: [8]"), "W204") == []
+
+
+def test_order_rules_share_one_model_without_mixing_their_results() -> None:
+    body = (
+        "- {name: s, type: dense, units: 8, activation: sigmoid}\n- {name: a, type: dense, units: 8}\n"
+        "- {name: d, type: dropout, rate: 0.5}\n- {name: b, type: dense, units: 8}"
+    )
+    text = spec(body, "x: [8]")
+    assert [m.split(";")[0] for _, _, m in found(text, "W203")] == [
+        "s: its sigmoid output feeds a (dense)"
+    ]
+    assert found(text, "W205") == [] and found(text, "W204") == []
+
+
+def test_dropout_before_a_batch_norm_inside_time_distributed() -> None:
+    body = "- {name: d, type: dropout, rate: 0.5}\n- {type: time_distributed, layer: {type: batch_norm}}"
+    assert [m.split(" feeds")[0] for _, _, m in found(spec(body, "x: [4, 8]"), "W205")] == [
+        "d: dropout (rate 0.5)"
+    ]
+
+
+def test_time_distributed_windows_see_one_slice_of_the_output_too() -> None:
+    # Each 3 x 3 x 2 frame: a 1x1 kernel with stride 3 stands once, on pixel 0, so the last 2
+    # of 3 rows and columns are trailing input (W102), not skipped between windows (W101).
+    body = "- {type: time_distributed, layer: {type: conv2d, filters: 2, kernel: 1, stride: 3}}"
+    text = spec(body, "x: [4, 3, 3, 2]")
+    assert found(text, "W101") == []
+    assert [
+        "leaves the last 2 of 3 input rows and columns unread" in m
+        for _, _, m in found(text, "W102")
+    ] == [True]

@@ -293,3 +293,8 @@ def test_a_malformed_comment_suppresses_nothing(comment: str, problem: str) -> N
 def test_lower_case_codes_and_a_reason_after_a_bare_ignore(comment: str) -> None:
     text = with_comment(6, comment)
     assert codes(text) == []
+
+
+def test_a_spaced_bracket_lists_codes_and_does_not_suppress_everything() -> None:
+    text = with_comment(6, "# specc: ignore [W102]")  # conv1's finding is W101, not W102
+    assert codes(text) == ["W101", "W002"]
