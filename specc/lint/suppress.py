@@ -46,8 +46,8 @@ def _comment(line: str, in_scalar: Callable[[int], bool] | None = None) -> Comme
 
 def _parse(line: str, col: int, end: int) -> Comment:
     tail = line[end:]
-    if tail.lstrip(" ").startswith("["):  # `ignore [W101]` lists codes as `ignore[W101]` does
-        end += len(tail) - len(tail.lstrip(" "))
+    if tail.lstrip().startswith("["):  # `ignore [W101]` lists codes as `ignore[W101]` does
+        end += len(tail) - len(tail.lstrip())
         tail = line[end:]
     if not tail.startswith("["):
         word = _CODE_LIKE.match(tail.lstrip())
