@@ -24,7 +24,7 @@ MOVES = RESHAPES | {"concat"}  # ...or put them beside others, unchanged
 def activation_of(layer: Layer) -> str | None:
     """The activation a layer applies last: its own type, or its `activation:` attribute (a
     wrapper's, that of the op it applies)."""
-    op = layer.op.inner or layer.op
+    op = layer.op.innermost
     if op.family == "activation":
         return op.type
     value = getattr(op, "activation", None)
@@ -111,19 +111,17 @@ def double_activation(ctx: Context) -> Iterator[Finding]:
 
 def _kind(layer: Layer) -> str:
     """What a layer does to values: its type, or a wrapper's inner type (per slice)."""
-    return (layer.op.inner or layer.op).type
+    return layer.op.innermost.type
 
 
 def _backwards(ctx: Context, step: Callable[[str, dict[str, T]], T], key: str) -> dict[str, T]:
-    """`step(name, done)` for every input and layer, the last layer first: a layer's readers
-    come after it in the spec, so `done` already holds theirs. One pass, no recursion."""
+    """`step(name, done)` for every layer, the last first: a layer's readers come after it in
+    the spec, so `done` already holds theirs. One pass, no recursion."""
 
     def compute() -> dict[str, T]:
         done: dict[str, T] = {}
         for layer in reversed(ctx.model.layers):
             done[layer.name] = step(layer.name, done)
-        for x in ctx.model.inputs:
-            done[x.name] = step(x.name, done)
         return done
 
     return ctx.memo(key, compute)

@@ -30,31 +30,29 @@ class Settings:
     fail_on: Severity = Severity.ERROR
 
     def enabled(self, code: str) -> bool:
-        chosen = _longest(self.select, code)
+        chosen = _most_specific(self.select, code)
         if chosen is None:
             return False
-        dropped = _longest(self.ignore, code)
-        return dropped is None or chosen > dropped
+        dropped = _most_specific(self.ignore, code)
+        return dropped is None or _weight(chosen) > _weight(dropped)
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The configured severity of the most specific matching code or prefix (W2, W201)."""
-        if not self.severity:
-            return default
-        best = max((key for key in self.severity if code.startswith(key)), key=len, default=None)
-        return default if best is None else self.severity[best]
+        key = _most_specific(self.severity, code) if self.severity else None
+        return default if key is None else self.severity[key]
 
 
 DEFAULT = Settings()
 
 
-def _longest(selectors: Iterable[str], code: str) -> int | None:
-    """The length of the longest selector that matches `code` (`ALL` counts as 0)."""
-    best: int | None = None
-    for selector in selectors:
-        length = 0 if selector == ALL else len(selector)
-        if (selector == ALL or code.startswith(selector)) and (best is None or length > best):
-            best = length
-    return best
+def _most_specific(selectors: Iterable[str], code: str) -> str | None:
+    """The longest selector that matches `code` (`ALL` matches everything, least specifically)."""
+    matching = (s for s in selectors if s == ALL or code.startswith(s))
+    return max(matching, key=_weight, default=None)
+
+
+def _weight(selector: str) -> int:
+    return 0 if selector == ALL else len(selector)
 
 
 def unknown_selectors(selectors: Iterable[str]) -> list[str]:

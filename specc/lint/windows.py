@@ -139,9 +139,12 @@ def unread_trailing_input(ctx: Context) -> Iterator[Finding]:
             before, after = pads[axis]
             eff = effective(w.kernel[axis], w.dilations[axis])
             stride = w.strides[axis]
-            skips = _unread_of_every_stride(w.kernel[axis], stride, w.dilations[axis])
-            if _single_window(w, axis):
-                skips = 0  # one window: W101 is silent, the unread rest is trailing input
+            # One window: W101 is silent, and what it leaves unread is trailing input.
+            skips = (
+                0
+                if _single_window(w, axis)
+                else _unread_of_every_stride(w.kernel[axis], stride, w.dilations[axis])
+            )
             if skips or not isinstance(n, int) or n + before + after < eff:  # W101 explains it
                 facts.append(None)
                 continue

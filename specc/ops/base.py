@@ -195,6 +195,14 @@ class Op:
         """The op a wrapper applies to each slice of its input; None for every other op."""
         return None if self.inner_attr is None else getattr(self, self.inner_attr)
 
+    @property
+    def innermost(self) -> Op:
+        """The op that acts on the values: through every wrapper, or this op itself."""
+        op = self
+        while (inner := op.inner) is not None:
+            op = inner
+        return op
+
     # -- declaration -------------------------------------------------------------------------
     @classmethod
     def attributes(cls) -> tuple[Attr, ...]:
