@@ -41,6 +41,11 @@ def format_shape(shape: tuple[Dim, ...]) -> str:
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
+def weight_key(layer: str, param: str) -> str:
+    """The key of one weight array in weight files and mappings: "<layer>.<param>"."""
+    return f"{layer}.{param}"
+
+
 @dataclass(frozen=True)
 class Input:
     """A model input: its name, per-sample type and where it is declared."""

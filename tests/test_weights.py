@@ -184,3 +184,29 @@ def test_input_files_are_opened_read_only(tmp_path: Path) -> None:
     out = compile(EXAMPLES / "channels_10x5x6.yaml").run(x)
     assert isinstance(out, np.ndarray) and out.shape == (1, 3, 8, 16)
     assert _digest(x) == before
+
+
+def test_nested_wrappers_initialise_with_the_innermost_fan_in() -> None:
+    # Each depthwise output reads the 3 x 3 taps of one channel: fan-in 9, whatever wraps it.
+    text = (
+        "specc: 1\nname: t\ninputs: {x: [2, 3, 6, 6, 8]}\nlayers:\n"
+        "  - name: td\n    type: time_distributed\n    layer:\n"
+        "      type: time_distributed\n      layer: {type: depthwise_conv2d, kernel: 3}\n"
+    )
+    params = compile(text).params()
+    assert params["td.kernel"].fan_in == 9
+    assert params["td.kernel"].init == "he_normal"
+    assert params["td.bias"].init == "zeros"
+
+
+def test_every_parameter_is_initialised_as_its_op_declares() -> None:
+    # gamma and moving_variance start at one, beta, moving_mean and biases at zero.
+    text = (
+        "specc: 1\nname: t\ninputs: {x: [4, 4, 2]}\nlayers:\n"
+        "  - {name: c, type: conv2d, filters: 3, kernel: 1}\n  - {name: bn, type: batch_norm}\n"
+    )
+    w = compile(text).init_weights()
+    assert (w["bn.gamma"] == 1).all() and (w["bn.moving_variance"] == 1).all()
+    assert (
+        (w["bn.beta"] == 0).all() and (w["bn.moving_mean"] == 0).all() and (w["c.bias"] == 0).all()
+    )

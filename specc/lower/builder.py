@@ -9,12 +9,11 @@ from typing import TypeVar
 
 from numpy.typing import NDArray
 
-from specc.ir import Layer, Model
+from specc.ir import Layer, Model, weight_key
 from specc.lower.steps import Binder, Consts, Kernel, Mode, Step, Storage, StorageKind, Value
 from specc.lower.window import KEEP_BYTES, NO_MEMORY, KernelMemory
 from specc.ops import Op
 
-FanIn = Callable[[tuple[int, ...]], int]
 INFINITY = 1 << 62  # the "last reader" of a model output: it outlives every step
 
 
@@ -35,7 +34,7 @@ class Node:
     top: bool = True
 
     def key(self, param: str) -> str:
-        return f"{self.name}.{param}"
+        return weight_key(self.name, param)
 
     def inner(self, op: Op, inputs: tuple[Value, ...], out_shape: tuple[int, ...]) -> Node:
         return replace(self, op=op, inputs=inputs, out_shape=out_shape, top=False)
@@ -44,30 +43,25 @@ class Node:
 LowerFn = Callable[["Builder", Node], Value]
 
 
-def _default_fan_in(shape: tuple[int, ...]) -> int:
-    return prod(shape[:-1])
-
-
 @dataclass(frozen=True)
 class Lowering:
-    """How one op class becomes steps, and the fan-in its kernel's He-normal init uses."""
+    """How one op class becomes steps."""
 
     fn: LowerFn
-    fan_in: FanIn = _default_fan_in
 
 
 LOWERINGS: dict[type[Op], Lowering] = {}
 F = TypeVar("F", bound=LowerFn)
 
 
-def lowers(*classes: type[Op], fan_in: FanIn | None = None) -> Callable[[F], F]:
+def lowers(*classes: type[Op]) -> Callable[[F], F]:
     """Register a lowering for op classes (subclasses inherit it unless they have their own)."""
 
     def register(fn: F) -> F:
         for cls in classes:
             if cls in LOWERINGS:
                 raise ValueError(f"{cls.__name__} has two lowerings")
-            LOWERINGS[cls] = Lowering(fn, fan_in or _default_fan_in)
+            LOWERINGS[cls] = Lowering(fn)
         return fn
 
     return register

@@ -294,7 +294,7 @@ def _conv(b: Builder, node: Node) -> Value:
     return _linear(b, node, kind, (x,), run, flops=flops, memory=memory, detail=detail)
 
 
-@lowers(DepthwiseConv2D, fan_in=lambda shape: prod(shape[:-2]))
+@lowers(DepthwiseConv2D)
 def _depthwise(b: Builder, node: Node) -> Value:
     op = node.op
     assert isinstance(op, DepthwiseConv2D)
@@ -326,7 +326,7 @@ def _depthwise(b: Builder, node: Node) -> Value:
     )
 
 
-@lowers(Conv2DTranspose, fan_in=lambda shape: prod(shape[:-2]) * shape[-1])
+@lowers(Conv2DTranspose)
 def _conv_transpose(b: Builder, node: Node) -> Value:
     op = node.op
     assert isinstance(op, Conv2DTranspose)

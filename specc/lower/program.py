@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from math import prod
 
 import numpy as np
 from numpy.typing import NDArray
 
 from specc.dims import Dim, format_dim, substitute, symbols
-from specc.ir import Model, format_shape
+from specc.ir import Model, format_shape, weight_key
 from specc.lower import lowering, weights
-from specc.lower.builder import INFINITY, Builder, Node, lowering_for
+from specc.lower.builder import INFINITY, Builder, Node
 from specc.lower.errors import RunError
 from specc.lower.kernels import WORKSPACE
 from specc.lower.steps import Consts, Step, Storage, Value
@@ -74,7 +73,7 @@ class Program:
                 tuple(b.names[n] for n in layer.inputs),
                 (batch, *sizes[layer.name]),
                 {
-                    p.name: self.params[f"{layer.name}.{p.name}"].shape
+                    p.name: self.params[weight_key(layer.name, p.name)].shape
                     for p in shapes.layers[layer.name].params
                 },
                 layer.index,
@@ -311,16 +310,12 @@ def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.Pa
     """Every weight array the spec has, in layer order, with concrete shapes and fan-in."""
     specs = {}
     for name, info in shapes.layers.items():
-        op = info.layer.op
-        inner = getattr(op, "layer", op)  # time_distributed's weights are its inner layer's
-        found = lowering_for(type(inner))
         for p in info.params:
             shape = _bind_shape(p.shape, dims)
-            assert shape is not None  # the layer shapes were bound first
-            fan_in = found.fan_in(shape) if found and p.name == "kernel" else prod(shape[:-1])
-            specs[f"{name}.{p.name}"] = weights.ParamSpec(
-                f"{name}.{p.name}", name, p.name, shape, fan_in
-            )
+            fan_in = substitute(p.fan_in, dims)
+            assert shape is not None and isinstance(fan_in, int)  # the layers were bound first
+            key = weight_key(name, p.name)
+            specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init)
     return specs
 
 

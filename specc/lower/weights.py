@@ -6,7 +6,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from math import sqrt
+from math import prod, sqrt
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,24 +14,23 @@ from numpy.typing import NDArray
 from specc.ir import format_shape
 from specc.lower.arrays import as_float, nonfinite, noted, refusal
 from specc.lower.errors import DataNote, DataWarning, RunError
-
-# Seeded values of every parameter but kernels (which are He-normal).
-_CONSTANT = {"bias": 0.0, "beta": 0.0, "moving_mean": 0.0, "gamma": 1.0, "moving_variance": 1.0}
+from specc.ops.base import Init
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One array the plan needs: its key "<layer>.<param>", Keras-layout shape and fan-in."""
+    """One array the plan needs: its key, the layer and the parameter with concrete sizes."""
 
     key: str
     layer: str
     name: str
     shape: tuple[int, ...]
     fan_in: int
+    init: Init = "zeros"
 
 
 def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str, NDArray]:
-    """He-normal kernels (std sqrt(2 / fan_in)), zero biases and betas, unit gammas, mean 0, var 1.
+    """Every parameter drawn by the initialiser its op declares (`Param.init`).
 
     Each layer draws from its own stream, seeded by `seed` and the layer's name, so adding a
     layer elsewhere leaves the others' weights unchanged.
@@ -39,17 +38,33 @@ def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str
     out: dict[str, NDArray] = {}
     streams: dict[str, np.random.Generator] = {}
     for key, spec in specs.items():
-        if spec.name in _CONSTANT:
-            out[key] = np.full(spec.shape, _CONSTANT[spec.name], dtype)
+        if spec.init in ("zeros", "ones"):
+            out[key] = np.full(spec.shape, 0.0 if spec.init == "zeros" else 1.0, dtype)
             continue
         rng = streams.get(spec.layer)
         if rng is None:
             rng = streams[spec.layer] = np.random.default_rng(
                 [seed, zlib.crc32(spec.layer.encode())]
             )
-        std = sqrt(2.0 / max(spec.fan_in, 1))
-        out[key] = (rng.standard_normal(spec.shape) * std).astype(dtype)
+        out[key] = _draw(rng, spec).astype(dtype)
     return out
+
+
+def _draw(rng: np.random.Generator, spec: ParamSpec) -> NDArray:
+    """One random parameter: He-normal, Glorot-uniform or (per gate block) orthogonal."""
+    fan_in = max(spec.fan_in, 1)
+    if spec.init == "he_normal":
+        return rng.standard_normal(spec.shape) * sqrt(2.0 / fan_in)
+    fan_out = spec.shape[-1] if spec.shape else 1
+    if spec.init == "glorot_uniform":
+        limit = sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, spec.shape)
+    assert spec.init == "orthogonal", spec.init
+    rows = prod(spec.shape[:-1])
+    a = rng.standard_normal((max(rows, fan_out), min(rows, fan_out)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    return (q if rows >= fan_out else q.T).reshape(spec.shape)
 
 
 def check(

@@ -28,18 +28,64 @@ class Problem(Exception):
         self.attr = attr
 
 
+Init = Literal["he_normal", "glorot_uniform", "orthogonal", "zeros", "ones"]
+
+
 @dataclass(frozen=True)
 class Param:
-    """One weight tensor of a layer: its name, Keras-layout shape and PyTorch-layout shape."""
+    """One weight tensor of a layer, described once for every consumer.
+
+    `shape` is the Keras layout (what `specc report` prints and `.npz` weights use). The seeded
+    initialiser is `init`: He-normal draws with std sqrt(2 / fan_in); Glorot-uniform and
+    orthogonal (recurrent kernels) use `fan_in` and the last axis. `torch_perm` orders the
+    axes as PyTorch (and ONNX) store them, and `torch_shape` is that result reshaped where the
+    layouts also differ in grouping (a depthwise kernel). `out_axes` are the axes that index
+    output channels, in order: a per-channel scale after the layer folds into them.
+    """
 
     name: str
     shape: tuple[Dim, ...]
+    init: Init = "zeros"
     trainable: bool = True
+    fan_in: Dim = 1
+    torch_perm: tuple[int, ...] | None = None
     torch_shape: tuple[Dim, ...] | None = None
+    out_axes: tuple[int, ...] = ()
 
     @property
     def layout_torch(self) -> tuple[Dim, ...]:
-        return self.shape if self.torch_shape is None else self.torch_shape
+        """The shape in PyTorch's layout."""
+        if self.torch_shape is not None:
+            return self.torch_shape
+        if self.torch_perm is None:
+            return self.shape
+        return tuple(self.shape[i] for i in self.torch_perm)
+
+
+def kernel_param(
+    shape: tuple[Dim, ...],
+    fan_in: Dim,
+    torch_perm: tuple[int, ...],
+    out_axes: tuple[int, ...],
+    torch_shape: tuple[Dim, ...] | None = None,
+    name: str = "kernel",
+    init: Init = "he_normal",
+) -> Param:
+    """A trainable kernel, He-normal initialised by default."""
+    return Param(
+        name, shape, init, fan_in=fan_in, torch_perm=torch_perm, torch_shape=torch_shape,
+        out_axes=out_axes,
+    )  # fmt: skip
+
+
+def vector_param(name: str, size: Dim, init: Init = "zeros", trainable: bool = True) -> Param:
+    """A per-channel vector (bias, beta, gamma, running statistics): one value per channel."""
+    return Param(name, (size,), init, trainable=trainable, fan_in=1, out_axes=(0,))
+
+
+def with_bias(kernel: Param, channels: Dim, bias: bool) -> tuple[Param, ...]:
+    """The kernel, and a zero-initialised bias of one value per output channel if asked."""
+    return (kernel, vector_param("bias", channels)) if bias else (kernel,)
 
 
 @dataclass(frozen=True)

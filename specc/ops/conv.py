@@ -8,7 +8,17 @@ from typing import ClassVar
 from specc.dims import Dim, exact_div, format_dim, is_symbolic, product
 from specc.ir import TensorType
 from specc.ops.activation import ACTIVATION
-from specc.ops.base import AxisStep, Footprint, Op, Param, Problem, attr, expect_rank
+from specc.ops.base import (
+    AxisStep,
+    Footprint,
+    Op,
+    Param,
+    Problem,
+    attr,
+    expect_rank,
+    kernel_param,
+    with_bias,
+)
 from specc.ops.common import (
     BOOL,
     DILATION,
@@ -106,11 +116,14 @@ class ConvND(WindowOp):
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         per_group = exact_div(inputs[0].channels, self.groups)
         assert per_group is not None
-        k = self.kernel_size
-        kernel = Param(
-            "kernel", (*k, per_group, self.filters), torch_shape=(self.filters, per_group, *k)
+        k, r = self.kernel_size, self.spatial
+        kernel = kernel_param(
+            (*k, per_group, self.filters),
+            fan_in=product(k) * per_group,
+            torch_perm=(r + 1, r, *range(r)),
+            out_axes=(r + 1,),
         )
-        return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+        return with_bias(kernel, self.filters, self.bias)
 
     def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
         """Every output element is a dot product over k... taps of C_in/groups channels."""
@@ -160,9 +173,15 @@ class DepthwiseConv2D(WindowOp):
         return TensorType((*out, x.channels * self.multiplier))
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
-        c, m, k = inputs[0].channels, self.multiplier, self.kernel_size
-        kernel = Param("kernel", (*k, c, m), torch_shape=(c * m, 1, *k))
-        return (kernel, Param("bias", (c * m,))) if self.bias else (kernel,)
+        c, m, k, r = inputs[0].channels, self.multiplier, self.kernel_size, self.spatial
+        kernel = kernel_param(
+            (*k, c, m),
+            fan_in=product(k),
+            torch_perm=(r, r + 1, *range(r)),
+            torch_shape=(c * m, 1, *k),
+            out_axes=(r, r + 1),
+        )
+        return with_bias(kernel, c * m, self.bias)
 
     def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
         """Every output element reads the k... taps of its one input channel."""
@@ -194,9 +213,16 @@ class Conv2DTranspose(WindowOp):
         return TensorType((*out, self.filters))
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
-        c, k = inputs[0].channels, self.kernel_size
-        kernel = Param("kernel", (*k, self.filters, c), torch_shape=(c, self.filters, *k))
-        return (kernel, Param("bias", (self.filters,))) if self.bias else (kernel,)
+        c, k, r = inputs[0].channels, self.kernel_size, self.spatial
+        # Each output sums over the input channels of the ceil(k/s) taps that reach it; the
+        # seeded init takes every tap, as Keras's He-normal does for this layout.
+        kernel = kernel_param(
+            (*k, self.filters, c),
+            fan_in=product(k) * c,
+            torch_perm=(r + 1, r, *range(r)),
+            out_axes=(r,),
+        )
+        return with_bias(kernel, self.filters, self.bias)
 
     def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
         """Every input element is multiplied into a k... x filters patch (what 'same' crops

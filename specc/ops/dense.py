@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from specc.dims import Dim, product
 from specc.ir import TensorType
 from specc.ops.activation import ACTIVATION
-from specc.ops.base import Footprint, Op, Param, attr, expect_min_rank
+from specc.ops.base import (
+    Footprint,
+    Op,
+    Param,
+    attr,
+    expect_min_rank,
+    kernel_param,
+    with_bias,
+)
 from specc.ops.common import BOOL, POSITIVE_INT
 
 
@@ -30,8 +38,8 @@ class Dense(Op):
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         c = inputs[0].channels
-        kernel = Param("kernel", (c, self.units), torch_shape=(self.units, c))
-        return (kernel, Param("bias", (self.units,))) if self.bias else (kernel,)
+        kernel = kernel_param((c, self.units), fan_in=c, torch_perm=(1, 0), out_axes=(1,))
+        return with_bias(kernel, self.units, self.bias)
 
     def macs(self, inputs: Sequence[TensorType], output: TensorType) -> Dim:
         """Every output element is a dot product over the C_in values of the last axis."""

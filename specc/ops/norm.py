@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from specc.ir import TensorType
-from specc.ops.base import Op, Param, attr, expect_min_rank
+from specc.ops.base import Op, Param, attr, expect_min_rank, vector_param
 from specc.ops.common import BOOL
 
 
@@ -27,11 +27,11 @@ class BatchNorm(Op):
         return x
 
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
-        c = (inputs[0].channels,)
-        learned = [Param("gamma", c)] if self.scale else []
-        learned += [Param("beta", c)] if self.center else []
+        c = inputs[0].channels
+        learned = [vector_param("gamma", c, "ones")] if self.scale else []
+        learned += [vector_param("beta", c)] if self.center else []
         stats = [
-            Param("moving_mean", c, trainable=False),
-            Param("moving_variance", c, trainable=False),
+            vector_param("moving_mean", c, trainable=False),
+            vector_param("moving_variance", c, "ones", trainable=False),
         ]
         return (*learned, *stats)
