@@ -271,7 +271,7 @@ def measure_memory(name: str, batch: int) -> dict[str, int]:
     tracemalloc.start()
     data = plan.inputs(seed=0).arrays
     weights = plan.init_weights(seed=0)
-    executable = program.bind(weights, None)
+    executable = program.bind(weights)
     del weights
     gc.collect()
     tracemalloc.reset_peak()

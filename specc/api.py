@@ -77,6 +77,14 @@ def analyze(loaded: Loaded, path: str, settings: Settings = DEFAULT) -> Checked:
     return _linted(result, settings)
 
 
+def check_model(model: Model, settings: Settings = DEFAULT, path: str | None = None) -> Checked:
+    """Infer and lint a model built in code (an importer's), with no source positions."""
+    result = Checked(path or model.source.path, model.source, model=model)
+    result.shapes = infer(model)
+    result.diagnostics += result.shapes.diagnostics
+    return _linted(result, settings)
+
+
 def _linted(result: Checked, settings: Settings) -> Checked:
     """Apply the settings; lint only a spec with no errors left (its graph and shapes are whole).
 

@@ -1,4 +1,8 @@
-"""The typed intermediate representation: TensorType, Layer and Model (no numpy here)."""
+"""The typed intermediate representation: TensorType, Layer and Model (no numpy here).
+
+Source positions are optional: a model built in code (by an importer) is the same kind of
+object as one loaded from YAML, with no spans.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +45,11 @@ def format_shape(shape: tuple[Dim, ...]) -> str:
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
+# The element size of the static reports (parameter bytes, activation memory, budgets): float32,
+# as Keras and PyTorch store weights and activations by default.
+FLOAT32_BYTES = 4
+
+
 def weight_key(layer: str, param: str) -> str:
     """The key of one weight array in weight files and mappings: "<layer>.<param>"."""
     return f"{layer}.{param}"
@@ -52,7 +61,7 @@ class Input:
 
     name: str
     type: TensorType
-    span: Span
+    span: Span | None = None  # where the spec declares it (None for a model built in code)
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,8 @@ class Layer:
     op: Op
     inputs: tuple[str, ...]
     index: int  # 0-based position in `layers:`
-    span: Span  # the layer's mapping
-    node: NodePath  # ("layers", index)
+    span: Span | None = None  # the layer's mapping (None for a model built in code)
+    node: NodePath = ()  # ("layers", index) in the spec it was loaded from
     explicit_inputs: bool = False  # the spec wrote `inputs:` (reports show them then)
 
     @property
@@ -81,7 +90,10 @@ class Model:
     inputs: tuple[Input, ...]
     layers: tuple[Layer, ...]
     outputs: tuple[str, ...]
-    source: SourceMap = field(compare=False, repr=False)
+    # Where each node of the spec stands; empty for a model built in code (an importer's).
+    source: SourceMap = field(
+        default_factory=lambda: SourceMap("<model>"), compare=False, repr=False
+    )
 
     def layer(self, name: str) -> Layer | None:
         for layer in self.layers:

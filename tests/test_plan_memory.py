@@ -114,7 +114,7 @@ def test_a_run_stays_within_the_plan(
     weights = plan.init_weights(seed=0)
     tracemalloc.start()
     try:
-        executable = program.bind(weights, None)
+        executable = program.bind(weights)
         del weights
         tracemalloc.reset_peak()
         executable.run(data)  # the first run also sizes the reusable buffers

@@ -227,16 +227,11 @@ def _run(
             f"({names}); use a .npz file",
             exit_code=2,
         )
-    data = plan.inputs(input, seed=seed)
-    if input is not None and batch is not None and data.batch != batch:
-        raise RunError(f"--batch {batch} contradicts the input data, whose batch is {data.batch}")
-    program = plan.program(data.batch, data.dims)
-    program.check_budget(plan.max_memory)
-    used = plan.weights(weights, seed=seed, dims=data.dims)
+    prepared = plan.prepare(input, weights, seed=seed, batch=batch)
+    program, data = prepared.program, prepared.inputs
     if save_weights is not None:
-        io.save_arrays(save_weights, used, force, "weights file")
-    executable = program.bind(used, plan.max_memory)
-    del used
+        io.save_arrays(save_weights, prepared.weights, force, "weights file")
+    executable = prepared.executable
     start = time.perf_counter()
     outputs = executable.run(data.arrays)
     wall = time.perf_counter() - start

@@ -66,8 +66,8 @@ def explain_layer(costs: Costs, name: str) -> list[Section]:
 
 def _header(layer: Layer) -> str:
     summary = type(layer.op).summary
-    where = f"line {layer.span.line}"
-    return f"{layer.name}: {layer.type}, {where}" + (f" -- {summary}" if summary else "")
+    where = f", line {layer.span.line}" if layer.span else ""
+    return f"{layer.name}: {layer.type}{where}" + (f" -- {summary}" if summary else "")
 
 
 def render(title: str, sections: list[Section]) -> str:

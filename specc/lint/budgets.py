@@ -6,12 +6,11 @@ from collections.abc import Iterator
 
 from specc.diagnostics import Severity
 from specc.dims import product
-from specc.ir import format_shape
+from specc.ir import FLOAT32_BYTES, format_shape
 from specc.lint.registry import Context, Finding, rule
 from specc.passes.shapes import LayerShapes
 
 W = Severity.WARNING
-BYTES_PER_VALUE = 4  # float32
 MIB = 1024 * 1024
 
 
@@ -104,7 +103,7 @@ def activation_budget(ctx: Context) -> Iterator[Finding]:
     if budget is None or not infos:
         return
     sizes = [(size, info) for info in infos if isinstance(size := product(info.output.shape), int)]
-    total = sum(size for size, _ in sizes) * BYTES_PER_VALUE / MIB  # a lower bound, as above
+    total = sum(size for size, _ in sizes) * FLOAT32_BYTES / MIB  # a lower bound, as above
     if total <= budget:
         return
     size, largest = max(sizes, key=lambda pair: pair[0])
@@ -112,6 +111,6 @@ def activation_budget(ctx: Context) -> Iterator[Finding]:
     message = (
         f"the layer outputs take {amount} MiB per sample (float32), over the budget of "
         f"{budget:g} MiB (max-activation-mb); the largest is {largest.layer.name}'s "
-        f"{format_shape(largest.output.shape)} output at {_mib(size * BYTES_PER_VALUE / MIB)} MiB"
+        f"{format_shape(largest.output.shape)} output at {_mib(size * FLOAT32_BYTES / MIB)} MiB"
     )
     yield Finding(message, span=largest.layer.span)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -28,6 +29,20 @@ Inputs = NDArray | Mapping[str, NDArray] | str | os.PathLike[str] | None
 Weights = Mapping[str, NDArray] | str | os.PathLike[str] | None
 DTYPES = ("float32", "float64")
 _CACHE = 4  # programs (and seeded executables) kept per plan, most recent first
+
+
+@dataclass
+class Prepared:
+    """One run made ready: its program, checked inputs, weights and executable."""
+
+    program: Program
+    inputs: inputs_mod.Bound
+    weights: dict[str, NDArray]
+    executable: Executable
+
+    def run(self, timings: list[float] | None = None) -> dict[str, NDArray]:
+        """The outputs by name; with `timings`, each step's seconds are appended."""
+        return self.executable.run(self.inputs.arrays, timings)
 
 
 class Plan:
@@ -157,30 +172,37 @@ class Plan:
         dims: Mapping[str, int] | None = None,
     ) -> Executable:
         """An executable with these weights bound (batch-norm folded) for fast repeated runs."""
+        program = self._within_budget(batch, dims)
+        if weights is not None:
+            return program.bind(self.weights(weights, dims=dims))
+        key = (program.batch, tuple(sorted(program.dims.items())), seed)
+        if key not in self._seeded:
+            self._seeded[key] = program.bind(weightsmod.init(program.params, seed, self.dtype))
+            while len(self._seeded) > _CACHE:
+                self._seeded.popitem(last=False)
+        return self._seeded[key]
+
+    def _within_budget(self, batch: int | None, dims: Mapping[str, int] | None) -> Program:
+        """The program for this batch and dims; RunError before any allocation if it is over
+        the memory budget (checked here, and nowhere else)."""
         program = self.program(batch, dims)
         program.check_budget(self.max_memory)
-        if weights is None:
-            key = (batch or self.batch, tuple(sorted({**self.dims, **(dims or {})}.items())), seed)
-            if key not in self._seeded:
-                self._seeded[key] = program.bind(
-                    weightsmod.init(program.params, seed, self.dtype), self.max_memory
-                )
-                while len(self._seeded) > _CACHE:
-                    self._seeded.popitem(last=False)
-            return self._seeded[key]
-        checked = self.weights(weights, dims=dims)
-        return program.bind(checked, self.max_memory)
+        return program
 
     # -- running --------------------------------------------------------------------------
     def inputs(self, data: Inputs = None, *, seed: int = 0) -> inputs_mod.Bound:
         """Checked input arrays (a seeded random batch when `data` is None), batch and dims."""
         if data is None:
-            program = self.program()
-            program.check_budget(self.max_memory)  # before the random batch is allocated
-            arrays = inputs_mod.random(
-                self.model.inputs, program.batch, program.shapes, seed, self.dtype
-            )
-            return inputs_mod.Bound(arrays, program.batch, dict(program.dims))
+            return self._random_inputs(self._within_budget(None, None), seed)
+        return self._given_inputs(data)
+
+    def _random_inputs(self, program: Program, seed: int) -> inputs_mod.Bound:
+        arrays = inputs_mod.random(
+            self.model.inputs, program.batch, program.shapes, seed, self.dtype
+        )
+        return inputs_mod.Bound(arrays, program.batch, dict(program.dims))
+
+    def _given_inputs(self, data: Inputs) -> inputs_mod.Bound:
         source = "the input"
         if isinstance(data, str | os.PathLike):
             source = f"input file {os.fspath(data)}"
@@ -196,6 +218,31 @@ class Plan:
             given = {self.input_names[0]: data}
         return inputs_mod.bind(self.model.inputs, given, self.dims, self.dtype, source)
 
+    def prepare(
+        self,
+        data: Inputs = None,
+        weights: Weights = None,
+        *,
+        seed: int = 0,
+        batch: int | None = None,
+    ) -> Prepared:
+        """Everything one run needs, checked once: the inputs (seeded random ones when `data` is
+        None, of `batch` or the plan's batch), the program for their batch and dims (within
+        the memory budget, checked before anything large is allocated), the weights (seeded
+        when None) and the executable that binds them."""
+        if data is None:
+            program = self._within_budget(batch, None)
+            bound = self._random_inputs(program, seed)
+        else:
+            bound = self._given_inputs(data)
+            if batch is not None and bound.batch != batch:
+                raise RunError(
+                    f"--batch {batch} contradicts the input data, whose batch is {bound.batch}"
+                )
+            program = self._within_budget(bound.batch, bound.dims)
+        used = self.weights(weights, seed=seed, dims=bound.dims)
+        return Prepared(program, bound, used, program.bind(used))
+
     def run_all(
         self,
         data: Inputs = None,
@@ -205,9 +252,11 @@ class Plan:
         timings: list[float] | None = None,
     ) -> dict[str, NDArray]:
         """Every output by name; `data` or `weights` None means seeded random ones."""
-        bound = self.inputs(data, seed=seed)
-        executable = self.bind(weights, seed=seed, batch=bound.batch, dims=bound.dims)
-        return executable.run(bound.arrays, timings)
+        if weights is None:  # seeded weights: the executable is kept for the next call
+            bound = self.inputs(data, seed=seed)
+            executable = self.bind(None, seed=seed, batch=bound.batch, dims=bound.dims)
+            return executable.run(bound.arrays, timings)
+        return self.prepare(data, weights, seed=seed).run(timings)
 
     def run(
         self, data: Inputs = None, weights: Weights = None, *, seed: int = 0

@@ -173,9 +173,8 @@ class Program:
         return self._views
 
     # -- binding and running --------------------------------------------------------------
-    def bind(self, checked: Mapping[str, NDArray], max_memory: int | None = None) -> Executable:
-        """An executable for these (already checked) weights."""
-        self.check_budget(max_memory)
+    def bind(self, checked: Mapping[str, NDArray]) -> Executable:
+        """An executable for these (already checked) weights; the caller checked the budget."""
         consts = [step.bind(checked) if step.bind else () for step in self.steps]
         return Executable(self, consts, self._allocate())
 

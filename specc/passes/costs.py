@@ -27,13 +27,10 @@ from fractions import Fraction
 from typing import Literal
 
 from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
-from specc.ir import Layer, TensorType
+from specc.ir import FLOAT32_BYTES, Layer, TensorType
 from specc.ops.base import AxisStep, Footprint, KeepAxes
 from specc.passes.congruence import MAX_PERIOD, Congruence, merge_condition, period
 from specc.passes.shapes import Shapes
-
-BYTES_PER_ELEMENT = 4  # float32 activations
-
 
 # -- receptive fields -------------------------------------------------------------------------
 
@@ -222,7 +219,7 @@ class LayerCosts:
     @property
     def memory(self) -> Dim:
         """Bytes of the output activation (float32)."""
-        return self.elements * BYTES_PER_ELEMENT
+        return self.elements * FLOAT32_BYTES
 
 
 @dataclass(frozen=True)
@@ -393,7 +390,7 @@ def _steps(shapes: Shapes) -> list[Step]:
             last[name] = max(last[name], i)
     for name in model.outputs:
         last[name] = len(model.layers)
-    size = {n: product(t.shape) * BYTES_PER_ELEMENT for n, t in shapes.types.items() if t}
+    size = {n: product(t.shape) * FLOAT32_BYTES for n, t in shapes.types.items() if t}
     steps = []
     for i, layer in enumerate(model):
         live = tuple(n for n in order if order[n] <= i <= last[n])

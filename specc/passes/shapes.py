@@ -70,7 +70,7 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
             params = layer.op.params(known)
         except Problem as p:
             node = (*layer.node, p.attr) if p.attr else layer.node
-            span = model.source.value(node) if p.attr else layer.span
+            span = model.source.value(node) if p.attr and layer.span else layer.span
             notes = _merge_notes(layer, known) if p.code == codes.MERGE_MISMATCH else ()
             shapes.diagnostics.append(diag(p.code, f"{layer.name}: {p.message}", span, *notes))
             shapes.types[layer.name] = None

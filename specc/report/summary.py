@@ -8,13 +8,12 @@ from fractions import Fraction
 from typing import Literal
 
 from specc.dims import Dim, format_count, format_dim, substitute
-from specc.ir import format_shape
+from specc.ir import FLOAT32_BYTES, format_shape
 from specc.passes.costs import Congruence, Costs, Field, MinBound, Unchecked, measure
 from specc.passes.shapes import Shapes
 
 Layout = Literal["keras", "torch"]
 Trainable = bool | Literal["partial"] | None  # None: the layer has no weights
-BYTES_PER_PARAM = 4  # float32, as Keras and PyTorch store weights by default
 
 # Report columns, in their fixed display order (torchinfo's col_names, as names).
 COLUMNS = (
@@ -104,7 +103,7 @@ class Summary:
 
     @property
     def weight_bytes(self) -> Dim:
-        return self.params * BYTES_PER_PARAM
+        return self.params * FLOAT32_BYTES
 
     @property
     def flops(self) -> Dim:
