@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from specc.api import check_file
+import specc.explain as explain_package
+import specc.passes.costs as costs_module
+from specc.api import check_file, check_text
 from specc.cli import app
-from specc.explain import explain_model, render_layer
+from specc.explain import explain_layer, explain_model, render_layer
+from specc.explain.facts import PER_SLICE
+from specc.ir import TensorType
+from specc.ops import REGISTRY, Problem
+from specc.ops.base import Json
 from specc.passes.costs import measure
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -172,3 +181,106 @@ def test_a_receptive_field_too_fine_to_track_says_so(tmp_path: Path) -> None:
     assert "not computed: after these upsamplings" in out and "more than 4,096 positions" in out
     table = invoke("report", spec, "--columns", "name,rf")
     assert table.exit_code == 0 and "│ last " in table.output and "│ ?" in table.output
+
+
+@pytest.mark.parametrize(
+    ("dim", "expected"), [((), ["measure"]), (("--dim", "T=1000"), ["infer", "measure"])]
+)
+def test_explain_infers_and_measures_once(
+    dim: tuple[str, ...], expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check_file has inferred the spec's shapes; only --dim infers them again, with T bound.
+    calls: list[str] = []
+    infer, measure = explain_package.infer, costs_module.measure
+    monkeypatch.setattr(explain_package, "infer", lambda *a: calls.append("infer") or infer(*a))
+    monkeypatch.setattr(costs_module, "measure", lambda s: calls.append("measure") or measure(s))
+    result = invoke("explain", EXAMPLES / "speech_frontend.yaml", "conv2", *dim)
+    assert result.exit_code == 0, result.output
+    assert calls == expected
+
+
+# -- every registered type, from its declared attributes ----------------------------------------
+
+LayerData = dict[str, Any]  # a layer's mapping as a spec writes it, without name and inputs
+INPUTS = [(6,) * rank + (4,) for rank in range(5)]  # (4,), (6, 4), ... (6, 6, 6, 6, 4)
+SINGLE = sorted(name for name, cls in REGISTRY.items() if cls.inner_attr is None)
+CASES = [(name, None) for name in SINGLE] + [
+    (wrapper, inner)
+    for wrapper in sorted(REGISTRY)
+    if REGISTRY[wrapper].inner_attr is not None
+    for inner in SINGLE
+    if REGISTRY[inner].min_inputs == 1
+]
+
+
+def _examples(schema: Json) -> list[Any]:
+    """A few small values that `schema` accepts, read off its keywords (none if it is opaque)."""
+    if "const" in schema:
+        return [schema["const"]]
+    if "enum" in schema:
+        return [v for v in schema["enum"] if v is not None]
+    if "oneOf" in schema:
+        return [v for option in schema["oneOf"] for v in _examples(option)]
+    kind = schema.get("type")
+    if kind == "integer":
+        low = schema.get("minimum", 0)
+        return [v for v in (low + 2, low + 1, low) if v <= schema.get("maximum", v)]
+    if kind == "number":
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        high = schema.get("maximum", schema.get("exclusiveMaximum", low + 2))
+        return [(low + high) / 2]
+    if kind == "boolean":
+        return [True, False]
+    if kind == "array":
+        return [[v] * schema.get("minItems", 1) for v in _examples(schema.get("items", {}))]
+    return []
+
+
+def _layer(name: str, inner: LayerData | None = None) -> tuple[LayerData, tuple[int, ...]]:
+    """A layer of type `name` and the smallest input in INPUTS that its op accepts: optional
+    attributes keep their defaults, required ones take values from their schemas, and a
+    wrapper's inner layer is `inner`."""
+    cls = REGISTRY[name]
+    choices: dict[str, list[Any]] = {}
+    for a in cls.attributes():
+        if a.required and a.name == cls.inner_attr:
+            assert inner is not None, f"{name} wraps a layer: give it one"
+            choices[a.name] = [inner]
+        elif a.required:
+            values = _examples(a.schema)
+            assert values, f"{name}.{a.name}: no value can be read off its schema {a.schema}"
+            choices[a.name] = values
+    for shape in INPUTS:
+        inputs = [TensorType(shape)] * cls.min_inputs
+        for values in itertools.product(*choices.values()):
+            layer = {"type": name, **dict(zip(choices, values, strict=True))}
+            op = cls.from_mapping(layer)
+            try:
+                op.infer(inputs)
+                op.params(inputs)
+            except Problem:
+                continue
+            return layer, shape
+    pytest.fail(f"{name}: no input in {INPUTS} with attributes from its schema fits its op")
+
+
+@pytest.mark.parametrize(
+    ("name", "inner"), CASES, ids=[n if i is None else f"{n}-{i}" for n, i in CASES]
+)
+def test_every_registered_type_explains(name: str, inner: str | None) -> None:
+    layer, shape = _layer(name, None if inner is None else _layer(inner)[0])
+    names = [f"x{i}" for i in range(REGISTRY[name].min_inputs)]
+    spec = {
+        "specc": 1,
+        "name": "one",
+        "inputs": {x: list(shape) for x in names},
+        "layers": [{"name": "it", "inputs": names, **layer}],
+    }
+    result = check_text(json.dumps(spec))
+    assert result.ok and result.shapes is not None, result.diagnostics
+    costs = measure(result.shapes)
+    titles = [s.title.removeprefix(PER_SLICE) for s in explain_layer(costs, "it")]
+    assert titles[0].startswith("Input") and titles[-1].startswith("Receptive field")
+    assert "Cost" in titles and any(t.startswith("Output") for t in titles), titles
+    assert render_layer(costs, "it").startswith(f"it: {name}, line ")
+    assert f"\nit ({name}): " in explain_model(costs)

@@ -106,7 +106,7 @@ def explain(
     from specc import codes
     from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
-    from specc.passes.costs import measure
+    from specc.passes.costs import constraints, measure
     from specc.report.text import format_text
 
     dims = parse_dims(dim)
@@ -119,10 +119,9 @@ def explain(
         if result.shapes is None:
             stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
     assert result.shapes is not None
-    costs = measure(result.shapes)
-    if dims:
-        bind_dims_or_exit(costs, dims)
-        costs = measure(bind(result.shapes, dims))
+    if dims:  # checked against the symbolic shapes; the costs shown are those of the bound ones
+        bind_dims_or_exit(constraints(result.shapes), dims)
+    costs = measure(bind(result.shapes, dims))
     if layer is None:
         typer.echo(explain_model(costs), nl=False)
         stop(1 if broken else 0)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from specc.dims import Dim, substitute
+from specc.explain.facts import PER_SLICE, Facts, Section, derive
 from specc.explain.formulas import field_lines, n
-from specc.explain.layers import PER_SLICE, Facts, Section, derive
 from specc.ir import Layer, TensorType
 from specc.passes.costs import Costs
 from specc.passes.shapes import Shapes, infer
@@ -18,7 +18,9 @@ __all__ = ["Section", "bind", "explain_layer", "explain_model", "render"]
 
 def bind(shapes: Shapes, dims: Mapping[str, int]) -> Shapes:
     """The shapes inferred again with symbols bound to values, so that every formula shows
-    numbers (`--dim T=1000`)."""
+    numbers (`--dim T=1000`); the same shapes, not inferred again, when there are no values."""
+    if not dims:
+        return shapes
     model = shapes.model
     inputs = tuple(
         replace(x, type=TensorType(tuple(substitute(d, dims) for d in x.type.shape)))

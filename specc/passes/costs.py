@@ -363,11 +363,23 @@ def measure(shapes: Shapes) -> Costs:
         costs.layers[layer.name] = LayerCosts(
             layer, macs, product(info.output.shape), field_of(state)
         )
-    _find_bounds(costs)
-    _find_congruences(costs)
+    _constrain(costs)
     if shapes.complete:
         costs.peak = _peak(costs, _steps(shapes))
     return costs
+
+
+def constraints(shapes: Shapes) -> Costs:
+    """Only what the spec requires of its symbols (bounds and congruences), without the layers'
+    costs, fields and peak: enough to check values for the symbols before binding them."""
+    costs = Costs(shapes)
+    _constrain(costs)
+    return costs
+
+
+def _constrain(costs: Costs) -> None:
+    _find_bounds(costs)
+    _find_congruences(costs)
 
 
 def _sum(values: Iterable[Dim]) -> Dim:
