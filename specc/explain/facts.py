@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from specc.dims import Dim, product
 from specc.explain.formulas import axis_name, memory_line, n, window_axis
-from specc.ir import Layer, TensorType, format_shape
+from specc.ir import FLOAT32_BYTES, Layer, TensorType, format_shape
 from specc.ops.base import Op, Param
 from specc.ops.conv import WindowOp
 from specc.ops.parts import Parts
@@ -87,7 +87,7 @@ def window_outputs(f: Facts, op: WindowOp, channels: str) -> Section:
 
 def cost(f: Facts, macs: str) -> Section:
     """MACs as `macs` (a formula the total completes), FLOPs and the output's memory."""
-    mem = product(f.output.shape) * 4
+    mem = product(f.output.shape) * FLOAT32_BYTES
     return Section(
         "Cost",
         (
@@ -99,7 +99,7 @@ def cost(f: Facts, macs: str) -> Section:
 
 
 def no_macs(f: Facts, why: str) -> Section:
-    mem = product(f.output.shape) * 4
+    mem = product(f.output.shape) * FLOAT32_BYTES
     return Section(
         "Cost",
         (
