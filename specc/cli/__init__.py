@@ -23,6 +23,7 @@ from specc.cli import reports  # noqa: F401
 from specc.cli import check  # noqa: F401
 from specc.cli import reference  # noqa: F401
 from specc.cli import run  # noqa: F401
+from specc.cli import interop  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main", "only_invoked"]

@@ -18,7 +18,7 @@ from specc.lower import weights as weightsmod
 from specc.lower.budget import default_budget
 from specc.lower.errors import RunError, SpecError
 from specc.lower.kernels import WORKSPACE
-from specc.lower.program import Executable, Memory, Program, concrete, param_specs
+from specc.lower.program import Executable, Memory, Program, param_specs
 from specc.lower.steps import Step
 
 if TYPE_CHECKING:
@@ -139,9 +139,7 @@ class Plan:
 
     def params(self, dims: Mapping[str, int] | None = None) -> dict[str, ParamSpec]:
         """Every weight array the spec has (key, shape, fan-in), for the plan's dims and `dims`."""
-        env = {**self.dims, **(dims or {})}
-        concrete(self.shapes, env)  # a clear error for unbound or impossible dims
-        return param_specs(self.shapes, env)
+        return param_specs(self.shapes, {**self.dims, **(dims or {})})
 
     def init_weights(
         self, seed: int = 0, dims: Mapping[str, int] | None = None

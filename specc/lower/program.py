@@ -312,7 +312,9 @@ def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.Pa
         for p in info.params:
             shape = _bind_shape(p.shape, dims)
             fan_in = substitute(p.fan_in, dims)
-            assert shape is not None and isinstance(fan_in, int)  # the layers were bound first
+            if shape is None or not isinstance(fan_in, int):
+                concrete(shapes, dims)  # names the unbound dims
+                raise AssertionError(f"{name}.{p.name} {p.shape} is not bound by {dims}")
             key = weight_key(name, p.name)
             specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init)
     return specs

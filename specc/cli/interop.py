@@ -1,0 +1,99 @@
+"""Bridges to other frameworks: `specc export`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from specc.cli.common import SpecArg, app, load_or_exit, stop
+
+
+class To(StrEnum):
+    onnx = "onnx"
+    pytorch = "pytorch"
+    keras = "keras"
+
+
+class LayoutChoice(StrEnum):
+    last = "channels-last"
+    first = "channels-first"
+
+
+@app.command("export")
+def export_command(
+    spec: SpecArg,
+    to: Annotated[To, typer.Option("--to", "-t", help="The target: onnx, pytorch or keras.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write (default: the spec's name with .onnx or .py, beside it). "
+            "PyTorch and Keras source also get their weights as a .npz beside it.",
+            show_default=False,
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            "-w",
+            help="Weights to carry: .npz keyed '<layer>.<param>'.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the weights, as `specc run --seed`.")] = 0,
+    opset: Annotated[
+        int | None, typer.Option(help="ONNX opset (default 17).", min=17, show_default=False)
+    ] = None,
+    layout: Annotated[
+        LayoutChoice,
+        typer.Option(
+            help="ONNX inputs and outputs: channels-last (as the spec) or channels-first."
+        ),
+    ] = LayoutChoice.last,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
+) -> None:
+    """Export a spec to ONNX, or to PyTorch or Keras source, with its weights (given, or the
+    seeded ones `specc run --seed` uses, so both agree from the start)."""
+    from specc.files import FileRefused, atomic_write, same_file
+    from specc.interop.export import SUFFIX, ExportFailed, export
+    from specc.lower import RunError
+
+    target = output or spec.with_suffix(SUFFIX[to.value])
+    npz = target.with_suffix(".npz") if to is not To.onnx else None
+    reads = [p for p in (spec, weights) if p is not None]
+    for path in (target, npz):
+        if path is not None and any(same_file(path, r) for r in reads):
+            _refuse(f"{path} is also an input of the export; specc never overwrites its inputs")
+        if path is not None and path.exists() and not force:
+            _refuse(f"{path} already exists; pass --force to replace it")
+    checked = load_or_exit(spec)
+    try:
+        done = export(
+            checked, to.value, weights=weights, seed=seed, opset=opset, layout=layout.value
+        )
+    except ExportFailed as exc:
+        typer.echo(f"specc: error: {exc}", err=True)
+        stop(1)
+    except RunError as exc:
+        typer.echo(f"specc: error: {exc}", err=True)
+        stop(getattr(exc, "exit_code", 1))
+    try:
+        if npz is not None and done.weights is not None:
+            import numpy as np
+
+            arrays = dict(done.weights)
+            atomic_write(npz, lambda f: np.savez(f, **arrays), force, "weights file")  # type: ignore[arg-type]
+        atomic_write(target, lambda f: f.write(done.data), force, "output file")
+    except FileRefused as exc:
+        _refuse(str(exc))
+    typer.echo(f"wrote {target}" + (f" and {npz}" if npz is not None else ""))
+
+
+def _refuse(message: str) -> None:
+    typer.echo(f"specc: error: {message}", err=True)
+    stop(2)
