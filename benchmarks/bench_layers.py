@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from specc.lower import kernels
+from specc.lower.gemm import conv
+from specc.lower.ops.conv import depthwise_conv
 from specc.ops.window import same_pads
 
 Pads = tuple[tuple[int, int], ...]
@@ -135,13 +136,11 @@ def numpy_call(layer: Layer, batch: int, threads: int = 1) -> Callable[[], Any]:
     k, c = layer.kernel, layer.size[2]
     if layer.depth:
         wd = rng.standard_normal((k, k, c, layer.filters // c), np.float32)
-        return lambda: kernels.depthwise_conv(
+        return lambda: depthwise_conv(
             x, wd, stride=stride, dilation=one, pads=layer.pads(), threads=threads
         )
     w = rng.standard_normal((k, k, c, layer.filters), np.float32)
-    return lambda: kernels.conv(
-        x, w, stride=stride, dilation=one, pads=layer.pads(), threads=threads
-    )
+    return lambda: conv(x, w, stride=stride, dilation=one, pads=layer.pads(), threads=threads)
 
 
 def torch_call(torch: Any, layer: Layer, batch: int) -> Callable[[], Any]:

@@ -10,8 +10,14 @@ import pytest
 import reference as ref
 from numpy.typing import NDArray
 
-from specc.lower import kernels as K
-from specc.lower import window
+from specc.lower import gemm, window
+from specc.lower.gemm import conv
+from specc.lower.ops.activation import activation, erf
+from specc.lower.ops.conv import conv_transpose, depthwise_conv
+from specc.lower.ops.dense import dense
+from specc.lower.ops.norm import batch_norm
+from specc.lower.ops.pool import global_pool, pool
+from specc.lower.ops.reshape import upsample_nearest, zero_pad
 from specc.ops.window import same_pads
 
 DTYPES = [np.float64, np.float32]
@@ -71,7 +77,7 @@ CONV_CASES = [
 def unroll(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run a conv test with the chosen unrolling, with plain im2col, and with 3 columns per row."""
     if request.param != "auto":
-        monkeypatch.setattr(K, "_unroll_factor", lambda *_: request.param)
+        monkeypatch.setattr(gemm, "_unroll_factor", lambda *_: request.param)
 
 
 @pytest.mark.usefixtures("unroll")
@@ -88,9 +94,9 @@ def test_conv_matches_reference(case: tuple[Any, ...], dtype: Any) -> None:
     )
     pads = resolve(padding, spatial, k, s, d)
     want = ref.conv(x, w, b, s, d, pads, groups)
-    close(K.conv(x, w, b, stride=s, dilation=d, pads=pads, groups=groups), want, dtype)
+    close(conv(x, w, b, stride=s, dilation=d, pads=pads, groups=groups), want, dtype)
     # One output row per tile: tiles cross image boundaries and groups, the result must not move.
-    tiled = K.conv(x, w, b, stride=s, dilation=d, pads=pads, groups=groups, workspace_bytes=1)
+    tiled = conv(x, w, b, stride=s, dilation=d, pads=pads, groups=groups, workspace_bytes=1)
     close(tiled, want, dtype)
 
 
@@ -98,10 +104,10 @@ def test_conv_matches_reference(case: tuple[Any, ...], dtype: Any) -> None:
 def test_conv_tiling_over_batch_and_rows_gives_the_same_result() -> None:
     x, w = data((3, 9, 8, 5), 4), data((3, 3, 5, 7), 5)
     attrs: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
-    whole = K.conv(x, w, **attrs)
+    whole = conv(x, w, **attrs)
     row_bytes = 8 * 9 * 5 * 8
     for budget in (1, row_bytes, 3 * row_bytes, 11 * row_bytes, 100 * row_bytes):
-        np.testing.assert_allclose(K.conv(x, w, workspace_bytes=budget, **attrs), whole, atol=1e-13)
+        np.testing.assert_allclose(conv(x, w, workspace_bytes=budget, **attrs), whole, atol=1e-13)
 
 
 @pytest.mark.usefixtures("unroll")
@@ -109,19 +115,19 @@ def test_conv_writes_into_out() -> None:
     # 4 output columns: with 3 per GEMM row the last block overhangs and is cropped into `out`.
     x, w = data((2, 5, 6, 3), 6), data((3, 3, 3, 4), 7)
     out = np.full((2, 3, 4, 4), np.nan)
-    y = K.conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=out)
+    y = conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=out)
     assert y is out
     close(out, ref.conv(x, w, None, (1, 1), (1, 1), ((0, 0), (0, 0))), np.float64)
     pointwise = np.full((2, 5, 6, 4), np.nan)
-    K.conv(x, w[:1, :1], stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=pointwise)
+    conv(x, w[:1, :1], stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), out=pointwise)
     close(pointwise, np.einsum("nhwc,cf->nhwf", x, w[0, 0]), np.float64)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_pointwise_conv_is_dense_per_pixel(dtype: Any) -> None:
     x, w, b = data((2, 4, 5, 6), 8, dtype), data((1, 1, 6, 3), 9, dtype), data((3,), 10, dtype)
-    y = K.conv(x, w, b, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)))
-    close(y, K.dense(x, w[0, 0], b).astype(np.float64), dtype)
+    y = conv(x, w, b, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)))
+    close(y, dense(x, w[0, 0], b).astype(np.float64), dtype)
     for n, i, j in [(0, 0, 0), (1, 3, 4), (0, 2, 1)]:
         close(y[n, i, j], x[n, i, j].astype(np.float64) @ w[0, 0] + b, dtype)
 
@@ -141,21 +147,19 @@ def test_threads_share_tiles_without_changing_results(
     ]:
         want = ref.conv(x, w, None, (1, 1), (1, 1), ((1, 1), (1, 1)), groups)
         for budget in (1, 5000, 1 << 20):
-            got = K.conv(x, w, groups=groups, workspace_bytes=budget, threads=threads, **same)
+            got = conv(x, w, groups=groups, workspace_bytes=budget, threads=threads, **same)
             close(got, want, np.float64)
     pointwise = data((1, 1, 6, 3), 64)
-    got = K.conv(
-        x, pointwise, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), threads=threads
-    )
-    close(got, K.dense(x, pointwise[0, 0]), np.float64)
+    got = conv(x, pointwise, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)), threads=threads)
+    close(got, dense(x, pointwise[0, 0]), np.float64)
     wd = data((3, 3, 6, 2), 65)
     close(
-        K.depthwise_conv(x, wd, threads=threads, **same),
+        depthwise_conv(x, wd, threads=threads, **same),
         ref.depthwise_conv(x, wd, None, **same),
         np.float64,
     )
     for kind in ("max", "avg"):
-        got = K.pool(
+        got = pool(
             x, kind=kind, window=(3, 3), stride=(2, 1), pads=((1, 1), (1, 1)), threads=threads
         )
         close(got, ref.pool(x, kind, (3, 3), (2, 1), ((1, 1), (1, 1))), np.float64)
@@ -182,8 +186,8 @@ def test_depthwise_matches_reference(case: tuple[Any, ...], dtype: Any) -> None:
     )
     pads = resolve(padding, spatial, k, s, d)
     want = ref.depthwise_conv(x, w, b, s, d, pads)
-    close(K.depthwise_conv(x, w, b, stride=s, dilation=d, pads=pads), want, dtype)
-    close(K.depthwise_conv(x, w, None, stride=s, dilation=d, pads=pads), want - b, dtype)
+    close(depthwise_conv(x, w, b, stride=s, dilation=d, pads=pads), want, dtype)
+    close(depthwise_conv(x, w, None, stride=s, dilation=d, pads=pads), want - b, dtype)
 
 
 def test_depthwise_output_channel_is_c_times_m_plus_m() -> None:
@@ -194,7 +198,7 @@ def test_depthwise_output_channel_is_c_times_m_plus_m() -> None:
         for mi in range(m):
             w = np.zeros((1, 1, c, m))
             w[0, 0, ci, mi] = 1.0
-            y = K.depthwise_conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)))
+            y = depthwise_conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0)))
             lit = np.flatnonzero(y[0, 1, 1])
             assert lit.tolist() == [ci * m + mi]
             assert y[0, 1, 1, ci * m + mi] == x[0, 1, 1, ci]
@@ -203,9 +207,9 @@ def test_depthwise_output_channel_is_c_times_m_plus_m() -> None:
 def test_depthwise_tiles_match_one_tile(monkeypatch: pytest.MonkeyPatch) -> None:
     x, w = data((3, 9, 7, 4), 14), data((3, 3, 4, 2), 15)
     attrs: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
-    whole = K.depthwise_conv(x, w, **attrs)
-    monkeypatch.setattr(K, "TAP_TILE_BYTES", 1)
-    np.testing.assert_allclose(K.depthwise_conv(x, w, **attrs), whole, rtol=0, atol=1e-14)
+    whole = depthwise_conv(x, w, **attrs)
+    monkeypatch.setattr(window, "TAP_TILE_BYTES", 1)
+    np.testing.assert_allclose(depthwise_conv(x, w, **attrs), whole, rtol=0, atol=1e-14)
 
 
 # (spatial, C, F, kernel, stride, batch)
@@ -231,10 +235,10 @@ def test_conv_transpose_matches_reference(case: tuple[Any, ...], padding: str, d
         data((f,), 18, dtype),
     )
     want = ref.conv_transpose(x, w, b, s, padding)
-    y = K.conv_transpose(x, w, b, stride=s, padding=padding)
+    y = conv_transpose(x, w, b, stride=s, padding=padding)
     close(y, want, dtype)
     out = np.full(want.shape, np.nan, dtype)
-    assert K.conv_transpose(x, w, b, stride=s, padding=padding, out=out) is out
+    assert conv_transpose(x, w, b, stride=s, padding=padding, out=out) is out
     close(out, want, dtype)
     extra = [0 if padding == "same" else max(kk - ss, 0) for kk, ss in zip(k, s, strict=True)]
     assert y.shape[1:-1] == tuple(n * ss + e for n, ss, e in zip(spatial, s, extra, strict=True))
@@ -262,7 +266,7 @@ def test_pool_matches_reference(case: tuple[Any, ...], kind: str, dtype: Any) ->
     x = data((batch, *spatial, c), 19, dtype) - dtype(2)
     pads = resolve(padding, spatial, window, s, (1,) * len(spatial))
     close(
-        K.pool(x, kind=kind, window=window, stride=s, pads=pads),
+        pool(x, kind=kind, window=window, stride=s, pads=pads),
         ref.pool(x, kind, window, s, pads),
         dtype,
     )
@@ -271,10 +275,10 @@ def test_pool_matches_reference(case: tuple[Any, ...], kind: str, dtype: Any) ->
 def test_pool_tiles_match_one_tile(monkeypatch: pytest.MonkeyPatch) -> None:
     x = data((3, 9, 8, 4), 20)
     attrs: dict[str, Any] = {"window": (3, 3), "stride": (2, 2), "pads": ((1, 1), (1, 1))}
-    whole = {kind: K.pool(x, kind=kind, **attrs) for kind in ("max", "avg")}
-    monkeypatch.setattr(K, "TAP_TILE_BYTES", 1)
+    whole = {kind: pool(x, kind=kind, **attrs) for kind in ("max", "avg")}
+    monkeypatch.setattr(window, "TAP_TILE_BYTES", 1)
     for kind, want in whole.items():
-        np.testing.assert_allclose(K.pool(x, kind=kind, **attrs), want, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(pool(x, kind=kind, **attrs), want, rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -285,10 +289,8 @@ def test_global_pool(shape: tuple[int, ...], dtype: Any) -> None:
     for n in range(shape[0]):
         for c in range(shape[-1]):
             values = [float(v) for v in rows[n, :, c]]
-            close(
-                K.global_pool(x, "avg")[n, c : c + 1], np.array([sum(values) / len(values)]), dtype
-            )
-            close(K.global_pool(x, "max")[n, c : c + 1], np.array([max(values)]), dtype)
+            close(global_pool(x, "avg")[n, c : c + 1], np.array([sum(values) / len(values)]), dtype)
+            close(global_pool(x, "max")[n, c : c + 1], np.array([max(values)]), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -301,8 +303,8 @@ def test_dense_over_the_last_axis(dtype: Any) -> None:
                 want[i, j, u] = sum(float(x[i, j, c]) * float(w[c, u]) for c in range(5)) + float(
                     b[u]
                 )
-    close(K.dense(x, w, b), want, dtype)
-    close(K.dense(x, w), want - b, dtype)
+    close(dense(x, w, b), want, dtype)
+    close(dense(x, w), want - b, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -314,7 +316,7 @@ def test_batch_norm(scale: bool, center: bool, dtype: Any) -> None:
     gamma, beta = (data((5,), 26) if scale else None), (data((5,), 27) if center else None)
     mean, var = data((5,), 28), data((5,), 29) ** 2 + 0.1
     close(
-        K.batch_norm(x, gamma, beta, mean, var, 1e-3),
+        batch_norm(x, gamma, beta, mean, var, 1e-3),
         ref.batch_norm(x, gamma, beta, mean, var, 1e-3),
         dtype,
     )
@@ -327,27 +329,27 @@ ACTIVATIONS = ["relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_matches_formula(name: str, dtype: Any) -> None:
     x = (data((3, 4, 7), 30) * 8).astype(dtype)
-    close(K.activation(x, name), ref.activation(x, name), dtype)
+    close(activation(x, name), ref.activation(x, name), dtype)
     inplace = x.copy()
-    assert K.activation(inplace, name, out=inplace) is inplace
+    assert activation(inplace, name, out=inplace) is inplace
     close(inplace, ref.activation(x, name), dtype)
 
 
 @pytest.mark.parametrize("name, alpha", [("leaky_relu", 0.1), ("elu", 0.5)])
 def test_activation_alpha(name: str, alpha: float) -> None:
     x = data((4, 6), 31) * 3
-    close(K.activation(x, name, alpha=alpha), ref.activation(x, name, alpha), np.float64)
+    close(activation(x, name, alpha=alpha), ref.activation(x, name, alpha), np.float64)
     x32 = x.astype(np.float32)
-    assert K.activation(x32, name, alpha=alpha).dtype == np.float32
+    assert activation(x32, name, alpha=alpha).dtype == np.float32
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_softmax_rows_sum_to_one_and_large_inputs_stay_finite(dtype: Any) -> None:
     x = (data((5, 9), 32) * 1e4).astype(dtype)
-    y = K.activation(x, "softmax")
+    y = activation(x, "softmax")
     assert np.isfinite(y).all()
     np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-6)
-    shifted = K.activation(x - dtype(1000), "softmax")
+    shifted = activation(x - dtype(1000), "softmax")
     close(shifted, y.astype(np.float64), dtype)
 
 
@@ -355,30 +357,30 @@ def test_softmax_rows_sum_to_one_and_large_inputs_stay_finite(dtype: Any) -> Non
 def test_extreme_inputs_stay_finite(dtype: Any) -> None:
     x = np.array([-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4], dtype)
     for name in ACTIVATIONS:
-        assert np.isfinite(K.activation(x, name)).all(), name
-    np.testing.assert_array_equal(K.activation(x, "sigmoid")[[0, -1]], [0.0, 1.0])
+        assert np.isfinite(activation(x, name)).all(), name
+    np.testing.assert_array_equal(activation(x, "sigmoid")[[0, -1]], [0.0, 1.0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_erf_matches_math_erf(dtype: Any) -> None:
     x = np.concatenate([np.linspace(-7, 7, 2001), [-np.inf, np.inf, 0.5, 6.0, -6.0]]).astype(dtype)
     want = np.array([math.erf(float(v)) for v in x])
-    close(K.erf(x), want, dtype)
+    close(erf(x), want, dtype)
     if dtype == np.float64:
-        np.testing.assert_allclose(K.erf(x), want, rtol=0, atol=1e-14)
-    assert np.isnan(K.erf(np.array([np.nan, 1.0], dtype))[0])
+        np.testing.assert_allclose(erf(x), want, rtol=0, atol=1e-14)
+    assert np.isnan(erf(np.array([np.nan, 1.0], dtype))[0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_zero_pad_and_upsample(dtype: Any) -> None:
     x = data((2, 3, 4, 2), 33, dtype)
     pairs = ((1, 2), (0, 3))
-    close(K.zero_pad(x, pairs), ref.zero_pad(x, pairs), dtype)
-    close(K.upsample_nearest(x, (2, 3)), ref.upsample_nearest(x, (2, 3)), dtype)
+    close(zero_pad(x, pairs), ref.zero_pad(x, pairs), dtype)
+    close(upsample_nearest(x, (2, 3)), ref.upsample_nearest(x, (2, 3)), dtype)
     x1 = data((2, 5, 3), 34, dtype)
-    close(K.zero_pad(x1, ((2, 0),)), ref.zero_pad(x1, ((2, 0),)), dtype)
-    close(K.upsample_nearest(x1, (3,)), ref.upsample_nearest(x1, (3,)), dtype)
-    unpadded = K.zero_pad(x, ((0, 0), (0, 0)))
+    close(zero_pad(x1, ((2, 0),)), ref.zero_pad(x1, ((2, 0),)), dtype)
+    close(upsample_nearest(x1, (3,)), ref.upsample_nearest(x1, (3,)), dtype)
+    unpadded = zero_pad(x, ((0, 0), (0, 0)))
     assert unpadded is not x and np.array_equal(unpadded, x)
 
 
@@ -390,18 +392,18 @@ def test_kernels_without_a_gemm_write_into_out(dtype: Any) -> None:
     pads = ((1, 0), (0, 1))
     cases = [
         (
-            lambda out: K.pool(x, kind="max", window=(2, 2), stride=(2, 2), pads=pads, out=out),
+            lambda out: pool(x, kind="max", window=(2, 2), stride=(2, 2), pads=pads, out=out),
             ref.pool(x, "max", (2, 2), (2, 2), pads),
         ),
         (
-            lambda out: K.pool(x, kind="avg", window=(3, 2), stride=(1, 2), pads=pads, out=out),
+            lambda out: pool(x, kind="avg", window=(3, 2), stride=(1, 2), pads=pads, out=out),
             ref.pool(x, "avg", (3, 2), (1, 2), pads),
         ),
-        (lambda out: K.global_pool(x, "max", out=out), x.max(axis=(1, 2))),
-        (lambda out: K.global_pool(x, "avg", out=out), x.astype(np.float64).mean(axis=(1, 2))),
-        (lambda out: K.upsample_nearest(x, (2, 3), out=out), ref.upsample_nearest(x, (2, 3))),
+        (lambda out: global_pool(x, "max", out=out), x.max(axis=(1, 2))),
+        (lambda out: global_pool(x, "avg", out=out), x.astype(np.float64).mean(axis=(1, 2))),
+        (lambda out: upsample_nearest(x, (2, 3), out=out), ref.upsample_nearest(x, (2, 3))),
         (
-            lambda out: K.batch_norm(x, None, None, mean, var, 0.5, out=out),
+            lambda out: batch_norm(x, None, None, mean, var, 0.5, out=out),
             (x - mean) / np.sqrt(var.astype(np.float64) + 0.5),
         ),
     ]
@@ -412,7 +414,7 @@ def test_kernels_without_a_gemm_write_into_out(dtype: Any) -> None:
     # A strided buffer (a slice of a larger one) is written through, not copied and dropped.
     wide = np.full((2, 10, 18, 6), np.nan, dtype)
     target = wide[..., ::2]
-    assert K.upsample_nearest(x, (2, 3), out=target) is target
+    assert upsample_nearest(x, (2, 3), out=target) is target
     close(wide[..., ::2], ref.upsample_nearest(x, (2, 3)), dtype)
     assert np.isnan(wide[..., 1::2]).all()
 
@@ -420,21 +422,21 @@ def test_kernels_without_a_gemm_write_into_out(dtype: Any) -> None:
 def test_float32_stays_float32_with_float64_weights() -> None:
     x = data((1, 6, 6, 4), 35, np.float32)
     w64, b64 = data((3, 3, 4, 2), 36), data((2,), 37)
-    conv: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
+    same: dict[str, Any] = {"stride": (1, 1), "dilation": (1, 1), "pads": ((1, 1), (1, 1))}
     outputs = [
-        K.conv(x, w64, b64, **conv),
-        K.conv(x, w64[:1, :1], b64, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))),
-        K.depthwise_conv(x, data((3, 3, 4, 1), 38), data((4,), 39), **conv),
-        K.conv_transpose(x, data((2, 2, 3, 4), 40), data((3,), 41), stride=(2, 2), padding="same"),
-        K.pool(x, kind="avg", window=(2, 2), stride=(2, 2), pads=((0, 0), (0, 0))),
-        K.pool(x, kind="max", window=(3, 3), stride=(1, 1), pads=((1, 1), (1, 1))),
-        K.global_pool(x, "avg"),
-        K.dense(x, data((4, 3), 42), data((3,), 43)),
-        K.batch_norm(x, data((4,), 44), data((4,), 45), data((4,), 46), data((4,), 47) ** 2, 1e-3),
-        K.zero_pad(x, ((1, 1), (1, 1))),
-        K.upsample_nearest(x, (2, 2)),
+        conv(x, w64, b64, **same),
+        conv(x, w64[:1, :1], b64, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))),
+        depthwise_conv(x, data((3, 3, 4, 1), 38), data((4,), 39), **same),
+        conv_transpose(x, data((2, 2, 3, 4), 40), data((3,), 41), stride=(2, 2), padding="same"),
+        pool(x, kind="avg", window=(2, 2), stride=(2, 2), pads=((0, 0), (0, 0))),
+        pool(x, kind="max", window=(3, 3), stride=(1, 1), pads=((1, 1), (1, 1))),
+        global_pool(x, "avg"),
+        dense(x, data((4, 3), 42), data((3,), 43)),
+        batch_norm(x, data((4,), 44), data((4,), 45), data((4,), 46), data((4,), 47) ** 2, 1e-3),
+        zero_pad(x, ((1, 1), (1, 1))),
+        upsample_nearest(x, (2, 2)),
         *(
-            K.activation(x, name, alpha=0.2 if name in ("elu", "leaky_relu") else None)
+            activation(x, name, alpha=0.2 if name in ("elu", "leaky_relu") else None)
             for name in ACTIVATIONS
         ),
     ]
@@ -451,7 +453,7 @@ def test_against_torch() -> None:
         return t.numpy().transpose(0, 2, 3, 1)
 
     w = data((3, 2, 3, 4), 51)
-    y = K.conv(x, w, stride=(2, 1), dilation=(1, 2), pads=((1, 1), (2, 2)), groups=2)
+    y = conv(x, w, stride=(2, 1), dilation=(1, 2), pads=((1, 1), (2, 2)), groups=2)
     wt = torch.from_numpy(w.transpose(3, 2, 0, 1).copy())
     close(
         y,
@@ -460,7 +462,7 @@ def test_against_torch() -> None:
     )
 
     wd = data((3, 3, 6, 2), 52)
-    y = K.depthwise_conv(x, wd, stride=(1, 2), dilation=(1, 1), pads=((1, 1), (1, 1)))
+    y = depthwise_conv(x, wd, stride=(1, 2), dilation=(1, 1), pads=((1, 1), (1, 1)))
     wdt = torch.from_numpy(wd.reshape(3, 3, 12).transpose(2, 0, 1)[:, None].copy())
     close(y, nhwc(f.conv2d(xt, wdt, stride=(1, 2), padding=1, groups=6)), np.float64)
 
@@ -468,27 +470,27 @@ def test_against_torch() -> None:
     full = nhwc(
         f.conv_transpose2d(xt, torch.from_numpy(wtr.transpose(3, 2, 0, 1).copy()), stride=2)
     )
-    close(K.conv_transpose(x, wtr, stride=(2, 2), padding="valid"), full[:, :, :17], np.float64)
-    close(K.conv_transpose(x, wtr, stride=(2, 2), padding="same"), full[:, 1:19, :16], np.float64)
+    close(conv_transpose(x, wtr, stride=(2, 2), padding="valid"), full[:, :, :17], np.float64)
+    close(conv_transpose(x, wtr, stride=(2, 2), padding="same"), full[:, 1:19, :16], np.float64)
 
     pads = ((1, 1), (1, 1))
     close(
-        K.pool(x, kind="max", window=(3, 3), stride=(2, 2), pads=pads),
+        pool(x, kind="max", window=(3, 3), stride=(2, 2), pads=pads),
         nhwc(f.max_pool2d(xt, 3, 2, 1)),
         np.float64,
     )
     avg = f.avg_pool2d(xt, 3, 2, 1, count_include_pad=False)
-    close(K.pool(x, kind="avg", window=(3, 3), stride=(2, 2), pads=pads), nhwc(avg), np.float64)
+    close(pool(x, kind="avg", window=(3, 3), stride=(2, 2), pads=pads), nhwc(avg), np.float64)
 
 
 def test_scratch_keeps_small_buffers_only_and_can_be_released() -> None:
     window.release_scratch()
     x, w = data((2, 9, 9, 4), 70), data((3, 3, 4, 5), 71)
-    K.conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((1, 1), (1, 1)))
-    K.activation(x, "silu")
+    conv(x, w, stride=(1, 1), dilation=(1, 1), pads=((1, 1), (1, 1)))
+    activation(x, "silu")
     kept = window.scratch_bytes()
     assert 0 < kept < 1 << 20
-    K.activation(np.zeros(window.KEEP_BYTES // 8 + 1), "sigmoid")  # temporaries over the cap
+    activation(np.zeros(window.KEEP_BYTES // 8 + 1), "sigmoid")  # temporaries over the cap
     assert window.scratch_bytes() == kept
     window.release_scratch()
     assert window.scratch_bytes() == 0

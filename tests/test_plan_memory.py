@@ -18,7 +18,7 @@ import pytest
 from conftest import spec
 
 import specc
-from specc.lower.kernels import erf
+from specc.lower.ops.activation import erf
 from specc.lower.window import NUMPY_BUFFERS, release_scratch, scratch_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,9 @@ class LayoutChoice(StrEnum):
 @app.command("export")
 def export_command(
     spec: SpecArg,
-    to: Annotated[To, typer.Option("--to", "-t", help="The target: onnx, pytorch or keras.")],
+    to: Annotated[
+        To, typer.Option("--to", "-t", help="The target: onnx, pytorch or keras.")
+    ] = To.onnx,
     output: Annotated[
         Path | None,
         typer.Option(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from math import prod
-from typing import TypeVar
 
 from numpy.typing import NDArray
 
@@ -13,6 +12,7 @@ from specc.ir import Layer, Model, weight_key
 from specc.lower.steps import Binder, Consts, Kernel, Mode, Step, Storage, StorageKind, Value
 from specc.lower.window import KEEP_BYTES, NO_MEMORY, KernelMemory
 from specc.ops import Op
+from specc.ops.parts import Parts
 
 INFINITY = 1 << 62  # the "last reader" of a model output: it outlives every step
 
@@ -40,39 +40,20 @@ class Node:
         return replace(self, op=op, inputs=inputs, out_shape=out_shape, top=False)
 
 
-LowerFn = Callable[["Builder", Node], Value]
+# How one op class becomes steps: it emits them and returns the value the node computes.
+Lowering = Callable[["Builder", Node], Value]
+
+LOWERINGS: Parts[Lowering] = Parts("lowering", "specc.lower.ops")
+# `@lowers(*classes)` registers a lowering; subclasses inherit it unless they have their own.
+lowers = LOWERINGS.register
 
 
-@dataclass(frozen=True)
-class Lowering:
-    """How one op class becomes steps."""
-
-    fn: LowerFn
-
-
-LOWERINGS: dict[type[Op], Lowering] = {}
-F = TypeVar("F", bound=LowerFn)
-
-
-def lowers(*classes: type[Op]) -> Callable[[F], F]:
-    """Register a lowering for op classes (subclasses inherit it unless they have their own)."""
-
-    def register(fn: F) -> F:
-        for cls in classes:
-            if cls in LOWERINGS:
-                raise ValueError(f"{cls.__name__} has two lowerings")
-            LOWERINGS[cls] = Lowering(fn)
-        return fn
-
-    return register
-
-
-def lowering_for(cls: type[Op]) -> Lowering | None:
-    """The lowering of an op class, looked up along its bases."""
-    for base in cls.__mro__:
-        if base in LOWERINGS:
-            return LOWERINGS[base]
-    return None
+def lower(b: Builder, node: Node) -> Value:
+    """The value `node` computes, after emitting its steps."""
+    found = LOWERINGS.find(type(node.op))
+    if found is None:
+        raise NotImplementedError(f"no lowering for layer type {node.op.type!r}")
+    return found(b, node)
 
 
 class Builder:

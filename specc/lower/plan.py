@@ -17,7 +17,7 @@ from specc.lower import io
 from specc.lower import weights as weightsmod
 from specc.lower.budget import default_budget
 from specc.lower.errors import RunError, SpecError
-from specc.lower.kernels import WORKSPACE
+from specc.lower.gemm import WORKSPACE
 from specc.lower.program import Executable, Memory, Program, param_specs
 from specc.lower.steps import Step
 

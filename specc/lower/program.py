@@ -11,10 +11,10 @@ from numpy.typing import NDArray
 
 from specc.dims import Dim, format_dim, substitute, symbols
 from specc.ir import Model, format_shape, weight_key
-from specc.lower import lowering, weights
-from specc.lower.builder import INFINITY, Builder, Node
+from specc.lower import weights
+from specc.lower.builder import INFINITY, Builder, Node, lower
 from specc.lower.errors import RunError
-from specc.lower.kernels import WORKSPACE
+from specc.lower.gemm import WORKSPACE
 from specc.lower.steps import Consts, Step, Storage, Value
 from specc.lower.window import NUMPY_BUFFERS
 from specc.passes.shapes import Shapes
@@ -78,7 +78,7 @@ class Program:
                 },
                 layer.index,
             )
-            b.bind_name(layer.name, lowering.lower(b, node))
+            b.bind_name(layer.name, lower(b, node))
         self.steps: list[Step] = b.steps
         self.values: list[Value] = b.values
         self.storages: list[Storage] = b.storages

@@ -23,6 +23,8 @@ KEEP_BYTES = 16 << 20
 # A thread's share of a kernel's work below these is not worth handing over.
 MIN_SHARE_BYTES = 256 << 10
 MIN_SHARE_FLOPS = 2_000_000
+# Tiles of the element-wise tap loops (depthwise, pooling) stay within a core's L2 cache.
+TAP_TILE_BYTES = 256 << 10
 _local = threading.local()
 _pools: dict[int, ThreadPoolExecutor] = {}
 
@@ -164,6 +166,20 @@ def tiles_for(
 def rows_worth(total: float, per_row: float) -> int:
     """How many rows of `per_row` work make `total`: the least share worth a thread."""
     return max(1, math.ceil(total / max(per_row, 1)))
+
+
+def tap_blocks(view: NDArray, rank: int, threads: int) -> list[Block]:
+    """Output tiles small enough for the per-tap loops (depthwise, pooling) to stay in cache."""
+    batch, rows, *rest = view.shape[: 1 + rank]
+    row_bytes = prod(rest) * view.shape[-1] * view.dtype.itemsize
+    min_share = rows_worth(MIN_SHARE_BYTES, row_bytes)
+    return tiles_for(batch, rows, TAP_TILE_BYTES // max(row_bytes, 1), threads, min_share)
+
+
+def tap_tile_bytes(batch: int, out: tuple[int, ...], channels: int, itemsize: int) -> int:
+    """The largest (rows, ..., C) tile of `tap_blocks` (one thread)."""
+    row_bytes = prod(out[1:]) * channels * itemsize
+    return min(max(1, TAP_TILE_BYTES // max(row_bytes, 1)), batch * out[0]) * row_bytes
 
 
 def scratch(shape: Sequence[int], dtype: np.dtype, slot: str = "patches") -> NDArray:

@@ -1,4 +1,4 @@
-"""Element-wise activations (softmax over the last axis) and a vectorised erf for gelu."""
+"""Activations in NumPy: their lowering, element-wise kernels and memory, and an erf for gelu."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.lower.builder import Builder, Node, lowers
+from specc.lower.linear import activate
+from specc.lower.steps import Value
 from specc.lower.window import NO_MEMORY, KernelMemory, scratch
+from specc.ops import activation as act
+
+
+@lowers(act.Activation)
+def _activation(b: Builder, node: Node) -> Value:
+    (x,) = node.inputs
+    alpha = getattr(node.op, "alpha", None)
+    return activate(b, node, x, node.op.type, alpha, label=node.name)
 
 
 def activation(
