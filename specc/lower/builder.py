@@ -22,7 +22,7 @@ class Node:
     """One layer as its lowering sees it: concrete shapes with the batch axis, resolved inputs.
 
     `name` keys the weights ("<name>.<param>"); `label` names the values it makes. They differ
-    for the inner layer of time_distributed. `top` is False there: no batch_norm folds into it.
+    for the inner layer of time_distributed.
     """
 
     name: str
@@ -31,13 +31,12 @@ class Node:
     out_shape: tuple[int, ...]
     params: Mapping[str, tuple[int, ...]]
     index: int
-    top: bool = True
 
     def key(self, param: str) -> str:
         return weight_key(self.name, param)
 
     def inner(self, op: Op, inputs: tuple[Value, ...], out_shape: tuple[int, ...]) -> Node:
-        return replace(self, op=op, inputs=inputs, out_shape=out_shape, top=False)
+        return replace(self, op=op, inputs=inputs, out_shape=out_shape)
 
 
 # How one op class becomes steps: it emits them and returns the value the node computes.
@@ -59,18 +58,16 @@ def lower(b: Builder, node: Node) -> Value:
 class Builder:
     """Collects steps while the layers are lowered in order, and decides where values live."""
 
-    def __init__(self, model: Model, itemsize: int, workspace: int, fold: bool = True) -> None:
+    def __init__(self, model: Model, itemsize: int, workspace: int) -> None:
         self.itemsize = itemsize
-        self.fold = fold  # fold batch norms into the layer before them
         self.workspace = workspace
         self.steps: list[Step] = []
         self.values: list[Value] = []
         self.storages: list[Storage] = []
         self.names: dict[str, Value] = {}  # spec names (inputs and layers) -> their values
-        self.absorbed: set[str] = set()  # layers that an earlier step already computes
-        # Values written straight into the padded buffer their reader needs:
-        # value id -> (the padding, the shape of the value before padding).
-        self.padded: dict[int, tuple[tuple[tuple[int, int], ...], tuple[int, ...]]] = {}
+        # Set while a PadOutput (from the padding rewrite) is lowered: the (before, after)
+        # zeros its final activation writes around its result.
+        self.pad_output: tuple[tuple[int, int], ...] | None = None
         self.index = -1  # the layer being lowered
         # storage id -> index of the last layer reading any value that lives in it
         self._last: dict[int, int] = {}

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from specc.dims import Dim, format_dim, substitute, symbols
-from specc.ir import Model, format_shape, weight_key
+from specc.ir import Model, TensorType, format_shape, weight_key
+from specc.limits import Limits
 from specc.lower import weights
 from specc.lower.builder import INFINITY, Builder, Node, lower
 from specc.lower.errors import RunError
+from specc.lower.fold import BoundFold
 from specc.lower.gemm import WORKSPACE
 from specc.lower.steps import Consts, Step, Storage, Value
 from specc.lower.window import NUMPY_BUFFERS
-from specc.passes.shapes import Shapes
+from specc.passes.fold import FoldBatchNorm
+from specc.passes.padding import ExplicitPadding, FusePadding
+from specc.passes.rewrite import Fold, Pass, PassResult, run_passes
+from specc.passes.shapes import Shapes, infer
 
 
 @dataclass(frozen=True)
@@ -57,32 +62,38 @@ class Program:
         sizes = concrete(shapes, self.dims)
         self.shapes = sizes  # per-sample output shape of every input and layer
         self.params = param_specs(shapes, self.dims)
-        b = Builder(self.model, self.dtype.itemsize, workspace, fold)
+        rewritten = rewrite(shapes.model, sizes, fold)
+        lowered = _bound_shapes(rewritten.model, sizes)
+        self.folds = _bound_folds(rewritten.folds, lowered)
+        model = rewritten.model
+        b = Builder(model, self.dtype.itemsize, workspace)
         self.inputs: dict[str, Value] = {}
-        for x in self.model.inputs:
+        for x in model.inputs:
             self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), kind="input")
             b.bind_name(x.name, self.inputs[x.name])
-        needed = _needed(self.model)
-        for layer in self.model.layers:
-            if layer.name not in needed or layer.name in b.absorbed:
+        needed = _needed(model)
+        for layer in model.layers:
+            if layer.name not in needed:
                 continue
             b.index = layer.index
+            info = lowered.layers[layer.name]
             node = Node(
                 layer.name,
                 layer.op,
                 tuple(b.names[n] for n in layer.inputs),
-                (batch, *sizes[layer.name]),
-                {
-                    p.name: self.params[weight_key(layer.name, p.name)].shape
-                    for p in shapes.layers[layer.name].params
-                },
+                (batch, *_ints(info.output.shape)),
+                {p.name: _ints(p.shape) for p in info.params},
                 layer.index,
             )
             b.bind_name(layer.name, lower(b, node))
+        _note_folds(b.steps, self.folds)
+        aliases = rewritten.aliases
         self.steps: list[Step] = b.steps
         self.values: list[Value] = b.values
         self.storages: list[Storage] = b.storages
-        self.outputs: dict[str, Value] = {name: b.names[name] for name in self.model.outputs}
+        self.outputs: dict[str, Value] = {
+            name: b.names[aliases.get(name, name)] for name in self.model.outputs
+        }
         self._layout()
         self._arena: list[NDArray] | None = None
         self._views: dict[int, NDArray] = {}
@@ -175,6 +186,10 @@ class Program:
     # -- binding and running --------------------------------------------------------------
     def bind(self, checked: Mapping[str, NDArray]) -> Executable:
         """An executable for these (already checked) weights; the caller checked the budget."""
+        if self.folds:
+            checked = dict(checked)
+            for f in self.folds:
+                f.apply(checked)
         consts = [step.bind(checked) if step.bind else () for step in self.steps]
         return Executable(self, consts, self._allocate())
 
@@ -259,6 +274,47 @@ def _assign_slots(steps: list[Step], storages: list[Storage]) -> list[int]:
         st.slot = slot
         ending.setdefault(st.last, []).append(st)
     return slots
+
+
+def rewrite(model: Model, sizes: Mapping[str, tuple[int, ...]], fold: bool) -> PassResult:
+    """The rewrites lowering runs first: batch-norm folding (unless `fold` is False), then
+    padding as steps of its own, done by the activation before it where there is one."""
+    passes: list[Pass] = [FoldBatchNorm()] if fold else []
+    return run_passes(model, [*passes, ExplicitPadding(sizes), FusePadding()])
+
+
+def _bound_shapes(model: Model, sizes: Mapping[str, tuple[int, ...]]) -> Shapes:
+    """The rewritten model's shapes and parameters, its inputs bound to concrete sizes."""
+    inputs = tuple(replace(x, type=TensorType(sizes[x.name])) for x in model.inputs)
+    shapes = infer(replace(model, inputs=inputs), Limits(max_elements=1 << 62))  # bound later
+    assert shapes.complete, [d.message for d in shapes.diagnostics]
+    return shapes
+
+
+def _bound_folds(folds: tuple[Fold, ...], shapes: Shapes) -> tuple[BoundFold, ...]:
+    out = []
+    for f in folds:
+        op = shapes.model.layer(f.into)
+        assert op is not None
+        target = op.op.affine_target()
+        kernel = next(p for p in shapes.layers[f.into].params if p.name == target)
+        out.append(BoundFold(f, kernel.name, kernel.out_axes))
+    return tuple(out)
+
+
+def _note_folds(steps: list[Step], folds: tuple[BoundFold, ...]) -> None:
+    """Name each folded layer in the step that now computes it (plans show it)."""
+    for f in folds:
+        for step in steps:
+            if step.bind is not None and step.layers[0] == f.fold.into:
+                step.layers = (*step.layers, f.fold.layer)
+                step.detail += f", {f.fold.layer} folded"
+                break
+
+
+def _ints(shape: tuple[Dim, ...]) -> tuple[int, ...]:
+    assert all(isinstance(d, int) for d in shape), shape
+    return shape  # type: ignore[return-value]
 
 
 def _needed(model: Model) -> set[str]:

@@ -1,10 +1,10 @@
-"""Weights: the arrays a plan expects, seeded initialisation, checking, and batch-norm folding."""
+"""Weights: the arrays a plan expects, seeded initialisation and checking."""
 
 from __future__ import annotations
 
 import warnings
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from math import prod, sqrt
 
@@ -135,39 +135,3 @@ def _count(problems: list[str]) -> str:
     if n:
         parts.append(f"{n} extra")
     return ", ".join(parts)
-
-
-# -- batch-norm folding ---------------------------------------------------------------------
-
-
-def bn_affine(
-    weights: Mapping[str, NDArray], layer: str, epsilon: float
-) -> tuple[NDArray, NDArray]:
-    """(scale, shift) in float64 such that batch_norm(y) == y * scale + shift, per channel."""
-    var = weights[f"{layer}.moving_variance"].astype(np.float64)
-    mean = weights[f"{layer}.moving_mean"].astype(np.float64)
-    scale = 1.0 / np.sqrt(var + epsilon)
-    gamma = weights.get(f"{layer}.gamma")
-    if gamma is not None:
-        scale = scale * gamma
-    shift = -mean * scale
-    beta = weights.get(f"{layer}.beta")
-    if beta is not None:
-        shift = shift + beta
-    return scale, shift
-
-
-def fold(
-    kernel: NDArray,
-    bias: NDArray | None,
-    scale: NDArray,
-    shift: NDArray,
-    expand: Callable[[NDArray], NDArray],
-) -> tuple[NDArray, NDArray]:
-    """Kernel and bias of a linear layer followed by y * scale + shift, computed in float64.
-
-    `expand` lays the per-output-channel `scale` out along the kernel's output axes.
-    """
-    folded = kernel.astype(np.float64) * expand(scale)
-    b = shift if bias is None else bias.astype(np.float64) * scale + shift
-    return folded.astype(kernel.dtype), b.astype(kernel.dtype)

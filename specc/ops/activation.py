@@ -22,6 +22,9 @@ class Activation(Op):
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         return inputs[0]
 
+    def output_activation(self) -> str | None:
+        return self.type
+
 
 class Relu(Activation):
     type = "relu"

@@ -291,12 +291,48 @@ class Op:
         """How each output position depends on input positions (for receptive fields)."""
         return "same"
 
+    # -- what rewrites need to know (override where it holds) -----------------------------
+    def output_activation(self) -> str | None:
+        """The element-wise activation this op ends with, if any (its `activation:`)."""
+        return None
+
+    def affine_target(self) -> str | None:
+        """The kernel that a following per-channel affine (a batch_norm) folds into, when this
+        op is linear in it, adds a per-output-channel bias and has no activation after it;
+        None otherwise. The kernel's `out_axes` say where the output channels are."""
+        return None
+
+    def with_bias(self) -> Op:
+        """This op with its bias on (for a folded affine's shift)."""
+        return self
+
+    def channel_affine(self) -> bool:
+        """Whether this op is, at inference, y = x * scale + shift per channel (foldable)."""
+        return False
+
+    def zero_padding(self) -> bool:
+        """Whether this op's padding is zeros around its input (so it can be a step before)."""
+        return False
+
 
 def _freeze(value: Any) -> Any:
     """Lists become tuples so that ops stay hashable and immutable."""
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
     return value
+
+
+class KernelOp(Op):
+    """An op with a `kernel`, an optional per-channel `bias` and an optional `activation`."""
+
+    def output_activation(self) -> str | None:
+        return self.activation  # type: ignore[attr-defined]
+
+    def affine_target(self) -> str | None:
+        return "kernel" if self.output_activation() is None else None
+
+    def with_bias(self) -> Op:
+        return self.replace(bias=True)
 
 
 def expect_rank(op: Op, x: TensorType, rank: int, axes: str) -> None:

@@ -11,6 +11,7 @@ from specc.ops.activation import ACTIVATION
 from specc.ops.base import (
     AxisStep,
     Footprint,
+    KernelOp,
     Op,
     Param,
     Problem,
@@ -78,7 +79,7 @@ class WindowOp(Op):
         )
 
 
-class ConvND(WindowOp):
+class ConvND(WindowOp, KernelOp):
     """A full (optionally grouped) convolution: every filter spans all C_in/groups channels."""
 
     family = "conv"
@@ -99,6 +100,9 @@ class ConvND(WindowOp):
         self._check_groups(x.channels)
         out = window_shape(x.spatial, self.kernel_size, self.strides, self.dilations, self.pads)
         return TensorType((*out, self.filters))
+
+    def zero_padding(self) -> bool:
+        return True
 
     def _check_groups(self, channels: Dim) -> None:
         g = self.groups
@@ -150,7 +154,7 @@ class Conv3D(ConvND):
     summary = "3-D convolution over (depth, height, width, channels)"
 
 
-class DepthwiseConv2D(WindowOp):
+class DepthwiseConv2D(WindowOp, KernelOp):
     """Each input channel convolved with its own `multiplier` filters (per-channel convolution)."""
 
     type = "depthwise_conv2d"
@@ -165,6 +169,9 @@ class DepthwiseConv2D(WindowOp):
     activation: str | None = attr(
         default=None, schema=ACTIVATION, doc="activation applied to the output"
     )
+
+    def zero_padding(self) -> bool:
+        return True
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
@@ -188,7 +195,7 @@ class DepthwiseConv2D(WindowOp):
         return product(output.shape) * product(self.kernel_size)
 
 
-class Conv2DTranspose(WindowOp):
+class Conv2DTranspose(WindowOp, KernelOp):
     """The gradient of a strided convolution: upsamples by `stride` (Keras's output lengths)."""
 
     type = "conv2d_transpose"

@@ -9,7 +9,7 @@ from specc.ir import TensorType
 from specc.ops.activation import ACTIVATION
 from specc.ops.base import (
     Footprint,
-    Op,
+    KernelOp,
     Param,
     attr,
     expect_min_rank,
@@ -19,7 +19,7 @@ from specc.ops.base import (
 from specc.ops.common import BOOL, POSITIVE_INT
 
 
-class Dense(Op):
+class Dense(KernelOp):
     """y = x @ kernel + bias over the last axis; other axes are kept."""
 
     type = "dense"

@@ -26,6 +26,9 @@ class BatchNorm(Op):
         expect_min_rank(self, x, 1)
         return x
 
+    def channel_affine(self) -> bool:
+        return True
+
     def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         c = inputs[0].channels
         learned = [vector_param("gamma", c, "ones")] if self.scale else []

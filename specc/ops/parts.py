@@ -9,12 +9,20 @@ it is asked, so that a command pays only for the parts it uses.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 from specc.ops.base import REGISTRY, Op
 
 T = TypeVar("T")
+
+
+def import_all(package: str, path: Iterable[str]) -> None:
+    """Import every module of a package (its families), so that each registers its parts;
+    a new family module is found without editing any list."""
+    for info in pkgutil.iter_modules(list(path)):
+        importlib.import_module(f"{package}.{info.name}")
 
 
 class Parts(Generic[T]):

@@ -117,6 +117,12 @@ class ZeroPad(Op):
     def pairs(self) -> tuple[tuple[int, int], ...]:
         return explicit_pads(self.padding, self.spatial)
 
+    @staticmethod
+    def around(pairs: tuple[tuple[int, int], ...]) -> ZeroPad:
+        """The zero_pad layer of this many spatial axes with these (before, after) pairs."""
+        cls = next(c for c in ZeroPad.__subclasses__() if c.spatial == len(pairs))
+        return cls(padding=tuple(tuple(p) for p in pairs))
+
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
         expect_rank(self, x, self.spatial + 1, AXES[self.spatial])

@@ -1,5 +1,5 @@
 """What each op family needs to run on NumPy: importing this package registers every lowering."""
 
-from specc.lower.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
+from specc.ops.parts import import_all
 
-__all__ = ["activation", "conv", "dense", "merge", "norm", "pool", "reshape", "wrapper"]
+import_all(__name__, __path__)

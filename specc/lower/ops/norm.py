@@ -7,8 +7,11 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.ir import weight_key
 from specc.lower.builder import Builder, Node, lowers
+from specc.lower.fold import AFFINES
 from specc.lower.steps import Consts, Value
+from specc.ops.base import Op
 from specc.ops.norm import BatchNorm
 
 
@@ -21,10 +24,11 @@ def _batch_norm(b: Builder, node: Node) -> Value:
     channels = x.shape[-1]
 
     def bind(weights: Mapping[str, NDArray]) -> Consts:
-        ones = np.ones(channels, weights[f"{name}.moving_mean"].dtype)
-        gamma = weights.get(f"{name}.gamma", ones)
-        beta = weights.get(f"{name}.beta", ones * 0)
-        return gamma, beta, weights[f"{name}.moving_mean"], weights[f"{name}.moving_variance"]
+        mean, var = weights[node.key("moving_mean")], weights[node.key("moving_variance")]
+        ones = np.ones(channels, mean.dtype)
+        gamma = weights.get(node.key("gamma"), ones)
+        beta = weights.get(node.key("beta"), ones * 0)
+        return gamma, beta, mean, var
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
         return batch_norm(ins[0], c[0], c[1], c[2], c[3], eps, out=out)
@@ -61,3 +65,20 @@ def batch_norm(
     y = np.multiply(x, scale.astype(x.dtype), out=out)
     y += shift.astype(x.dtype)
     return y
+
+
+@AFFINES.register(BatchNorm)
+def bn_affine(weights: Mapping[str, NDArray], layer: str, op: Op) -> tuple[NDArray, NDArray]:
+    """(scale, shift) in float64 such that batch_norm(y) == y * scale + shift, per channel."""
+    assert isinstance(op, BatchNorm)
+    var = weights[weight_key(layer, "moving_variance")].astype(np.float64)
+    mean = weights[weight_key(layer, "moving_mean")].astype(np.float64)
+    scale = 1.0 / np.sqrt(var + op.epsilon)
+    gamma = weights.get(weight_key(layer, "gamma"))
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    beta = weights.get(weight_key(layer, "beta"))
+    if beta is not None:
+        shift = shift + beta
+    return scale, shift
