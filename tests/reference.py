@@ -1,9 +1,12 @@
-"""Deliberately naive float64 references for the kernels: explicit loops over output positions."""
+"""Deliberately naive float64 references: explicit loops over output positions for the kernels,
+and `REFERENCE`, one naive evaluation per layer type, for running whole specs (`run`)."""
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -197,3 +200,169 @@ def upsample_nearest(x: NDArray, factors: tuple[int, ...]) -> NDArray:
         for o in _positions(tuple(shape)):
             y[(n, *o)] = x[(n, *(o[a] // factors[a] for a in range(len(factors))))]
     return y
+
+
+# -- one naive evaluation per layer type ----------------------------------------------------
+# Each takes the op, its input arrays (batch axis first), its weights by parameter name and the
+# values of the symbolic dims.
+Weights = Mapping[str, NDArray]
+Dims = Mapping[str, int]
+Naive = Callable[[Any, list[NDArray], Weights, Dims], NDArray]
+REFERENCE: dict[str, Naive] = {}
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu")
+
+
+def naive(*types: str) -> Callable[[Naive], Naive]:
+    """Register `fn` as the reference of these layer types."""
+
+    def register(fn: Naive) -> Naive:
+        for name in types:
+            assert name not in REFERENCE, name
+            REFERENCE[name] = fn
+        return fn
+
+    return register
+
+
+def run(
+    model: Any, weights: Weights, inputs: Mapping[str, NDArray], dims: Dims | None = None
+) -> dict[str, NDArray]:
+    """The model evaluated layer by layer with the naive references in float64, nothing folded."""
+    env = {k: np.asarray(v, np.float64) for k, v in inputs.items()}
+    for layer in model.layers:
+        own = {
+            key.split(".", 1)[1]: np.asarray(value, np.float64)
+            for key, value in weights.items()
+            if key.split(".", 1)[0] == layer.name
+        }
+        env[layer.name] = evaluate(layer.op, [env[n] for n in layer.inputs], own, dims or {})
+    return {name: env[name] for name in model.outputs}
+
+
+def evaluate(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return REFERENCE[op.type](op, xs, w, dims)
+
+
+def _pairs(op: Any, x: NDArray) -> Pairs:
+    """Explicit padding pairs; 'same' as TensorFlow pads: the total the windows need to give
+    ceil(n / stride) outputs, the odd cell after."""
+    if op.pads != "same":
+        return tuple(op.pads)
+    pairs = []
+    for n, k, s, d in zip(x.shape[1:-1], op.kernel_size, op.strides, op.dilations, strict=True):
+        outputs = -(-n // s)
+        total = max((outputs - 1) * s + d * (k - 1) + 1 - n, 0)
+        pairs.append((total // 2, total - total // 2))
+    return tuple(pairs)
+
+
+def _activated(op: Any, y: NDArray) -> NDArray:
+    return y if op.activation is None else activation(y, op.activation)
+
+
+@naive("conv1d", "conv2d", "conv3d")
+def _conv(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    y = conv(x, w["kernel"], w.get("bias"), op.strides, op.dilations, _pairs(op, x), op.groups)
+    return _activated(op, y)
+
+
+@naive("depthwise_conv2d")
+def _depthwise(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    y = depthwise_conv(x, w["kernel"], w.get("bias"), op.strides, op.dilations, _pairs(op, x))
+    return _activated(op, y)
+
+
+@naive("conv2d_transpose")
+def _conv_transpose(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    y = conv_transpose(xs[0], w["kernel"], w.get("bias"), op.strides, op.padding)
+    return _activated(op, y)
+
+
+@naive("dense")
+def _dense(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """y[..., u] = sum over i of x[..., i] * kernel[i, u], one output at a time."""
+    x, kernel = xs[0], w["kernel"]
+    rows = x.reshape(-1, x.shape[-1])
+    y = np.zeros((rows.shape[0], kernel.shape[1]))
+    for r, u in itertools.product(range(rows.shape[0]), range(kernel.shape[1])):
+        y[r, u] = sum(float(rows[r, i]) * float(kernel[i, u]) for i in range(rows.shape[1]))
+    if "bias" in w:
+        y += w["bias"]
+    return _activated(op, y.reshape(*x.shape[:-1], kernel.shape[1]))
+
+
+@naive("batch_norm")
+def _batch_norm(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    mean, var = w["moving_mean"], w["moving_variance"]
+    return batch_norm(xs[0], w.get("gamma"), w.get("beta"), mean, var, op.epsilon)
+
+
+@naive("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d")
+def _pool(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    kind = op.type.split("_")[0]
+    return pool(x, kind, op.kernel_size, op.strides, _pairs(op, x))
+
+
+@naive("global_avg_pool", "global_max_pool")
+def _global_pool(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    axes = tuple(range(1, x.ndim - 1))
+    return x.max(axis=axes) if op.type == "global_max_pool" else x.mean(axis=axes)
+
+
+@naive("add", "multiply")
+def _elementwise(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    y = xs[0]
+    for other in xs[1:]:
+        y = y + other if op.type == "add" else y * other
+    return y
+
+
+@naive("concat")
+def _concat(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return np.concatenate(xs, axis=op.axis % (xs[0].ndim - 1) + 1)
+
+
+@naive("flatten")
+def _flatten(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return xs[0].reshape(xs[0].shape[0], -1)
+
+
+@naive("reshape")
+def _reshape(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """The target with its symbols bound; NumPy infers the -1."""
+    x = xs[0]
+    return x.reshape(x.shape[0], *(dims[d] if isinstance(d, str) else d for d in op.shape))
+
+
+@naive("dropout")
+def _dropout(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return xs[0]
+
+
+@naive("zero_pad1d", "zero_pad2d", "zero_pad3d")
+def _zero_pad(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return zero_pad(xs[0], op.pairs)
+
+
+@naive("upsample2d")
+def _upsample(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return upsample_nearest(xs[0], op.factors)
+
+
+@naive("time_distributed")
+def _time_distributed(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """The inner layer on each slice of the first axis, one slice at a time, same weights."""
+    x = xs[0]
+    slices = [evaluate(op.layer, [x[:, t]], w, dims) for t in range(x.shape[1])]
+    return np.stack(slices, axis=1)
+
+
+def _activation_layer(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return activation(xs[0], op.type, getattr(op, "alpha", None))
+
+
+naive(*ACTIVATIONS)(_activation_layer)

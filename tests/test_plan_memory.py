@@ -5,6 +5,7 @@ Each step may allocate its declared temporaries (and its output, for a kernel th
 new array); the kernels' reusable buffers stay within the plan's workspace; and a whole run,
 after binding the weights, stays within the plan's peak. The plan counts NumPy's own buffers
 (`NUMPY_BUFFERS`) as one more temporary of every step; the slack covers Python objects.
+Besides the hand-written cases, every registered type runs in a small network of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from conftest import spec
 import specc
 from specc.lower.ops.activation import erf
 from specc.lower.window import NUMPY_BUFFERS, release_scratch, scratch_bytes
+from specc.ops import REGISTRY
+from tests.strategies import network_with
 
 ROOT = Path(__file__).resolve().parent.parent
 SLACK = 16 * 1024
@@ -106,6 +109,23 @@ def cases() -> list[Any]:
 def test_a_run_stays_within_the_plan(
     text: str, dims: dict[str, int] | None, batch: int, dtype: str
 ) -> None:
+    within_the_plan(text, dims, batch, dtype)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_every_registered_type_runs_within_the_plan(kind: str) -> None:
+    network = network_with(kind, max_elements=2_000, max_macs=100_000)
+    assert kind in network.types
+    within_the_plan(network.text, network.dims, 3, "float32")
+
+
+def test_the_registry_cases_cover_every_type() -> None:
+    covered = set().union(*(network_with(kind).types for kind in REGISTRY))
+    assert covered == set(REGISTRY)
+
+
+def within_the_plan(text: str, dims: dict[str, int] | None, batch: int, dtype: str) -> None:
+    """Each step allocates what the plan says, and a whole run stays within its peak."""
     erf(np.zeros(1))  # gelu's coefficient table is made once per process, with an import
     release_scratch()
     plan = specc.compile(text, batch=batch, dims=dims, dtype=dtype)

@@ -170,3 +170,36 @@ def test_post_init_runs_after_the_attributes_are_set() -> None:
     assert Checked(high=5).high == 5
     with pytest.raises(ValueError, match="low > high"):
         Checked(low=2)
+
+
+def test_every_declared_example_is_valid_for_its_attribute() -> None:
+    from jsonschema import Draft202012Validator
+
+    from tests.strategies import plain
+
+    defs = build_schema()["$defs"]
+    for name, op in REGISTRY.items():
+        for a in op.attributes():
+            validator = Draft202012Validator({**a.schema, "$defs": defs})
+            for example in a.examples:
+                errors = [e.message for e in validator.iter_errors(plain(example))]
+                assert not errors, (name, a.name, example, errors)
+
+
+def test_every_required_attribute_declares_examples() -> None:
+    # The property tests draw required attributes from the examples (a wrapper's inner layer
+    # is drawn from the registry instead).
+    for name, op in REGISTRY.items():
+        for a in op.attributes():
+            if a.required and a.name != op.inner_attr:
+                assert a.examples, f"{name}.{a.name}: declare attr(..., examples=(...))"
+
+
+def test_examples_are_declared_as_tuples() -> None:
+    import pytest
+
+    from specc.ops.base import attr
+
+    with pytest.raises(TypeError, match="use a tuple"):
+        attr(schema={}, doc="", examples=[1, 2])  # type: ignore[arg-type]
+    assert attr(schema={}, doc="", examples=([1, 2], 3)).examples == ((1, 2), 3)

@@ -15,11 +15,11 @@ from numpy.typing import NDArray
 
 from specc.api import compile
 from specc.dims import substitute
-from specc.ir import Model
 from specc.lower import DataNote, DataWarning, RunError
-from specc.ops.window import same_pads
+from specc.ops import REGISTRY
 from tests import reference as ref
 from tests.conftest import spec
+from tests.strategies import Network, network_with, networks
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DIMS = {"speech_frontend.yaml": {"T": 37}}  # the examples' symbolic dims, bound for running
@@ -174,97 +174,9 @@ outputs: [probs, tconv_bn, up, s5]
 """
 
 
-def _pads(op: object, spatial: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    padding = op.pads  # type: ignore[attr-defined]
-    if padding != "same":
-        return padding  # type: ignore[no-any-return]
-    k, s, d = op.kernel_size, op.strides, op.dilations  # type: ignore[attr-defined]
-    return tuple(same_pads(n, *a) for n, a in zip(spatial, zip(k, s, d, strict=True), strict=True))
-
-
-def reference_run(
-    model: Model, weights: dict[str, NDArray], inputs: dict[str, NDArray]
-) -> dict[str, NDArray]:
-    """The spec evaluated layer by layer with the naive float64 references, nothing folded."""
-    env = {k: np.asarray(v, np.float64) for k, v in inputs.items()}
-    for layer in model.layers:
-        env[layer.name] = _layer(layer.name, layer.op, [env[n] for n in layer.inputs], weights)
-    return {name: env[name] for name in model.outputs}
-
-
-def _layer(name: str, op: object, xs: list[NDArray], w: dict[str, NDArray]) -> NDArray:
-    kind = op.type  # type: ignore[attr-defined]
-    x = xs[0]
-    get = w.get
-    if kind == "time_distributed":
-        flat = x.reshape(-1, *x.shape[2:])
-        y = _layer(name, op.layer, [flat], w)  # type: ignore[attr-defined]
-        return y.reshape(x.shape[0], x.shape[1], *y.shape[1:])
-    if kind in ("conv1d", "conv2d", "conv3d"):
-        y = ref.conv(
-            x,
-            w[f"{name}.kernel"],
-            get(f"{name}.bias"),
-            op.strides,
-            op.dilations,
-            _pads(op, x.shape[1:-1]),
-            op.groups,
-        )  # type: ignore[attr-defined]
-    elif kind == "depthwise_conv2d":
-        y = ref.depthwise_conv(
-            x,
-            w[f"{name}.kernel"],
-            get(f"{name}.bias"),
-            op.strides,
-            op.dilations,
-            _pads(op, x.shape[1:-1]),
-        )  # type: ignore[attr-defined]
-    elif kind == "conv2d_transpose":
-        y = ref.conv_transpose(x, w[f"{name}.kernel"], get(f"{name}.bias"), op.strides, op.padding)  # type: ignore[attr-defined]
-    elif kind == "dense":
-        y = x @ w[f"{name}.kernel"] + (get(f"{name}.bias") if f"{name}.bias" in w else 0)
-    elif kind == "batch_norm":
-        return ref.batch_norm(
-            x,
-            get(f"{name}.gamma"),
-            get(f"{name}.beta"),
-            w[f"{name}.moving_mean"],
-            w[f"{name}.moving_variance"],
-            op.epsilon,
-        )  # type: ignore[attr-defined]
-    elif kind.endswith(("pool1d", "pool2d", "pool3d")):
-        return ref.pool(x, op.kind, op.kernel_size, op.strides, _pads(op, x.shape[1:-1]))  # type: ignore[attr-defined]
-    elif kind.startswith("global_"):
-        axes = tuple(range(1, x.ndim - 1))
-        return x.max(axis=axes) if "max" in kind else x.mean(axis=axes)
-    elif kind in ("add", "multiply"):
-        y = xs[0]
-        for other in xs[1:]:
-            y = y + other if kind == "add" else y * other
-        return y
-    elif kind == "concat":
-        return np.concatenate(xs, axis=op.axis % (x.ndim - 1) + 1)  # type: ignore[attr-defined]
-    elif kind == "flatten":
-        return x.reshape(x.shape[0], -1)
-    elif kind == "reshape":
-        return x.reshape(x.shape[0], *op.shape)  # type: ignore[attr-defined]
-    elif kind == "dropout":
-        return x
-    elif kind.startswith("zero_pad"):
-        return ref.zero_pad(x, op.pairs)  # type: ignore[attr-defined]
-    elif kind == "upsample2d":
-        return ref.upsample_nearest(x, op.factors)  # type: ignore[attr-defined]
-    else:
-        return ref.activation(x, kind, getattr(op, "alpha", None))
-    act = getattr(op, "activation", None)
-    return y if act is None else ref.activation(y, act)
-
-
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-10), ("float32", 1e-4)])
 def test_every_layer_type_matches_the_naive_reference(dtype: str, tol: float) -> None:
     plan = compile(ALL_LAYERS, batch=2, dtype=dtype)
-    seen = {layer.op.type for layer in plan.model.layers} | {"conv2d"}
-    assert seen >= {"conv1d", "conv3d", "depthwise_conv2d", "conv2d_transpose", "time_distributed"}
     data = plan.inputs(
         {"image": _rand(2, 9, 8, 4), "seq": _rand(2, 11, 3), "vol": _rand(2, 4, 6, 5, 2)}
     )
@@ -272,9 +184,7 @@ def test_every_layer_type_matches_the_naive_reference(dtype: str, tol: float) ->
     weights = plan.init_weights(seed=7, dims=data.dims)
     _random_stats(weights, 8)
     got = plan.run_all(data.arrays, weights)
-    want = reference_run(
-        plan.model, {k: v.astype(np.float64) for k, v in weights.items()}, data.arrays
-    )
+    want = ref.run(plan.model, weights, data.arrays, data.dims)
     for name in plan.output_names:
         assert got[name].shape == want[name].shape, name
         np.testing.assert_allclose(
@@ -394,76 +304,50 @@ def test_whole_networks_match_pytorch(name: str, dtype: str, tol: float) -> None
         np.testing.assert_allclose(value, want[key], rtol=tol, atol=tol * np.abs(want[key]).max())
 
 
-# -- random graphs: reuse, folding and in-place steps never change a result ---------------------
+# -- every registered type, and random networks of them, against the naive reference ---------
 
 
-@st.composite
-def graphs(draw: st.DrawFn) -> str:
-    """A random DAG of cheap 'same'-shaped layers: branches, merges, shared readers, outputs."""
-    shapes = {"x": 3}  # name -> channels; every tensor is (5, 5, channels)
-    lines = []
-    for i in range(draw(st.integers(2, 9))):
-        name = f"l{i}"
-        # Most layers read the one before, so that chains (and folding, fusing) occur.
-        chain = i and draw(st.integers(0, 3))
-        src = f"l{i - 1}" if chain else draw(st.sampled_from(sorted(shapes)))
-        kind = draw(st.sampled_from(["conv", "bn", "relu", "merge", "concat", "pool", "dw"]))
-        same = sorted(n for n, c in shapes.items() if c == shapes[src] and n != src)
-        if kind == "conv":
-            filters, k = draw(st.integers(1, 4)), draw(st.sampled_from([1, 3]))
-            act = draw(st.sampled_from(["null", "relu", "relu6"]))
-            bias = draw(st.booleans())
-            body = (
-                f"type: conv2d, filters: {filters}, kernel: {k}, padding: same, "
-                f"activation: {act}, bias: {str(bias).lower()}"
-            )
-            shapes[name] = filters
-        elif kind == "merge" and same:
-            op = draw(st.sampled_from(["add", "multiply"]))
-            other = draw(st.sampled_from(same))
-            body = f"type: {op}, inputs: [{src}, {other}" + (
-                f", {src}]" if draw(st.booleans()) else "]"
-            )
-            shapes[name] = shapes[src]
-            lines.append(f"  - {{name: {name}, {body}}}")
-            continue
-        elif kind == "concat":
-            other = draw(st.sampled_from(sorted(shapes)))
-            body = f"type: concat, inputs: [{src}, {other}]"
-            shapes[name] = shapes[src] + shapes[other]
-            lines.append(f"  - {{name: {name}, {body}}}")
-            continue
-        elif kind == "pool":
-            body, shapes[name] = "type: max_pool2d, pool: 2, stride: 1, padding: same", shapes[src]
-        elif kind == "dw":
-            body, shapes[name] = "type: depthwise_conv2d, kernel: 3, padding: same", shapes[src]
-        elif kind == "bn":
-            body, shapes[name] = "type: batch_norm", shapes[src]
-        else:
-            body, shapes[name] = "type: relu", shapes[src]
-        lines.append(f"  - {{name: {name}, {body}, inputs: {src}}}")
-    names = [f"l{i}" for i in range(len(lines))]
-    some = st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
-    outputs = draw(st.one_of(st.just([names[-1]]), some))
-    body = "\n".join(lines)
-    head = "specc: 1\nname: g\ninputs:\n  x: [5, 5, 3]\nlayers:\n"
-    return f"{head}{body}\noutputs: [{', '.join(outputs)}]\n"
+def test_every_registered_type_has_a_naive_reference() -> None:
+    assert set(ref.REFERENCE) == set(REGISTRY)
 
 
-@settings(
-    max_examples=int(os.environ.get("SPECC_GRAPH_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(graphs(), st.integers(0, 2**16))
-def test_random_graphs_match_the_naive_reference(text: str, seed: int) -> None:
-    plan = compile(text, batch=2, dtype="float64")
+def _matches_the_reference(network: Network, seed: int) -> None:
+    """Run in float64 with random weights and statistics: every output equals the naive one,
+    and a second run through the same buffers changes nothing."""
+    plan = compile(network.text, batch=2, dtype="float64", dims=network.dims)
     weights = plan.init_weights(seed=seed)
     _random_stats(weights, seed)
     data = plan.inputs(seed=seed)
     got = plan.run_all(data.arrays, weights)
-    again = plan.run_all(data.arrays, weights)  # the buffers' second use changes nothing
-    want = reference_run(plan.model, weights, data.arrays)
+    again = plan.run_all(data.arrays, weights)
+    want = ref.run(plan.model, weights, data.arrays, data.dims)
+    assert list(got) == network.outputs
     for name in plan.output_names:
-        np.testing.assert_allclose(got[name], want[name], rtol=1e-10, atol=1e-10, err_msg=text)
+        tol = 1e-10 * max(1.0, np.abs(want[name]).max())
+        np.testing.assert_allclose(
+            got[name], want[name], rtol=1e-10, atol=tol, err_msg=network.text
+        )
         np.testing.assert_array_equal(got[name], again[name])
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_each_registered_type_matches_the_naive_reference(kind: str) -> None:
+    network = network_with(kind)
+    assert kind in network.types
+    _matches_the_reference(network, seed=len(kind))
+
+
+GRAPH_EXAMPLES = int(os.environ.get("SPECC_GRAPH_EXAMPLES", "0"))
+
+
+# Small tensors: the references loop over every output position in Python.
+@settings(
+    max_examples=GRAPH_EXAMPLES or 60,
+    deadline=None,
+    derandomize=not GRAPH_EXAMPLES,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(networks(max_layers=8, max_elements=300, max_macs=3_000), st.integers(0, 2**16))
+def test_random_networks_match_the_naive_reference(network: Network, seed: int) -> None:
+    _matches_the_reference(network, seed)

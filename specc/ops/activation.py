@@ -39,13 +39,23 @@ class Relu6(Activation):
 class LeakyRelu(Activation):
     type = "leaky_relu"
     summary = "x if x > 0 else alpha * x"
-    alpha: float = attr(default=0.3, schema={"type": "number", "minimum": 0}, doc="slope for x < 0")
+    alpha: float = attr(
+        default=0.3,
+        schema={"type": "number", "minimum": 0},
+        doc="slope for x < 0",
+        examples=(0.0, 0.1, 0.3),
+    )
 
 
 class Elu(Activation):
     type = "elu"
     summary = "x if x > 0 else alpha * (exp(x) - 1)"
-    alpha: float = attr(default=1.0, schema={"type": "number", "minimum": 0}, doc="scale for x < 0")
+    alpha: float = attr(
+        default=1.0,
+        schema={"type": "number", "minimum": 0},
+        doc="scale for x < 0",
+        examples=(0.0, 0.5, 1.0),
+    )
 
 
 class Sigmoid(Activation):

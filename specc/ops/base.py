@@ -134,26 +134,36 @@ REQUIRED: Any = _Required()  # the default of an attribute that has none
 
 
 class Attr:
-    """One declared op attribute: its name, default (REQUIRED if none), JSON Schema and doc."""
+    """One declared op attribute: its name, default (REQUIRED if none), JSON Schema and doc.
 
-    __slots__ = ("default", "doc", "name", "schema")
+    `examples` are a few small valid values (lists written as tuples) for tests and docs to
+    use where the schema alone gives none: a required count, a window size, a reshape target.
+    """
 
-    def __init__(self, default: Any, schema: Json, doc: str) -> None:
+    __slots__ = ("default", "doc", "examples", "name", "schema")
+
+    def __init__(
+        self, default: Any, schema: Json, doc: str, examples: tuple[Any, ...] = ()
+    ) -> None:
         if isinstance(default, list | dict | set):
             raise TypeError(f"mutable default {default!r}: use a tuple")
+        if not isinstance(examples, tuple):
+            raise TypeError(f"examples {examples!r}: use a tuple")
         self.name = ""  # set when the class is created
         self.default = default
         self.schema = schema
         self.doc = doc
+        self.examples = tuple(_freeze(e) for e in examples)
 
     @property
     def required(self) -> bool:
         return self.default is REQUIRED
 
 
-def attr(default: Any = REQUIRED, *, schema: Json, doc: str) -> Any:
-    """Declare an op attribute: its default (none means required), JSON Schema and one-line doc."""
-    return Attr(default, schema, doc)
+def attr(default: Any = REQUIRED, *, schema: Json, doc: str, examples: tuple[Any, ...] = ()) -> Any:
+    """Declare an op attribute: its default (none means required), JSON Schema, one-line doc
+    and a few example values."""
+    return Attr(default, schema, doc, examples)
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(attr,))

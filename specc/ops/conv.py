@@ -83,8 +83,10 @@ class ConvND(WindowOp, KernelOp):
     """A full (optionally grouped) convolution: every filter spans all C_in/groups channels."""
 
     family = "conv"
-    filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
-    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    filters: int = attr(
+        schema=POSITIVE_INT, doc="number of filters (output channels)", examples=(1, 2, 3, 4)
+    )
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis", examples=(1, 2, 3))
     stride: Window = attr(default=1, schema=STRIDE, doc="step per spatial axis")
     padding: PaddingValue = attr(default="valid", schema=PADDING, doc="'valid', 'same' or explicit")
     dilation: Window = attr(default=1, schema=DILATION, doc="spacing between kernel taps")
@@ -160,7 +162,7 @@ class DepthwiseConv2D(WindowOp, KernelOp):
     type = "depthwise_conv2d"
     family = "conv"
     summary = "per-channel 2-D convolution: channel c gives outputs c*multiplier ... c*multiplier+m"
-    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis", examples=(1, 2, 3))
     stride: Window = attr(default=1, schema=STRIDE, doc="step per spatial axis")
     padding: PaddingValue = attr(default="valid", schema=PADDING, doc="'valid', 'same' or explicit")
     dilation: Window = attr(default=1, schema=DILATION, doc="spacing between kernel taps")
@@ -201,8 +203,10 @@ class Conv2DTranspose(WindowOp, KernelOp):
     type = "conv2d_transpose"
     family = "conv"
     summary = "transposed 2-D convolution: each input pixel paints a k x k patch of the output"
-    filters: int = attr(schema=POSITIVE_INT, doc="number of filters (output channels)")
-    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis")
+    filters: int = attr(
+        schema=POSITIVE_INT, doc="number of filters (output channels)", examples=(1, 2, 3, 4)
+    )
+    kernel: Window = attr(schema=KERNEL, doc="window size per spatial axis", examples=(1, 2, 3))
     stride: Window = attr(default=1, schema=STRIDE, doc="upsampling step per spatial axis")
     padding: str = attr(default="valid", schema=MODE_PADDING, doc="'valid' (full output) or 'same'")
     bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per filter")

@@ -25,7 +25,7 @@ class Dense(KernelOp):
     type = "dense"
     family = "dense"
     summary = "fully connected over the last axis"
-    units: int = attr(schema=POSITIVE_INT, doc="number of output units")
+    units: int = attr(schema=POSITIVE_INT, doc="number of output units", examples=(1, 2, 5))
     bias: bool = attr(default=True, schema=BOOL, doc="add a learned bias per unit")
     activation: str | None = attr(
         default=None, schema=ACTIVATION, doc="activation applied to the output"

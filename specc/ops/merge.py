@@ -56,6 +56,7 @@ class Concat(Op):
         default=-1,
         schema={"type": "integer"},
         doc="axis to join along (negative counts from the end)",
+        examples=(-1, 0, 1, -2),
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:

@@ -16,7 +16,10 @@ class BatchNorm(Op):
     family = "norm"
     summary = "gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, per channel"
     epsilon: float = attr(
-        default=0.001, schema={"type": "number", "exclusiveMinimum": 0}, doc="added to the variance"
+        default=0.001,
+        schema={"type": "number", "exclusiveMinimum": 0},
+        doc="added to the variance",
+        examples=(0.001, 1e-5, 0.1),
     )
     center: bool = attr(default=True, schema=BOOL, doc="learn an offset beta")
     scale: bool = attr(default=True, schema=BOOL, doc="learn a scale gamma")

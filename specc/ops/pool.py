@@ -18,7 +18,9 @@ class Pool(WindowOp):
     family = "pool"
     window_attr = "pool"
     kind: ClassVar[Literal["max", "avg"]] = "max"
-    pool: Window = attr(default=2, schema=POOL, doc="window size per spatial axis")
+    pool: Window = attr(
+        default=2, schema=POOL, doc="window size per spatial axis", examples=(1, 2, 3)
+    )
     stride: Window | None = attr(
         default=None,
         schema={**STRIDE, "oneOf": [*STRIDE["oneOf"], {"type": "null"}]},

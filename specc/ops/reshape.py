@@ -64,6 +64,7 @@ class Reshape(Op):
     shape: tuple[int | str, ...] = attr(
         schema={"type": "array", "items": RESHAPE_DIM, "minItems": 1, "maxItems": MAX_RANK},
         doc="the new per-sample shape",
+        examples=((-1,), (2, -1), (-1, 2), (-1, 3), (1, -1), (2, 2, -1), ("T", -1)),
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
@@ -182,6 +183,7 @@ class Dropout(Op):
     rate: float = attr(
         schema={"type": "number", "minimum": 0, "exclusiveMaximum": 1},
         doc="fraction dropped in training",
+        examples=(0.0, 0.25, 0.5),
     )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
