@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -31,6 +32,26 @@ def stop(code: int) -> NoReturn:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
+
+
+def show_table(plain: Callable[[int | None], str], fancy: Callable[[int], tuple[Any, int]]) -> None:
+    """A table on stdout: drawn with rich on a terminal, else as plain fixed-width text that
+    keeps every column (wrapped to COLUMNS if set). Either way cells wrap at spaces only, and
+    a table too wide for the width keeps its columns whole rather than split a number."""
+    import shutil
+
+    from specc.report.plain import output_width
+
+    width = output_width()
+    if not sys.stdout.isatty():
+        typer.echo(plain(width), nl=False)
+        return
+    from rich.console import Console
+
+    renderable, needed = fancy(width or 80)
+    # Both sizes given, so that rich uses them whatever the terminal (TERM=dumb means 80).
+    height = shutil.get_terminal_size().lines
+    Console(width=max(width or 80, needed), height=height).print(renderable)
 
 
 def limits_for(spec: Path) -> Limits:

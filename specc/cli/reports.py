@@ -18,6 +18,7 @@ from specc.cli.common import (
     limits_for,
     load_or_exit,
     parse_dims,
+    show_table,
     stop,
 )
 
@@ -81,11 +82,12 @@ def report(
 
         typer.echo(markdown(summary, chosen), nl=False)
     else:
-        from rich.console import Console
+        from specc.report.tables import plain, rich_table
 
-        from specc.report.tables import rich_table
-
-        Console().print(rich_table(summary, chosen))
+        show_table(
+            lambda width: plain(summary, chosen, width),
+            lambda width: rich_table(summary, chosen, width),
+        )
 
 
 @app.command()
@@ -107,6 +109,7 @@ def explain(
     from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import measure
+    from specc.report.plain import output_width, wrap_text
     from specc.report.text import format_text
 
     dims = parse_dims(dim)
@@ -123,8 +126,9 @@ def explain(
     if dims:
         bind_dims_or_exit(costs, dims)
         costs = measure(bind(result.shapes, dims))
+    width = output_width()
     if layer is None:
-        typer.echo(explain_model(costs), nl=False)
+        typer.echo(wrap_text(explain_model(costs), width), nl=False)
         stop(1 if broken else 0)
     names = [x.name for x in result.shapes.model.layers]
     if layer not in names:
@@ -134,7 +138,7 @@ def explain(
     if layer not in costs.layers:
         typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
         stop(1)
-    typer.echo(render_layer(costs, layer), nl=False)
+    typer.echo(wrap_text(render_layer(costs, layer), width), nl=False)
     stop(1 if broken else 0)
 
 
@@ -177,11 +181,12 @@ def diff(
 
         typer.echo(diff_markdown(changes, all_layers), nl=False)
     else:
-        from rich.console import Console
+        from specc.report.tables import diff_plain, diff_table
 
-        from specc.report.tables import diff_table
-
-        Console().print(diff_table(changes, all_layers))
+        show_table(
+            lambda width: diff_plain(changes, all_layers, width),
+            lambda width: diff_table(changes, all_layers, width),
+        )
 
 
 class GraphFormat(StrEnum):

@@ -101,11 +101,12 @@ def plan_command(
     except RunError as exc:
         _fail(exc)
     from specc.lower import render
+    from specc.report.plain import output_width
 
     if format is PlanFormat.json:
         typer.echo(json.dumps(render.plan_json(program), indent=2))
     else:
-        typer.echo(render.plan_text(program))
+        typer.echo(render.plan_text(program, output_width()))
 
 
 @app.command("run")
