@@ -39,10 +39,9 @@ def rules(
     wanted = "" if wanted == "ALL" else wanted  # the selector that --select takes for everything
     chosen = [CATALOGUE[wanted]] if wanted in CATALOGUE else render.catalogue(wanted)
     if not chosen:
-        import difflib
+        from specc.suggest import did_you_mean
 
-        close = difflib.get_close_matches(wanted, list(CATALOGUE), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(wanted, CATALOGUE)
         typer.echo(f"specc: unknown code '{code}'{hint} (`specc rules` lists them all)", err=True)
         stop(2)
     if format is RulesFormat.json:
@@ -84,9 +83,8 @@ def layers(
     elif layer_type in REGISTRY:
         typer.echo(catalogue.describe(REGISTRY[layer_type]))
     else:
-        import difflib
+        from specc.suggest import did_you_mean
 
-        close = difflib.get_close_matches(layer_type, list(REGISTRY), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(layer_type, REGISTRY)
         typer.echo(f"specc: unknown layer type '{layer_type}'{hint}", err=True)
         stop(2)

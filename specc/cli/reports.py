@@ -103,14 +103,13 @@ def explain(
 ) -> None:
     """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
-    import difflib
-
     from specc import codes
     from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import measure
     from specc.report.plain import output_width, wrap_text
     from specc.report.text import format_text
+    from specc.suggest import did_you_mean
 
     dims = parse_dims(dim)
     result = check_file(spec, limits_for(spec))
@@ -132,8 +131,7 @@ def explain(
         stop(1 if broken else 0)
     names = [x.name for x in result.shapes.model.layers]
     if layer not in names:
-        close = difflib.get_close_matches(layer, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; the layers are {', '.join(names)}"
+        hint = did_you_mean(layer, names) or f"; the layers are {', '.join(names)}"
         raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
     if layer not in costs.layers:
         typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
