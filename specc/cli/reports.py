@@ -191,6 +191,7 @@ class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
     svg = "svg"
+    png = "png"
 
 
 @app.command()
@@ -201,8 +202,9 @@ def graph(
         typer.Option(
             "--format",
             "-f",
-            help="mermaid, dot, or svg (runs Graphviz's dot). Default: from the -o suffix "
-            "(.svg, .dot/.gv, .mmd/.md), else mermaid.",
+            help="mermaid, dot, svg or png (these two run Graphviz's dot). Default: from the -o "
+            "suffix (.svg, .png, .dot/.gv, .mmd/.md), else mermaid; a suffix that names "
+            "another format is refused.",
             show_default=False,
         ),
     ] = None,
@@ -224,13 +226,17 @@ def graph(
         stop(2)
     result = load_or_exit(spec)
     assert result.shapes is not None
-    fmt = format_for(output, None if format is None else format.value)
     try:
-        text = render(result.shapes, fmt, output)
-        if output is None:
-            typer.echo(text, nl=False)
+        fmt = format_for(output, None if format is None else format.value)
+        if output is None and fmt == "png" and sys.stdout.isatty():
+            raise GraphError("PNG is binary: write it with -o FILE.png or redirect stdout")
+        content = render(result.shapes, fmt, output)
+        if output is not None:
+            write(output, content, force)
+        elif isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
         else:
-            write(output, text, force)
+            typer.echo(content, nl=False)
     except GraphError as exc:
         typer.echo(f"error: {exc}", err=True)
         stop(2)
