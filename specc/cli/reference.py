@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from specc.cli.common import app, stop
+from specc.cli.common import app, fail
 
 
 class RulesFormat(StrEnum):
@@ -42,8 +42,7 @@ def rules(
         from specc.suggest import did_you_mean
 
         hint = did_you_mean(wanted, CATALOGUE)
-        typer.echo(f"specc: unknown code '{code}'{hint} (`specc rules` lists them all)", err=True)
-        stop(2)
+        fail(f"unknown code '{code}'{hint} (`specc rules` lists them all)", 2)
     if format is RulesFormat.json:
         typer.echo(json.dumps(render.to_json(chosen), indent=2))
     elif format is RulesFormat.markdown:
@@ -86,5 +85,4 @@ def layers(
         from specc.suggest import did_you_mean
 
         hint = did_you_mean(layer_type, REGISTRY)
-        typer.echo(f"specc: unknown layer type '{layer_type}'{hint}", err=True)
-        stop(2)
+        fail(f"unknown layer type '{layer_type}'{hint}", 2)

@@ -15,6 +15,8 @@ from specc.cli.common import (
     SpecArg,
     app,
     bind_dims_or_exit,
+    check_spec,
+    fail,
     limits_for,
     load_or_exit,
     parse_dims,
@@ -104,7 +106,6 @@ def explain(
     """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
     from specc import codes
-    from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import measure
     from specc.report.plain import output_width, wrap_text
@@ -112,7 +113,7 @@ def explain(
     from specc.suggest import did_you_mean
 
     dims = parse_dims(dim)
-    result = check_file(spec, limits_for(spec))
+    result = check_spec(spec, limits_for(spec))
     broken = not result.ok
     if broken:
         # Explain what could be inferred: the errors above say why the rest is missing.
@@ -134,8 +135,7 @@ def explain(
         hint = did_you_mean(layer, names) or f"; the layers are {', '.join(names)}"
         raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
     if layer not in costs.layers:
-        typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
-        stop(1)
+        fail(f"{layer}: its shapes are unknown because of the errors above", 1)
     typer.echo(wrap_text(render_layer(costs, layer), width), nl=False)
     stop(1 if broken else 0)
 
@@ -155,6 +155,10 @@ def diff(
     ] = DiffFormat.table,
     dim: DimOption = None,
     all_layers: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when the specs differ (as git diff does)."),
+    ] = False,
 ) -> None:
     """Compare two specs layer by layer (matched by name): shapes, kernels, parameters and
     MACs, with totals and percentages; --format markdown for a pull-request comment."""
@@ -185,6 +189,7 @@ def diff(
             lambda width: diff_plain(changes, all_layers, width),
             lambda width: diff_table(changes, all_layers, width),
         )
+    stop(1 if exit_code and not changes.identical else 0)
 
 
 class GraphFormat(StrEnum):
@@ -220,10 +225,7 @@ def graph(
     from specc.graph import GraphError, format_for, render, write
 
     if output is not None and same_file(output, spec):
-        typer.echo(
-            f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
-        )
-        stop(2)
+        fail(f"{output} is the spec itself; specc never overwrites its inputs", 2)
     result = load_or_exit(spec)
     assert result.shapes is not None
     try:
@@ -238,5 +240,4 @@ def graph(
         else:
             typer.echo(content, nl=False)
     except GraphError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        stop(2)
+        fail(str(exc), 2)
