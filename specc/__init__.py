@@ -15,3 +15,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(api, name)
     raise AttributeError(f"module 'specc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy attributes are part of the module too: dir() and completion should list them.
+    return sorted({*globals(), *__all__})
