@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("check_file", "check_text", "compile")
+_API = ("check_file", "check_text", "compile", "summary")
 __all__ = ["__version__", *_API]
 
 
