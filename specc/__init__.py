@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_API = ("check_file", "check_text", "compile")
+_API = ("check_file", "check_text", "compile", "summary")
 __all__ = ["__version__", *_API]
 
 
@@ -15,3 +15,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(api, name)
     raise AttributeError(f"module 'specc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy attributes are part of the module too: dir() and completion should list them.
+    return sorted({*globals(), *__all__})

@@ -18,6 +18,7 @@ from specc.source import SourceMap
 
 if TYPE_CHECKING:  # the lowering imports numpy: only `compile` loads it, when called
     from specc.lower.plan import Plan
+    from specc.report.view import Report
 
 
 @dataclass
@@ -112,6 +113,38 @@ def _done(result: Checked) -> Checked:
     return result
 
 
+def _checked(spec: str | os.PathLike[str], limits: Limits | None) -> Checked:
+    """A path, or YAML text (anything with a newline), through the static pipeline."""
+    if isinstance(spec, str) and "\n" in spec:
+        return check_text(spec, limits=limits)
+    return check_file(spec, limits)
+
+
+def summary(
+    spec: str | os.PathLike[str],
+    *,
+    layout: str = "keras",
+    dims: dict[str, int] | None = None,
+    batch: int = 1,
+    columns: tuple[str, ...] | None = None,
+    limits: Limits | None = None,
+) -> Report:
+    """The report of `specc report` for a spec (a path, or YAML text) as an object: its repr
+    is the plain table, and rich and Jupyter draw it. Raises specc.lower.SpecError (with the
+    diagnostics) when the spec has errors."""
+    from specc.lower.errors import SpecError
+    from specc.report.summary import summarize
+    from specc.report.view import Report
+
+    checked = _checked(spec, limits)
+    if not checked.ok or checked.shapes is None:
+        raise SpecError(checked.diagnostics, {checked.path: checked.source})
+    data = summarize(
+        checked.shapes, "torch" if layout == "torch" else "keras", dims=dims, batch=batch
+    )
+    return Report(data, columns)
+
+
 def compile(
     spec: str | os.PathLike[str],
     *,
@@ -129,10 +162,7 @@ def compile(
     """
     from specc.lower import Plan, SpecError
 
-    if isinstance(spec, str) and "\n" in spec:
-        checked = check_text(spec, limits=limits)
-    else:
-        checked = check_file(spec, limits)
+    checked = _checked(spec, limits)
     if not checked.ok or checked.shapes is None or not checked.shapes.complete:
         raise SpecError(checked.diagnostics, {checked.path: checked.source})
     return Plan(checked, batch=batch, dtype=dtype, dims=dims, max_memory=max_memory)

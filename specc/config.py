@@ -18,6 +18,7 @@ from specc.discover import expand_glob, is_spec
 from specc.limits import DEFAULT_LIMITS, Limits
 from specc.lint import Settings
 from specc.lint.settings import DEFAULT_SELECT, parse_severities, unknown_selectors
+from specc.suggest import did_you_mean
 
 PYPROJECT = "pyproject.toml"
 SUFFIXES = (".yaml", ".yml")
@@ -133,10 +134,7 @@ def _known(values: Mapping[str, Any], keys: Sequence[str], where: str, what: str
     """Raise ConfigError for a key that is not one of `keys`, with the closest as a hint."""
     for key in values:
         if key not in keys:
-            import difflib
-
-            close = difflib.get_close_matches(key, keys, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f" ({', '.join(keys)})"
+            hint = did_you_mean(key, keys) or f" ({', '.join(keys)})"
             raise ConfigError(f"{where}: unknown {what} '{key}'{hint}")
 
 

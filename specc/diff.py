@@ -79,6 +79,18 @@ class Diff:
     def changes(self) -> tuple[LayerDiff, ...]:
         return tuple(d for d in self.layers if d.status != "same")
 
+    @property
+    def identical(self) -> bool:
+        """No layer, total or name differs (what `specc diff --exit-code` tests)."""
+        same_peak = self.peak is None or self.peak.old == self.peak.new
+        return (
+            not self.changes
+            and self.old_name == self.new_name
+            and self.params.old == self.params.new
+            and self.macs.old == self.macs.new
+            and same_peak
+        )
+
 
 def diff(old: Costs, new: Costs, dims: Mapping[str, int] | None = None) -> Diff:
     """Compare two analysed specs; `dims` binds symbols in both before comparing."""

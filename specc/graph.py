@@ -12,15 +12,19 @@ from specc import files
 from specc.ir import format_shape
 from specc.passes.shapes import Shapes
 
-Format = Literal["mermaid", "dot", "svg"]
+Format = Literal["mermaid", "dot", "svg", "png"]
 SUFFIXES: dict[str, Format] = {
     ".svg": "svg",
+    ".png": "png",
     ".dot": "dot",
     ".gv": "dot",
     ".mmd": "mermaid",
     ".mermaid": "mermaid",
     ".md": "mermaid",
 }
+# Image formats that Graphviz could draw but specc does not offer: refused rather than
+# written as text under a name that promises an image.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".gif", ".pdf", ".bmp", ".webp", ".tiff", ".eps"})
 DOT_TIMEOUT = 60  # seconds; a graph of a few hundred nodes takes well under one
 
 
@@ -136,34 +140,54 @@ def _dot_id(text: str) -> str:
 
 def svg(dot_text: str) -> str:
     """Render DOT text to SVG with Graphviz; GraphError when `dot` is missing or fails."""
+    return graphviz(dot_text, "svg").decode("utf-8")
+
+
+def graphviz(dot_text: str, fmt: Literal["svg", "png"]) -> bytes:
+    """Render DOT text with Graphviz's `dot -T<fmt>`; GraphError when it is missing or fails."""
     program = shutil.which("dot")
     if program is None:
         raise GraphError(
-            "rendering SVG needs Graphviz's 'dot' program, which is not on PATH; install "
-            "Graphviz (https://graphviz.org/download/, e.g. apt install graphviz) or write "
+            f"rendering {fmt.upper()} needs Graphviz's 'dot' program, which is not on PATH; "
+            "install Graphviz (https://graphviz.org/download/, e.g. apt install graphviz) or write "
             "--format dot or --format mermaid instead"
         )
     try:
         done = subprocess.run(
-            [program, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=DOT_TIMEOUT
+            [program, f"-T{fmt}"],
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            timeout=DOT_TIMEOUT,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GraphError(f"could not run {program}: {exc}") from None
     if done.returncode != 0:
-        why = done.stderr.strip() or f"exit status {done.returncode}"
+        why = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         raise GraphError(f"{program} failed: {why}")
     return done.stdout
 
 
 def format_for(path: Path | None, chosen: Format | None) -> Format:
-    """The format asked for, else the one the file's suffix names, else Mermaid."""
-    if chosen is not None:
-        return chosen
-    return SUFFIXES.get(path.suffix.lower(), "mermaid") if path is not None else "mermaid"
+    """The format asked for, else the one the file's suffix names, else Mermaid; GraphError
+    when the suffix names another format than the one asked for, or one specc cannot write."""
+    if path is None:
+        return chosen or "mermaid"
+    suffix = path.suffix.lower()
+    named = SUFFIXES.get(suffix)
+    known = ", ".join(SUFFIXES)
+    if named is None and suffix in IMAGE_SUFFIXES:
+        raise GraphError(f"{path}: specc cannot write {suffix} files; use one of {known}")
+    if chosen is not None and named is not None and named != chosen:
+        raise GraphError(
+            f"{path}: the suffix {suffix} means {named}, but --format is {chosen}; "
+            "change one of them"
+        )
+    return chosen or named or "mermaid"
 
 
-def render(shapes: Shapes, fmt: Format, path: Path | None = None) -> str:
-    """The graph as text in `fmt`; Mermaid written to a .md file comes inside a fence."""
+def render(shapes: Shapes, fmt: Format, path: Path | None = None) -> str | bytes:
+    """The graph in `fmt` (PNG as bytes, the rest as text); Mermaid written to a .md file
+    comes inside a fence."""
     if fmt == "mermaid":
         text = mermaid(shapes)
         return (
@@ -172,12 +196,15 @@ def render(shapes: Shapes, fmt: Format, path: Path | None = None) -> str:
             else text
         )
     text = dot(shapes)
+    if fmt == "png":
+        return graphviz(text, "png")
     return svg(text) if fmt == "svg" else text
 
 
-def write(path: Path, text: str, force: bool = False) -> None:
+def write(path: Path, content: str | bytes, force: bool = False) -> None:
     """Write atomically; never overwrite unless `force`."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        files.atomic_write(path, lambda f: f.write(text.encode("utf-8")), force, "graph file")
+        files.atomic_write(path, lambda f: f.write(data), force, "graph file")
     except files.FileRefused as exc:
         raise GraphError(str(exc)) from None

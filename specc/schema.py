@@ -15,6 +15,7 @@ from specc.ops.base import Json, Op
 from specc.ops.common import IDENTIFIER, MAX_RANK, NAME, POSITIVE_INT
 from specc.schema_predicate import Predicate, compile_schema
 from specc.source import NodePath, SourceMap
+from specc.suggest import did_you_mean
 
 SCHEMA_ID = "urn:specc:schema:spec:1"
 LAYER_KEYS = ("name", "type", "inputs")
@@ -354,11 +355,9 @@ class _Reworder:
             if key in allowed:
                 continue
             message = f"unknown {where} '{key}'"
-            import difflib
-
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            if close:
-                message += f"; did you mean '{close[0]}'?"
+            hint = did_you_mean(key, allowed)
+            if hint:
+                message += hint
             else:
                 message += f" (allowed: {', '.join(allowed)})"
             yield self._at(codes.SCHEMA_UNKNOWN_KEY, (*path, key), message, key=True)
@@ -390,8 +389,12 @@ class _Reworder:
             if _json_type(error.instance) not in _branch_types(error.schema)
             else codes.SCHEMA_VALUE
         )
+        words = [v for b in error.schema.get("oneOf", []) for v in b.get("enum", ())]
+        hint = did_you_mean(error.instance, words) if isinstance(error.instance, str) else ""
         yield self._at(
-            code, path, f"{self._what(path)} must be {expected}; got {_show(error.instance)}"
+            code,
+            path,
+            f"{self._what(path)} must be {expected}; got {_show(error.instance)}{hint}",
         )
 
     def _simple(self, error: Any, path: NodePath, keyword: str) -> Diagnostic:
@@ -425,12 +428,9 @@ class _Reworder:
                 f"unsupported format version {_show(got)}; this specc reads format 1",
             )
         shown = [o for o in options if o is not None]
-        import difflib
-
-        close = difflib.get_close_matches(str(got), [str(o) for o in shown], n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(got, shown)
         if path and path[-1] == "type":
-            listing = "" if close else f" (known types: {', '.join(map(str, shown))})"
+            listing = "" if hint else f" (known types: {', '.join(map(str, shown))})"
             return self._at(
                 codes.SCHEMA_UNKNOWN_TYPE, path, f"unknown layer type {_show(got)}{hint}{listing}"
             )

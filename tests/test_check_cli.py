@@ -862,4 +862,4 @@ def test_an_os_error_names_its_file(
     with pytest.raises(SystemExit) as stopped:
         specc.cli.main()
     assert stopped.value.code == 2
-    assert capsys.readouterr().err == "specc: I/O error: Permission denied (out.sarif)\n"
+    assert capsys.readouterr().err == "specc: error: I/O error: Permission denied (out.sarif)\n"

@@ -181,7 +181,7 @@ def test_output_that_cannot_be_written_is_an_io_error(specs: Path) -> None:
             text=True,
         )
     assert done.returncode == 2
-    assert done.stderr == "specc: I/O error: No space left on device\n"
+    assert done.stderr == "specc: error: I/O error: No space left on device\n"
 
 
 def test_an_empty_no_color_leaves_colour_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +203,7 @@ def test_rules_all_lists_every_code() -> None:
 def test_stdin_filename_beside_paths_names_the_option(specs: Path) -> None:
     result = CliRunner().invoke(app, ["check", "--stdin-filename", "x.yaml", str(specs)])
     assert result.exit_code == 2
-    assert result.stderr.startswith("specc: --stdin-filename")
+    assert result.stderr.startswith("specc: error: --stdin-filename")
 
 
 def test_a_glob_that_matches_nothing_says_so(specs: Path) -> None:

@@ -118,7 +118,7 @@ def test_running_out_of_memory_is_one_line_and_exit_1(monkeypatch, capsys) -> No
 
     import specc.cli
 
-    def exhausted() -> None:
+    def exhausted(**_: object) -> None:
         raise MemoryError
 
     monkeypatch.setattr(specc.cli, "only_invoked", lambda argv: exhausted)

@@ -143,3 +143,30 @@ def test_graph_never_writes_over_its_own_spec(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["graph", str(spec), "-o", str(spec), "--force"])
     assert result.exit_code == 2
     assert spec.read_text() == text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses a shell script as a stand-in for dot")
+def test_png_comes_from_the_suffix_and_runs_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stand-in writes the PNG signature and echoes the -T option it was given.
+    fake_dot(tmp_path / "bin", r'printf "\211PNG\r\n\032\n$1"')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "g.png"
+    result = runner.invoke(app, ["graph", str(EXAMPLES / "keras_question.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == b"\x89PNG\r\n\x1a\n-Tpng"
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("g.png", ["--format", "mermaid"]), ("g.svg", ["-f", "dot"]), ("g.jpg", []), ("g.pdf", [])],
+)
+def test_a_suffix_that_contradicts_the_format_is_refused(
+    tmp_path: Path, name: str, options: list[str]
+) -> None:
+    out = tmp_path / name
+    spec = str(EXAMPLES / "keras_question.yaml")
+    result = runner.invoke(app, ["graph", spec, "-o", str(out), *options])
+    assert result.exit_code == 2 and out.name in result.output
+    assert not out.exists()

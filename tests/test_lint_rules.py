@@ -447,6 +447,16 @@ def test_dropout_reaches_batch_norm_through_dropout_and_reshapes() -> None:
     assert found(spec(padded, "x: [4, 4]"), "W205") == []
 
 
+def test_dropout_at_rate_zero_changes_nothing_and_is_not_reported() -> None:
+    # Rate 0 keeps every value and rescales by 1 / (1 - 0) = 1: no statistic can shift.
+    body = "- {name: d0, type: dropout, rate: 0}\n- {name: bn, type: batch_norm}"
+    assert found(spec(body, "x: [4]"), "W205") == []
+    assert found(spec("- {name: d0, type: dropout, rate: 0.0}", "x: [4]"), "W204") == []
+    # a rate-0 dropout between a real one and the batch norm still passes the first one on
+    two = "- {name: d1, type: dropout, rate: 0.5}\n" + body
+    assert [m.split(":")[0] for _, _, m in found(spec(two, "x: [4]"), "W205")] == ["d1"]
+
+
 def test_bias_cancelled_by_two_batch_norms() -> None:
     body = (
         "- {name: fc, type: dense, units: 4}\n- {name: a, type: batch_norm}\n"

@@ -113,7 +113,10 @@ def test_internal_error_is_one_line_without_debug() -> None:
     done = _specc("report", "examples/keras_question.yaml", code=BOOM)
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[0] == "specc: internal error: RuntimeError: injected failure"
+    assert (
+        done.stderr.splitlines()[0]
+        == "specc: error: internal error: RuntimeError: injected failure"
+    )
     assert "SPECC_DEBUG=1" in done.stderr
 
 

@@ -245,12 +245,12 @@ def test_notes_without_a_place_are_part_of_the_message(
     monkeypatch.chdir(tmp_path)
     listed = json.loads(CliRunner().invoke(app, ["check", "m.yaml", "-f", "json"]).output)
     (finding,) = listed
-    assert finding["code"] == "S102" and len(finding["notes"]) == 1
-    assert finding["notes"][0]["line"] is None
+    assert finding["code"] == "S102" and len(finding["notes"]) == 2
+    assert [n["line"] for n in finding["notes"]] == [None, None]
     (result,) = sarif("m.yaml", code=1)["runs"][0]["results"]
     assert result["ruleId"] == "S102" and "relatedLocations" not in result
-    note = finding["notes"][0]["message"]
-    assert result["message"]["text"].splitlines() == [finding["message"], f"note: {note}"]
+    notes = [f"note: {n['message']}" for n in finding["notes"]]
+    assert result["message"]["text"].splitlines() == [finding["message"], *notes]
 
 
 def test_a_configured_severity_is_the_result_level(

@@ -236,6 +236,9 @@ def test_default_names_and_outputs() -> None:
 
 
 # -- merges that agree only for some values of a symbol -----------------------------------
+ASSUME = "if they always do, declare it: assume: [{}]"
+
+
 def merge_notes(body: str, inputs: str) -> list[tuple[str, list[str]]]:
     result = run(spec(body, inputs))
     return [(d.code, [n.message for n in d.notes]) for d in result.diagnostics]
@@ -249,7 +252,7 @@ def test_a_skip_connection_over_a_halving_says_which_lengths_fit() -> None:
         "- {name: skip, type: add, inputs: [x, up]}"
     )
     assert merge_notes(body, "x: [T, 8, 4]") == [
-        ("S102", ["the shapes agree only when T is a multiple of 2"])
+        ("S102", ["the shapes agree only when T is a multiple of 2", ASSUME.format('"T % 2 == 0"')])
     ]
     two_halvings = (
         "- {name: d1, type: max_pool2d, pool: [2, 1], padding: same}\n"
@@ -258,15 +261,39 @@ def test_a_skip_connection_over_a_halving_says_which_lengths_fit() -> None:
         "- {name: cat, type: concat, inputs: [up, x]}"
     )
     assert merge_notes(two_halvings, "x: [T, 3, 2]") == [
-        ("S102", ["the shapes agree only when T is a multiple of 4"])
+        ("S102", ["the shapes agree only when T is a multiple of 4", ASSUME.format('"T % 4 == 0"')])
     ]
 
 
-def test_no_note_when_no_value_or_several_symbols_would_fit() -> None:
+def test_no_note_when_no_value_or_no_condition_per_symbol_would_fit() -> None:
     never = "- {name: c, type: conv2d, filters: 4, kernel: 3}\n- {type: add, inputs: [x, c]}"
     assert merge_notes(never, "x: [T, 8, 4]") == [("S102", [])]  # T - 2 is never T
     two = "- {type: add, inputs: [x, y]}"
     assert merge_notes(two, "x: [T, 8, 4]\n  y: [U, 8, 4]") == [("S102", [])]
+
+
+def test_a_skip_over_two_symbols_names_a_condition_on_each() -> None:
+    # floor(H/2) pooled then doubled is 2*floor(H/2): H only when H is even; W alike, by 4.
+    body = (
+        "- {name: d, type: max_pool2d, pool: [2, 4]}\n"
+        "- {name: up, type: upsample2d, size: [2, 4]}\n"
+        "- {name: cat, type: concat, inputs: [up, x]}"
+    )
+    clause = "the shapes agree only when H is a multiple of 2 and W is a multiple of 4"
+    assert merge_notes(body, "x: [H, W, 3]") == [
+        ("S102", [clause, ASSUME.format('"H % 2 == 0", "W % 4 == 0"')])
+    ]
+    # Two halvings then one doubling on H meet a single halving: floor(H/4)*2 == floor(H/2)
+    # when H mod 4 is 0 or 1; multiples of 4 suffice, so that is what the hint proposes.
+    body = (
+        "- {name: a, type: max_pool2d, pool: [2, 1]}\n"
+        "- {name: b, type: max_pool2d, pool: [2, 1]}\n"
+        "- {name: up, type: upsample2d, size: [2, 1]}\n"
+        "- {name: cat, type: concat, inputs: [up, a]}"
+    )
+    assert merge_notes(body, "x: [H, W, 3]") == [
+        ("S102", ["the shapes agree only when H mod 4 is 0 or 1", ASSUME.format('"H % 4 == 0"')])
+    ]
 
 
 def test_a_congruence_as_a_clause() -> None:
@@ -274,3 +301,16 @@ def test_a_congruence_as_a_clause() -> None:
 
     assert Congruence("T", 2, (0,), "m").clause() == "T is a multiple of 2"
     assert Congruence("T", 4, (1, 3), "m").clause() == "T mod 4 is 1 or 3"
+
+
+def test_a_keras_concat_axis_is_explained() -> None:
+    body = "- {name: a, type: relu}\n- {type: concat, axis: 3, inputs: [x, a]}"
+    [error] = run(spec(body, "x: [8, 8, 3]")).diagnostics
+    assert error.code == "S106"
+    assert "counted without the batch axis, from 0 to 2 (or -3 to -1)" in error.message
+    assert error.message.endswith(
+        "Keras's axis 3, which counts the batch axis, is axis 2 here (or -1), the last"
+    )
+    far = "- {name: a, type: relu}\n- {type: concat, axis: 5, inputs: [x, a]}"
+    [error] = run(spec(far, "x: [8, 8, 3]")).diagnostics
+    assert error.code == "S106" and "Keras" not in error.message

@@ -72,7 +72,8 @@ def main() -> None:
     """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
     try:
         try:
-            only_invoked(sys.argv[1:])()
+            # One name for help and shell completion, however specc was started.
+            only_invoked(sys.argv[1:])(prog_name="specc", complete_var="_SPECC_COMPLETE")
         finally:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except BrokenPipeError:
@@ -83,14 +84,14 @@ def main() -> None:
             raise
         _silence_stdout()
         where = f" ({exc.filename})" if exc.filename else ""
-        sys.stderr.write(f"specc: I/O error: {exc.strerror or exc}{where}\n")
+        sys.stderr.write(f"specc: error: I/O error: {exc.strerror or exc}{where}\n")
         sys.exit(2)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("specc: interrupted\n")
         sys.exit(130)
     except MemoryError:
         sys.stderr.write(
-            "specc: out of memory; try a smaller --batch, "
+            "specc: error: out of memory; try a smaller --batch, "
             "or a --max-memory below this machine's RAM\n"
         )
         sys.exit(1)
@@ -98,7 +99,7 @@ def main() -> None:
         if os.environ.get("SPECC_DEBUG"):
             raise
         sys.stderr.write(
-            f"specc: internal error: {type(exc).__name__}: {exc}\n"
+            f"specc: error: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
         )
         sys.exit(3)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from specc.cli.common import app, stdout_is_terminal, stop
+from specc.cli.common import app, fail, stdout_is_terminal, stop
 
 if TYPE_CHECKING:
     from specc.limits import Limits
@@ -152,16 +152,13 @@ def check(
         config=config,
     )
     if statistics and format in (CheckFormat.sarif, CheckFormat.github):
-        typer.echo(f"specc: --statistics prints a table or json, not {format.value}", err=True)
-        stop(2)
+        fail(f"--statistics prints a table or json, not {format.value}", 2)
     stdin = paths == ["-"] or (stdin_filename is not None and not paths)
     if not stdin and (stdin_filename is not None or "-" in (paths or [])):
         what = "--stdin-filename (which reads stdin)" if stdin_filename is not None else "`-`"
-        typer.echo(f"specc: {what} cannot be combined with other paths", err=True)
-        stop(2)
+        fail(f"{what} cannot be combined with other paths", 2)
     if stdin and sys.stdin is None:
-        typer.echo("specc: `-` reads a spec from stdin, but there is no stdin", err=True)
-        stop(2)
+        fail("`-` reads a spec from stdin, but there is no stdin", 2)
     try:
         resolver = Resolver(overrides)
         names = (
@@ -171,14 +168,13 @@ def check(
         )
         plan = [(p, resolver.settings_for(p), resolver.limits_for(p)) for p in names]
     except ConfigError as error:
-        typer.echo(f"specc: {error}", err=True)
-        stop(2)
+        fail(str(error), 2)
     if show_files:
         if names:
             typer.echo("\n".join(names))
         stop(0)
     if not plan:
-        typer.echo("specc: no spec files found under the given paths", err=True)
+        typer.echo("specc: warning: no spec files found under the given paths", err=True)
 
     def checked(path: str, settings: Settings, limits: Limits) -> Checked:
         if not stdin:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -17,20 +18,73 @@ app = typer.Typer(
     name="specc",
     help="Compile, check and explain declarative YAML neural-network specs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
+SpecArg = Annotated[
+    Path,
+    typer.Argument(help="The spec file (YAML), or - to read it from stdin.", show_default=False),
+]
+STDIN = "<stdin>"  # the name a spec read from stdin has in findings
+
+
+def is_stdin(spec: Path) -> bool:
+    return str(spec) == "-"
+
+
+def read_stdin(limits: Limits) -> bytes:
+    """The spec on stdin, up to one byte past the size limit (the loader reports that)."""
+    from specc.loader import read_limited
+
+    if sys.stdin is None:
+        fail("`-` reads a spec from stdin, but there is no stdin", 2)
+    return read_limited(sys.stdin.buffer, limits.max_bytes)
+
+
+def check_spec(spec: Path, limits: Limits):  # type: ignore[no-untyped-def]
+    """The static pipeline on a spec file, or on stdin for `-`."""
+    from specc.api import check_file, check_text
+
+    if is_stdin(spec):
+        return check_text(read_stdin(limits), STDIN, limits)
+    return check_file(spec, limits)
 
 
 def stop(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail(message: str, code: int) -> NoReturn:
+    """One error line on stderr, `specc: error: ...` as every error is, then exit `code`."""
+    typer.echo(f"specc: error: {message}", err=True)
+    stop(code)
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
+
+
+def show_table(plain: Callable[[int | None], str], fancy: Callable[[int], tuple[Any, int]]) -> None:
+    """A table on stdout: drawn with rich on a terminal, else as plain fixed-width text that
+    keeps every column (wrapped to COLUMNS if set). Either way cells wrap at spaces only, and
+    a table too wide for the width keeps its columns whole rather than split a number."""
+    import shutil
+
+    from specc.report.plain import output_width
+
+    width = output_width()
+    if not sys.stdout.isatty():
+        typer.echo(plain(width), nl=False)
+        return
+    from rich.console import Console
+
+    renderable, needed = fancy(width or 80)
+    # Both sizes given, so that rich uses them whatever the terminal (TERM=dumb means 80).
+    height = shutil.get_terminal_size().lines
+    Console(width=max(width or 80, needed), height=height).print(renderable)
 
 
 def limits_for(spec: Path) -> Limits:
@@ -38,19 +92,17 @@ def limits_for(spec: Path) -> Limits:
     from specc.config import ConfigError, Overrides, Resolver
 
     try:
-        return Resolver(Overrides()).limits_for(str(spec))
+        return Resolver(Overrides()).limits_for(STDIN if is_stdin(spec) else str(spec))
     except ConfigError as error:
-        typer.echo(f"specc: {error}", err=True)
-        stop(2)
+        fail(str(error), 2)
 
 
 def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
     from specc import codes
-    from specc.api import check_file
     from specc.report.text import format_text
 
-    result = check_file(spec, limits_for(spec))
+    result = check_spec(spec, limits_for(spec))
     if not result.ok:
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
@@ -91,6 +143,6 @@ def bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
         )
     problems = costs.problems(dims)
     for problem in problems:
-        typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"specc: error: {problem}", err=True)
     if problems:
         stop(1)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from specc.cli.common import app, stop
+from specc.cli.common import app, fail
 
 
 class RulesFormat(StrEnum):
@@ -39,12 +39,10 @@ def rules(
     wanted = "" if wanted == "ALL" else wanted  # the selector that --select takes for everything
     chosen = [CATALOGUE[wanted]] if wanted in CATALOGUE else render.catalogue(wanted)
     if not chosen:
-        import difflib
+        from specc.suggest import did_you_mean
 
-        close = difflib.get_close_matches(wanted, list(CATALOGUE), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        typer.echo(f"specc: unknown code '{code}'{hint} (`specc rules` lists them all)", err=True)
-        stop(2)
+        hint = did_you_mean(wanted, CATALOGUE)
+        fail(f"unknown code '{code}'{hint} (`specc rules` lists them all)", 2)
     if format is RulesFormat.json:
         typer.echo(json.dumps(render.to_json(chosen), indent=2))
     elif format is RulesFormat.markdown:
@@ -84,9 +82,7 @@ def layers(
     elif layer_type in REGISTRY:
         typer.echo(catalogue.describe(REGISTRY[layer_type]))
     else:
-        import difflib
+        from specc.suggest import did_you_mean
 
-        close = difflib.get_close_matches(layer_type, list(REGISTRY), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        typer.echo(f"specc: unknown layer type '{layer_type}'{hint}", err=True)
-        stop(2)
+        hint = did_you_mean(layer_type, REGISTRY)
+        fail(f"unknown layer type '{layer_type}'{hint}", 2)

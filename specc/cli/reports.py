@@ -15,9 +15,12 @@ from specc.cli.common import (
     SpecArg,
     app,
     bind_dims_or_exit,
+    check_spec,
+    fail,
     limits_for,
     load_or_exit,
     parse_dims,
+    show_table,
     stop,
 )
 
@@ -81,11 +84,12 @@ def report(
 
         typer.echo(markdown(summary, chosen), nl=False)
     else:
-        from rich.console import Console
+        from specc.report.tables import plain, rich_table
 
-        from specc.report.tables import rich_table
-
-        Console().print(rich_table(summary, chosen))
+        show_table(
+            lambda width: plain(summary, chosen, width),
+            lambda width: rich_table(summary, chosen, width),
+        )
 
 
 @app.command()
@@ -101,16 +105,15 @@ def explain(
 ) -> None:
     """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
-    import difflib
-
     from specc import codes
-    from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import constraints, measure
+    from specc.report.plain import output_width, wrap_text
     from specc.report.text import format_text
+    from specc.suggest import did_you_mean
 
     dims = parse_dims(dim)
-    result = check_file(spec, limits_for(spec))
+    result = check_spec(spec, limits_for(spec))
     broken = not result.ok
     if broken:
         # Explain what could be inferred: the errors above say why the rest is missing.
@@ -122,18 +125,17 @@ def explain(
     if dims:  # checked against the symbolic shapes; the costs shown are those of the bound ones
         bind_dims_or_exit(constraints(result.shapes), dims)
     costs = measure(bind(result.shapes, dims))
+    width = output_width()
     if layer is None:
-        typer.echo(explain_model(costs), nl=False)
+        typer.echo(wrap_text(explain_model(costs), width), nl=False)
         stop(1 if broken else 0)
     names = [x.name for x in result.shapes.model.layers]
     if layer not in names:
-        close = difflib.get_close_matches(layer, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; the layers are {', '.join(names)}"
+        hint = did_you_mean(layer, names) or f"; the layers are {', '.join(names)}"
         raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
     if layer not in costs.layers:
-        typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
-        stop(1)
-    typer.echo(render_layer(costs, layer), nl=False)
+        fail(f"{layer}: its shapes are unknown because of the errors above", 1)
+    typer.echo(wrap_text(render_layer(costs, layer), width), nl=False)
     stop(1 if broken else 0)
 
 
@@ -152,6 +154,10 @@ def diff(
     ] = DiffFormat.table,
     dim: DimOption = None,
     all_layers: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option("--exit-code", help="Exit 1 when the specs differ (as git diff does)."),
+    ] = False,
 ) -> None:
     """Compare two specs layer by layer (matched by name): shapes, kernels, parameters and
     MACs, with totals and percentages; --format markdown for a pull-request comment."""
@@ -176,17 +182,20 @@ def diff(
 
         typer.echo(diff_markdown(changes, all_layers), nl=False)
     else:
-        from rich.console import Console
+        from specc.report.tables import diff_plain, diff_table
 
-        from specc.report.tables import diff_table
-
-        Console().print(diff_table(changes, all_layers))
+        show_table(
+            lambda width: diff_plain(changes, all_layers, width),
+            lambda width: diff_table(changes, all_layers, width),
+        )
+    stop(1 if exit_code and not changes.identical else 0)
 
 
 class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
     svg = "svg"
+    png = "png"
 
 
 @app.command()
@@ -197,8 +206,9 @@ def graph(
         typer.Option(
             "--format",
             "-f",
-            help="mermaid, dot, or svg (runs Graphviz's dot). Default: from the -o suffix "
-            "(.svg, .dot/.gv, .mmd/.md), else mermaid.",
+            help="mermaid, dot, svg or png (these two run Graphviz's dot). Default: from the -o "
+            "suffix (.svg, .png, .dot/.gv, .mmd/.md), else mermaid; a suffix that names "
+            "another format is refused.",
             show_default=False,
         ),
     ] = None,
@@ -214,19 +224,19 @@ def graph(
     from specc.graph import GraphError, format_for, render, write
 
     if output is not None and same_file(output, spec):
-        typer.echo(
-            f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
-        )
-        stop(2)
+        fail(f"{output} is the spec itself; specc never overwrites its inputs", 2)
     result = load_or_exit(spec)
     assert result.shapes is not None
-    fmt = format_for(output, None if format is None else format.value)
     try:
-        text = render(result.shapes, fmt, output)
-        if output is None:
-            typer.echo(text, nl=False)
+        fmt = format_for(output, None if format is None else format.value)
+        if output is None and fmt == "png" and sys.stdout.isatty():
+            raise GraphError("PNG is binary: write it with -o FILE.png or redirect stdout")
+        content = render(result.shapes, fmt, output)
+        if output is not None:
+            write(output, content, force)
+        elif isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
         else:
-            write(output, text, force)
+            typer.echo(content, nl=False)
     except GraphError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        stop(2)
+        fail(str(exc), 2)

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from specc.cli.common import DimOption, SpecArg, app, limits_for, parse_dims, stop
+from specc.cli.common import (
+    DimOption,
+    SpecArg,
+    app,
+    is_stdin,
+    limits_for,
+    parse_dims,
+    read_stdin,
+    stop,
+)
 
 if TYPE_CHECKING:
     import warnings
@@ -56,9 +65,13 @@ def _compile_or_exit(
         budget: int | str | None = "default" if max_memory is None else parse_size(max_memory)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--max-memory") from None
+    limits = limits_for(spec)
+    source: Path | str = spec
+    if is_stdin(spec):
+        source = read_stdin(limits).decode("utf-8", "replace") + "\n"  # text, not a path
     try:
         return compile(
-            spec, batch=batch, dtype=dtype, dims=dims, max_memory=budget, limits=limits_for(spec)
+            source, batch=batch, dtype=dtype, dims=dims, max_memory=budget, limits=limits
         )
     except SpecError as exc:
         typer.echo(format_text(exc.diagnostics, exc.sources, color=sys.stderr.isatty()), err=True)
@@ -101,11 +114,12 @@ def plan_command(
     except RunError as exc:
         _fail(exc)
     from specc.lower import render
+    from specc.report.plain import output_width
 
     if format is PlanFormat.json:
         typer.echo(json.dumps(render.plan_json(program), indent=2))
     else:
-        typer.echo(render.plan_text(program))
+        typer.echo(render.plan_text(program, output_width()))
 
 
 @app.command("run")

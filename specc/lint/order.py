@@ -192,11 +192,17 @@ def _rate(layer: Layer) -> str:
     return f"{getattr(layer.op, 'rate', 0):g}"
 
 
+def _drops(layer: Layer) -> bool:
+    """A dropout layer that zeroes something in training: at rate 0 it is the identity."""
+    return layer.type == "dropout" and getattr(layer.op, "rate", 0) > 0
+
+
 @rule(
     "W204",
     "dropout-at-output",
     W,
-    summary="A dropout layer is a model output, or reaches one through reshapes only.",
+    summary="A dropout layer with a rate above 0 is a model output, or reaches one through "
+    "reshapes only.",
     why=(
         "Dropout after the last layer zeroes a random part of the predictions during training "
         "and does nothing at inference, so the model trains against outputs it will never produce. "
@@ -213,7 +219,7 @@ def _rate(layer: Layer) -> str:
 )
 def dropout_at_output(ctx: Context) -> Iterator[Finding]:
     for layer in ctx.model.layers:
-        if layer.type != "dropout":
+        if not _drops(layer):
             continue
         output = _output_through_reshapes(ctx, layer)
         if output is None:
@@ -246,7 +252,8 @@ def _output_through_reshapes(ctx: Context, layer: Layer) -> Layer | None:
     "W205",
     "dropout-before-batch-norm",
     W,
-    summary="A dropout layer feeds batch_norm (directly, or through dropout and reshapes).",
+    summary="A dropout layer with a rate above 0 feeds batch_norm (directly, or through "
+    "dropout and reshapes).",
     why=(
         "batch_norm learns its moving variance from activations that dropout has thinned and "
         "rescaled in training; at inference dropout is off, the variance is different, and the "
@@ -266,7 +273,7 @@ def _output_through_reshapes(ctx: Context, layer: Layer) -> Layer | None:
 )
 def dropout_before_batch_norm(ctx: Context) -> Iterator[Finding]:
     for layer in ctx.model.layers:
-        if layer.type != "dropout":
+        if not _drops(layer):
             continue
         norms = _norms_reached(ctx, layer.name)
         if norms:

@@ -11,20 +11,7 @@ from numpy.typing import NDArray
 from specc.ir import format_shape
 from specc.lower.program import Memory, Program, human
 from specc.lower.steps import Step, Value
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    """Columns padded to their widest cell; columns in `right` are right-aligned."""
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(r) for r in rows)])
+from specc.report.plain import table, wrap_text
 
 
 def _where(step: Step) -> str:
@@ -49,8 +36,9 @@ def _number(n: float) -> str:
     return f"{n:,.1f}" if n else "-"
 
 
-def plan_text(program: Program) -> str:
-    """The steps, one per line, then the peak memory and what it is made of."""
+def plan_text(program: Program, width: int | None = None) -> str:
+    """The steps, one per line, then the peak memory and what it is made of; with `width`,
+    cells and lines wrap at spaces to fit (never inside a number or a name)."""
     rows = [
         [
             str(s.index),
@@ -81,7 +69,9 @@ def plan_text(program: Program) -> str:
         f"plan of {program.model.name}: batch {program.batch}, {program.dtype}{_dims(program)}, "
         f"{len(program.steps)} steps, {total / 1e9:.3f} GFLOP"
     )
-    return "\n".join([head, "", table(headers, rows, {0, 5, 6}), "", *memory_lines(program.memory)])
+    steps = table(headers, rows, {0, 5, 6}, width, nowrap={0, 5, 6}, stack=3)
+    tail = wrap_text("\n".join(memory_lines(program.memory)), width)
+    return "\n".join([wrap_text(head, width), "", steps, "", tail])
 
 
 def _dims(program: Program) -> str:

@@ -66,8 +66,17 @@ class Concat(Op):
                 "S102", f"concat: inputs have shapes {_shapes(inputs)}; their ranks differ"
             )
         if not -rank <= self.axis < rank:
+            # Keras counts the batch axis: its channels-last axis 3 of a rank-3 map is 2 here.
+            meant = (
+                f"; Keras's axis {self.axis}, which counts the batch axis, is axis "
+                f"{self.axis - 1} here (or -1), the last"
+            )
             raise Problem(
-                "S106", f"concat: axis {self.axis} is out of range for rank {rank}", "axis"
+                "S106",
+                f"concat: axis {self.axis} is out of range for rank {rank}: axes are counted "
+                f"without the batch axis, from 0 to {rank - 1} (or -{rank} to -1)"
+                + (meant if self.axis == rank else ""),
+                "axis",
             )
         axis = self.axis % rank
         for i in range(rank):

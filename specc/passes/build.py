@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from specc.ir import Input, Layer, Model, TensorType
 from specc.ops import REGISTRY
 from specc.schema import layer_label
 from specc.source import SourceMap
+from specc.suggest import did_you_mean
 
 
 @dataclass
@@ -142,7 +142,7 @@ class _Builder:
         self._error(
             codes.UNKNOWN_REF,
             node,
-            f"{label}: reads from unknown '{ref}'{_did_you_mean(ref, known)}",
+            f"{label}: reads from unknown '{ref}'{did_you_mean(ref, known)}",
         )
         return False
 
@@ -188,14 +188,9 @@ class _Builder:
                 self._error(
                     codes.UNKNOWN_REF,
                     node,
-                    f"outputs: unknown '{ref}'{_did_you_mean(ref, list(self.defined))}",
+                    f"outputs: unknown '{ref}'{did_you_mean(ref, list(self.defined))}",
                 )
         return tuple(r for r in refs if r in self.defined)
 
     def _error(self, code: str, node: tuple[Any, ...], message: str, *notes: Note) -> None:
         self.diagnostics.append(diag(code, message, self.source.value(node), *notes))
-
-
-def _did_you_mean(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""

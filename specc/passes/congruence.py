@@ -8,6 +8,7 @@ them, so the report can say "T a multiple of 2" instead of only "they differ".
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -42,10 +43,19 @@ class Congruence:
         listed = ", ".join(str(r) for r in self.residues)
         return f"{self.symbol} mod {self.modulus} in {{{listed}}}"
 
+    def assumption(self) -> str:
+        """A sufficient condition as the spec's `assume:` writes it: 'H % 16 == 0' when
+        multiples pass (the one that later merges of a U-Net need too), else 'T % 4 == 1'."""
+        residue = 0 if 0 in self.residues else self.residues[0]
+        return f"{self.symbol} % {self.modulus} == {residue}"
+
     def clause(self) -> str:
         """As a clause: 'T is a multiple of 2', 'T mod 4 is 1 or 3'."""
         if self.residues == (0,):
             return f"{self.symbol} is a multiple of {self.modulus}"
+        first, last = self.residues[0], self.residues[-1]
+        if len(self.residues) > 2 and last - first == len(self.residues) - 1:
+            return f"{self.symbol} mod {self.modulus} is {first} to {last}"
         listed = " or ".join(str(r) for r in self.residues)
         return f"{self.symbol} mod {self.modulus} is {listed}"
 
@@ -61,38 +71,72 @@ def period(dims: Iterable[Dim]) -> int:
 def merge_condition(
     layer: Layer, inputs: Sequence[TensorType], least: Callable[[str], int] = lambda _: 1
 ) -> Congruence | None:
-    """The residues of the one symbol in `inputs` for which `layer` accepts them, checked
-    over three periods of the floors from `least(symbol)` on (exact when the dims are linear
-    in the symbol per residue class, as window and upsampling formulas are); None when no such
-    rule exists."""
-    dims = [d for t in inputs for d in t.shape]
-    names = set().union(*(symbols(d) for d in dims))
-    if len(names) != 1:
-        return None
-    (name,) = names
-    cycle = period(dims)
-    if cycle > MAX_PERIOD:
-        return None
-    start = least(name)
+    """The one condition of `merge_conditions` when there is exactly one, else None."""
+    found = merge_conditions(layer, inputs, least)
+    return found[0] if len(found) == 1 else None
 
-    def accepts(value: int) -> bool:
-        bound = [TensorType(tuple(substitute(d, {name: value}) for d in t.shape)) for t in inputs]
+
+def merge_conditions(
+    layer: Layer, inputs: Sequence[TensorType], least: Callable[[str], int] = lambda _: 1
+) -> tuple[Congruence, ...]:
+    """For each symbol in `inputs`, the residues for which `layer` accepts them, when the
+    accepted values are exactly those where every symbol is in its residues (an H by W
+    U-Net: H a multiple of 16 and W a multiple of 16); () when no such rule exists.
+
+    Each residue combination is checked over two (three for one symbol) periods of the floors from
+    `least(symbol)` on (exact when the dims are linear in the symbols per residue class, as
+    window and upsampling formulas are)."""
+    dims = [d for t in inputs for d in t.shape]
+    names = sorted(set().union(*(symbols(d) for d in dims)))
+    if not names:
+        return ()
+    cycles = [period(d for d in dims if name in symbols(d)) for name in names]
+    if math.prod(cycles) > MAX_PERIOD:
+        return ()
+    starts = [least(name) for name in names]
+
+    def accepts(values: Sequence[int]) -> bool:
+        env = dict(zip(names, values, strict=True))
+        bound = [TensorType(tuple(substitute(d, env) for d in t.shape)) for t in inputs]
         try:
             layer.op.infer(bound)
         except Problem:
             return False
         return True
 
-    residues = sorted(
-        (start + r) % cycle
-        for r in range(cycle)
-        if all(accepts(start + r + k * cycle) for k in range(3))
+    # One symbol: three periods; several: every corner of two periods in each.
+    shifts = (
+        [(k,) for k in range(3)]
+        if len(names) == 1
+        else list(itertools.product(range(2), repeat=len(names)))
     )
-    if not residues or len(residues) == cycle:
-        return None
-    modulus = _smallest_modulus(cycle, residues)
-    reduced = tuple(sorted({r % modulus for r in residues}))
-    return Congruence(name, modulus, reduced, layer.name)
+
+    def always(offsets: Sequence[int]) -> bool:
+        return all(
+            accepts(
+                [s + r + k * c for s, r, c, k in zip(starts, offsets, cycles, shift, strict=True)]
+            )
+            for shift in shifts
+        )
+
+    good = {
+        offsets for offsets in itertools.product(*(range(c) for c in cycles)) if always(offsets)
+    }
+    every = math.prod(cycles)
+    if not good or len(good) == every:
+        return ()
+    per_symbol = [sorted({o[i] for o in good}) for i in range(len(names))]
+    if len(good) != math.prod(len(r) for r in per_symbol):
+        return ()  # the symbols interact: no condition on each one alone says it
+    out = []
+    for name, start, cycle, offsets in zip(names, starts, cycles, per_symbol, strict=True):
+        if len(offsets) == cycle:
+            continue  # this symbol is free
+        residues = sorted((start + r) % cycle for r in offsets)
+        modulus = _smallest_modulus(cycle, residues)
+        reduced = tuple(sorted({r % modulus for r in residues}))
+        out.append(Congruence(name, modulus, reduced, layer.name))
+    return tuple(out)
 
 
 def _smallest_modulus(cycle: int, residues: list[int]) -> int:

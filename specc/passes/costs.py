@@ -29,7 +29,7 @@ from typing import Literal
 from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
 from specc.ir import FLOAT32_BYTES, Layer, TensorType
 from specc.ops.base import AxisStep, Footprint, KeepAxes
-from specc.passes.congruence import MAX_PERIOD, Congruence, merge_condition, period
+from specc.passes.congruence import MAX_PERIOD, Congruence, merge_conditions, period
 from specc.passes.shapes import Shapes
 
 # -- receptive fields -------------------------------------------------------------------------
@@ -517,6 +517,4 @@ def _find_congruences(costs: Costs) -> None:
         known = [t for t in ins if t is not None]
         if len(known) != len(ins):
             continue
-        congruence = merge_condition(layer, known, lambda name: _least(costs, name))
-        if congruence is not None:
-            costs.congruences.append(congruence)
+        costs.congruences += merge_conditions(layer, known, lambda name: _least(costs, name))

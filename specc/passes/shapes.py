@@ -12,7 +12,7 @@ from specc.dims import Dim, product
 from specc.ir import Layer, Model, TensorType, format_shape
 from specc.limits import DEFAULT_LIMITS, Limits
 from specc.ops import Param, Problem
-from specc.passes.congruence import merge_condition
+from specc.passes.congruence import merge_conditions
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,15 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
 
 def _merge_notes(layer: Layer, inputs: list[TensorType]) -> tuple[Note, ...]:
     """For branches that differ only for some values of a symbol: the values where they agree."""
-    condition = merge_condition(layer, inputs)
-    if condition is None:
+    conditions = merge_conditions(layer, inputs)
+    if not conditions:
         return ()
-    return (Note(f"the shapes agree only when {condition.clause()}"),)
+    clauses = " and ".join(c.clause() for c in conditions)
+    assume = ", ".join(f'"{c.assumption()}"' for c in conditions)
+    return (
+        Note(f"the shapes agree only when {clauses}"),
+        Note(f"if they always do, declare it: assume: [{assume}]"),
+    )
 
 
 def _oversized(tensors: Iterable[tuple[str, tuple[Dim, ...]]], limit: int) -> str | None:

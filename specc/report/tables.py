@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from specc.dims import format_count
+from specc.report.plain import column_widths, table, wrap_text
 from specc.report.summary import (
     DEFAULT_COLUMNS,
     Row,
@@ -110,38 +111,85 @@ def conventions_note() -> str:
     )
 
 
-def rich_table(summary: Summary, columns: Sequence[str] | None = None) -> Any:
-    """A rich renderable: the layer table with a totals block beneath."""
+NUMBERS = ("params", "macs", "flops", "memory")  # never wrapped: a number stays whole
+
+
+def _grid(
+    summary: Summary, columns: Sequence[str] | None
+) -> tuple[list[str], list[list[str]], set[int], set[int]]:
+    """Headers, cells, the right-aligned columns and the columns that never wrap."""
+    shown, all_inputs = _shown(summary, columns)
+    headers = [COLUMN_SPECS[c][0] for c in shown]
+    rows = [_cells(row, shown, all_inputs) for row in summary.rows]
+    right = {i for i, c in enumerate(shown) if COLUMN_SPECS[c][2]}
+    nowrap = {i for i, c in enumerate(shown) if c in NUMBERS or c in ("name", "type")}
+    return headers, rows, right, nowrap
+
+
+def boxed(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right: set[int],
+    nowrap: set[int],
+    width: int | None,
+    **options: Any,
+) -> tuple[Any, int]:
+    """A rich table whose column widths are chosen here, so that cells wrap at spaces only,
+    and the console width it needs (more than `width` when it cannot fit without splitting)."""
+    from rich.table import Table
+
+    # Each column has a border and a space of padding either side: 3 characters, and 1 more.
+    inner = None if width is None else width - 4
+    widths = column_widths(headers, rows, inner, nowrap, gap=3)
+    table = Table(**options)
+    for i, (header, w) in enumerate(zip(headers, widths, strict=True)):
+        table.add_column(header, justify="right" if i in right else "left", width=w)
+    for cells in rows:
+        table.add_row(*cells)
+    return table, sum(widths) + 3 * len(widths) + 1
+
+
+def plain(summary: Summary, columns: Sequence[str] | None = None, width: int | None = None) -> str:
+    """The report as plain fixed-width text (for pipes, files and CI logs), every column kept;
+    with `width`, cells wrap at spaces to fit, but no number or word is ever split."""
+    headers, rows, right, nowrap = _grid(summary, columns)
+    body = table(headers, rows, right, width, nowrap, rule=True)
+    rule_width = max(len(line) for line in body.split("\n"))
+    totals = _totals(summary)
+    label_width = max(len(label) for label, _ in totals) + 1
+    after = [f"{label + ':':<{label_width}}  {value}" for label, value in totals]
+    after += ["", _caption(summary), conventions_note()]
+    lines = [summary.name, "=" * rule_width, body, "=" * rule_width, *after]
+    return "\n".join([*lines[:4], wrap_text("\n".join(after), width)]) + "\n"
+
+
+def rich_table(
+    summary: Summary, columns: Sequence[str] | None = None, width: int | None = None
+) -> tuple[Any, int]:
+    """A rich renderable: the layer table with a totals block beneath, and the console width
+    it needs to keep every word whole (at least `width` when it fits in that)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    shown, all_inputs = _shown(summary, columns)
-    table = Table(
-        title=f"{summary.name}",
+    headers, rows, right, nowrap = _grid(summary, columns)
+    table, needed = boxed(
+        headers,
+        rows,
+        right,
+        nowrap,
+        width,
+        title=summary.name,
         caption=_caption(summary),
         title_style="bold",
         caption_justify="left",
     )
-    for c in shown:
-        header, cell, right = COLUMN_SPECS[c]
-        # Names never shrink to an ellipsis; long expressions fold onto more lines instead.
-        widest = (
-            max([len(header), *(len(cell(r)) for r in summary.rows)])
-            if c in ("name", "type")
-            else None
-        )
-        table.add_column(
-            header, justify="right" if right else "left", min_width=widest, overflow="fold"
-        )
-    for row in summary.rows:
-        table.add_row(*_cells(row, shown, all_inputs))
     totals = Table.grid(padding=(0, 2))
     totals.add_column()
     totals.add_column(justify="right")
     for label, value in _totals(summary):
         totals.add_row(label + ":", value)
-    return Group(table, totals, Text(conventions_note(), style="dim"))
+    return Group(table, totals, Text(conventions_note(), style="dim")), needed
 
 
 def markdown(summary: Summary, columns: Sequence[str] | None = None) -> str:
@@ -217,37 +265,61 @@ def _diff_rows(diff: Diff, everything: bool) -> tuple[LayerDiff, ...]:
     return diff.layers if everything else diff.changes
 
 
-def diff_table(diff: Diff, everything: bool = False) -> Any:
-    """A rich renderable: changed layers (all with `everything`), then the totals."""
+def _diff_title(diff: Diff) -> str:
+    if diff.old_name == diff.new_name:
+        return diff.new_name
+    return f"{diff.old_name}{ARROW}{diff.new_name}"
+
+
+def _nothing(diff: Diff) -> str:
+    return "no differences" if diff.identical else "no layer changed"
+
+
+DIFF_RIGHT = {i for i, h in enumerate(DIFF_HEADERS) if h in ("Params", "MACs")}
+DIFF_NOWRAP = {0, 1}  # the layer's name and its change
+
+
+def diff_plain(diff: Diff, everything: bool = False, width: int | None = None) -> str:
+    """The diff as plain fixed-width text: every column kept, no number ever split."""
+    rows = [_diff_cells(d) for d in _diff_rows(diff, everything)]
+    lines = [_diff_title(diff)]
+    if rows:
+        body = table(DIFF_HEADERS, rows, DIFF_RIGHT, width, DIFF_NOWRAP, rule=True)
+        rule_width = max(len(line) for line in body.split("\n"))
+        lines += ["=" * rule_width, body, "=" * rule_width]
+    else:
+        lines.append(_nothing(diff))
+    totals = _diff_totals(diff)
+    label_width = max(len(label) for label, _ in totals) + 1
+    after = [f"{label + ':':<{label_width}}  {value}" for label, value in totals]
+    return "\n".join([*lines, wrap_text("\n".join(after), width)]) + "\n"
+
+
+def diff_table(diff: Diff, everything: bool = False, width: int | None = None) -> tuple[Any, int]:
+    """A rich renderable: changed layers (all with `everything`), then the totals; and the
+    console width it needs."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    title = (
-        diff.new_name
-        if diff.old_name == diff.new_name
-        else f"{diff.old_name}{ARROW}{diff.new_name}"
-    )
-    table = Table(title=title, title_style="bold")
-    for h in DIFF_HEADERS:
-        table.add_column(h, justify="right" if h in ("Params", "MACs") else "left", overflow="fold")
-    for d in _diff_rows(diff, everything):
-        table.add_row(*_diff_cells(d))
+    rows = [_diff_cells(d) for d in _diff_rows(diff, everything)]
+    title = _diff_title(diff)
     totals = Table.grid(padding=(0, 2))
     totals.add_column()
     totals.add_column()
     for label, value in _diff_totals(diff):
         totals.add_row(label + ":", value)
-    return Group(table, totals)
+    if not rows:
+        return Group(Text(title, style="bold"), Text(_nothing(diff)), totals), width or 80
+    table, needed = boxed(
+        DIFF_HEADERS, rows, DIFF_RIGHT, DIFF_NOWRAP, width, title=title, title_style="bold"
+    )
+    return Group(table, totals), needed
 
 
 def diff_markdown(diff: Diff, everything: bool = False) -> str:
     """A markdown table for a pull-request comment."""
-    title = (
-        diff.new_name
-        if diff.old_name == diff.new_name
-        else f"{diff.old_name}{ARROW}{diff.new_name}"
-    )
-    lines = [f"### specc diff: {title}", ""]
+    lines = [f"### specc diff: {_diff_title(diff)}", ""]
     rows = _diff_rows(diff, everything)
     if rows:
         lines.append("| " + " | ".join(DIFF_HEADERS) + " |")
@@ -261,7 +333,7 @@ def diff_markdown(diff: Diff, everything: bool = False) -> str:
                 cells[0] = f"~~{cells[0]}~~"
             lines.append("| " + " | ".join(cells) + " |")
     else:
-        lines.append("No layer changed.")
+        lines.append("No differences." if diff.identical else "No layer changed.")
     lines.append("")
     lines += [f"- **{label}:** {value}" for label, value in _diff_totals(diff)]
     return "\n".join(lines) + "\n"
