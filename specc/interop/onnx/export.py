@@ -102,7 +102,8 @@ def _named(g: Graph, t: Tensor, name: str, layout: Layout) -> Tensor:
     source = g.value(t, layout) if layout != t.layout else t.name
     final = layout if t.rank > 2 else t.layout
     producer = next((n for n in reversed(g.nodes) if n.output and n.output[0] == source), None)
-    if producer is not None and source not in _read_names(g, producer):
+    fresh = source not in g.claimed  # a spec name is never taken from its layer
+    if producer is not None and fresh and source not in _read_names(g, producer):
         producer.output[0] = g.claim(name)
         _rename_converted(g, source, name)
     else:  # the value is a graph input or is read elsewhere already: name a copy of it

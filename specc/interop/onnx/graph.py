@@ -56,6 +56,7 @@ class Graph:
         self.initializers: list[Any] = []
         self.value_info: list[Any] = []
         self._names: set[str] = set()
+        self.claimed: set[str] = set()  # the spec's names: inputs and layers
         self._converted: dict[tuple[str, Layout], str] = {}
 
     # -- names ------------------------------------------------------------------------------
@@ -72,6 +73,7 @@ class Graph:
         """Reserve an exact name (a spec input, layer or output name)."""
         assert name not in self._names, name
         self._names.add(name)
+        self.claimed.add(name)
         return name
 
     # -- building ---------------------------------------------------------------------------

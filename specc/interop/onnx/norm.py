@@ -19,7 +19,7 @@ def _batch_norm(site: Site) -> Tensor:
     def vector(param: str, fill: float) -> str:
         if site.has(param):
             return site.weight(param)
-        return g.const(np.full(channels, fill, site.dtype), f"{site.name}.{param}")
+        return g.const(np.full(channels, fill, site.dtype), f"{site.name}/{param}")
 
     ins = [
         site.value(0, FIRST),

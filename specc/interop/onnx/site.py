@@ -41,7 +41,7 @@ class Site:
         array = np.asarray(self.weights[weight_key(self.name, param)], self.dtype)
         if layout == "torch":
             array = to_torch(array, self.params[param])
-        return self.graph.const(array, f"{self.name}.{param}")
+        return self.graph.const(array, weight_key(self.name, param))
 
     def has(self, param: str) -> bool:
         return param in self.params
