@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from specc import __version__
+from specc import __version__, exits
 from specc.cli.common import app
 
 # Importing a command module registers its commands; `specc --help` lists them in this order.
@@ -76,23 +76,23 @@ def main() -> None:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except BrokenPipeError:
         _silence_stdout()  # `specc check | head`: the reader has all it wanted
-        sys.exit(1)
+        sys.exit(exits.FINDINGS)
     except OSError as exc:
         if os.environ.get("SPECC_DEBUG"):
             raise
         _silence_stdout()
         where = f" ({exc.filename})" if exc.filename else ""
         sys.stderr.write(f"specc: I/O error: {exc.strerror or exc}{where}\n")
-        sys.exit(2)
+        sys.exit(exits.IO_ERROR)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        sys.exit(exits.INTERRUPTED)
     except MemoryError:
         sys.stderr.write(
             "specc: out of memory; try a smaller --batch, "
             "or a --max-memory below this machine's RAM\n"
         )
-        sys.exit(1)
+        sys.exit(exits.FINDINGS)
     except Exception as exc:
         if os.environ.get("SPECC_DEBUG"):
             raise
@@ -100,7 +100,7 @@ def main() -> None:
             f"specc: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
         )
-        sys.exit(3)
+        sys.exit(exits.BUG)
 
 
 def _silence_stdout() -> None:

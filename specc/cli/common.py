@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from specc import exits
+
 if TYPE_CHECKING:
     from specc.limits import Limits
     from specc.passes.costs import Costs
@@ -41,12 +43,11 @@ def limits_for(spec: Path) -> Limits:
         return Resolver(Overrides()).limits_for(str(spec))
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
-        stop(2)
+        stop(exits.USAGE)
 
 
 def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
-    from specc import codes
     from specc.api import check_file
     from specc.report.text import format_text
 
@@ -54,7 +55,7 @@ def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     if not result.ok:
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
-        stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+        stop(exits.for_diagnostics(result.diagnostics))
     return result
 
 
@@ -93,4 +94,4 @@ def bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
-        stop(1)
+        stop(exits.FINDINGS)

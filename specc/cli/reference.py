@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from specc import exits
 from specc.cli.common import app, stop
 
 
@@ -44,7 +45,7 @@ def rules(
         close = difflib.get_close_matches(wanted, list(CATALOGUE), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         typer.echo(f"specc: unknown code '{code}'{hint} (`specc rules` lists them all)", err=True)
-        stop(2)
+        stop(exits.USAGE)
     if format is RulesFormat.json:
         typer.echo(json.dumps(render.to_json(chosen), indent=2))
     elif format is RulesFormat.markdown:
@@ -89,4 +90,4 @@ def layers(
         close = difflib.get_close_matches(layer_type, list(REGISTRY), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         typer.echo(f"specc: unknown layer type '{layer_type}'{hint}", err=True)
-        stop(2)
+        stop(exits.USAGE)

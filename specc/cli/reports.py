@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from specc import exits
 from specc.cli.common import (
     DimOption,
     SpecArg,
@@ -103,7 +104,6 @@ def explain(
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
     import difflib
 
-    from specc import codes
     from specc.api import check_file
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import measure
@@ -117,7 +117,7 @@ def explain(
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
         if result.shapes is None:
-            stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+            stop(exits.for_diagnostics(result.diagnostics))
     assert result.shapes is not None
     costs = measure(result.shapes)
     if dims:
@@ -125,7 +125,7 @@ def explain(
         costs = measure(bind(result.shapes, dims))
     if layer is None:
         typer.echo(explain_model(costs), nl=False)
-        stop(1 if broken else 0)
+        stop(exits.FINDINGS if broken else exits.OK)
     names = [x.name for x in result.shapes.model.layers]
     if layer not in names:
         close = difflib.get_close_matches(layer, names, n=1)
@@ -133,9 +133,9 @@ def explain(
         raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
     if layer not in costs.layers:
         typer.echo(f"error: {layer}: its shapes are unknown because of the errors above", err=True)
-        stop(1)
+        stop(exits.FINDINGS)
     typer.echo(render_layer(costs, layer), nl=False)
-    stop(1 if broken else 0)
+    stop(exits.FINDINGS if broken else exits.OK)
 
 
 class DiffFormat(StrEnum):
@@ -218,7 +218,7 @@ def graph(
         typer.echo(
             f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
         )
-        stop(2)
+        stop(exits.USAGE)
     result = load_or_exit(spec)
     assert result.shapes is not None
     fmt = format_for(output, None if format is None else format.value)
@@ -230,4 +230,4 @@ def graph(
             write(output, text, force)
     except GraphError as exc:
         typer.echo(f"error: {exc}", err=True)
-        stop(2)
+        stop(exits.USAGE)

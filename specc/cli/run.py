@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from specc import exits
 from specc.cli.common import DimOption, SpecArg, app, limits_for, parse_dims, stop
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ def _compile_or_exit(
     spec: Path, batch: int, dtype: str, dims: dict[str, int], max_memory: str | None
 ) -> Plan:
     """specc.compile, with spec errors printed as diagnostics (exit 1, or 2 if unreadable)."""
-    from specc import codes
     from specc.api import compile
     from specc.lower import RunError, SpecError
     from specc.lower.budget import parse_size
@@ -62,7 +62,7 @@ def _compile_or_exit(
         )
     except SpecError as exc:
         typer.echo(format_text(exc.diagnostics, exc.sources, color=sys.stderr.isatty()), err=True)
-        stop(2 if any(d.code == codes.IO_ERROR for d in exc.diagnostics) else 1)
+        stop(exits.for_diagnostics(exc.diagnostics))
     except RunError as exc:
         _fail(exc)
 
@@ -70,7 +70,7 @@ def _compile_or_exit(
 def _fail(exc: Exception) -> NoReturn:
     """A RunError as `specc: error: ...` on stderr, with its exit code."""
     typer.echo(f"specc: error: {exc}", err=True)
-    stop(getattr(exc, "exit_code", 1))
+    stop(getattr(exc, "exit_code", exits.FINDINGS))
 
 
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -183,7 +183,7 @@ def run_command(
         _fail(exc)
     except KeyboardInterrupt:
         typer.echo("specc: interrupted", err=True)
-        stop(130)
+        stop(exits.INTERRUPTED)
 
 
 def _run(
@@ -215,17 +215,19 @@ def _run(
                     raise RunError(
                         f"{what} {target} is also an input of the run; "
                         "specc never overwrites its inputs",
-                        exit_code=2,
+                        exit_code=exits.IO_ERROR,
                     )
     if output and save_weights and same_file(output, save_weights):
-        raise RunError(f"--output and --save-weights name the same file {output}", exit_code=2)
+        raise RunError(
+            f"--output and --save-weights name the same file {output}", exit_code=exits.IO_ERROR
+        )
     plan = _compile_or_exit(spec, batch or 1, dtype, parse_dims(dim), max_memory)
     if output is not None and output.suffix.lower() == ".npy" and len(plan.output_names) > 1:
         names = ", ".join(plan.output_names)
         raise RunError(
             f"output file {output}: the spec has {len(plan.output_names)} outputs "
             f"({names}); use a .npz file",
-            exit_code=2,
+            exit_code=exits.IO_ERROR,
         )
     data = plan.inputs(input, seed=seed)
     if input is not None and batch is not None and data.batch != batch:

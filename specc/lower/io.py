@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from specc import files
+from specc.exits import IO_ERROR
 from specc.lower.errors import RunError
 
 SUFFIXES = (".npy", ".npz")
@@ -41,11 +42,13 @@ def read_arrays(path: str | os.PathLike[str], what: str) -> NDArray | dict[str, 
     except RunError:
         raise
     except FileNotFoundError:
-        raise RunError(f"{label}: no such file", exit_code=2) from None
+        raise RunError(f"{label}: no such file", exit_code=IO_ERROR) from None
     except IsADirectoryError:
-        raise RunError(f"{label}: is a directory, not a .npy or .npz file", exit_code=2) from None
+        raise RunError(
+            f"{label}: is a directory, not a .npy or .npz file", exit_code=IO_ERROR
+        ) from None
     except PermissionError:
-        raise RunError(f"{label}: permission denied", exit_code=2) from None
+        raise RunError(f"{label}: permission denied", exit_code=IO_ERROR) from None
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise RunError(
@@ -87,16 +90,18 @@ def check_target(
     target = Path(path)
     if target.suffix.lower() not in suffixes:
         raise RunError(
-            f"{what} {target}: the name must end in {' or '.join(suffixes)}", exit_code=2
+            f"{what} {target}: the name must end in {' or '.join(suffixes)}", exit_code=IO_ERROR
         )
     if target.is_dir():
-        raise RunError(f"{what} {target}: is a directory", exit_code=2)
+        raise RunError(f"{what} {target}: is a directory", exit_code=IO_ERROR)
     if not target.parent.is_dir():
         raise RunError(
-            f"{what} {target}: the directory {target.parent} does not exist", exit_code=2
+            f"{what} {target}: the directory {target.parent} does not exist", exit_code=IO_ERROR
         )
     if (target.exists() or target.is_symlink()) and not force:
-        raise RunError(f"{what} {target} already exists; pass --force to replace it", exit_code=2)
+        raise RunError(
+            f"{what} {target} already exists; pass --force to replace it", exit_code=IO_ERROR
+        )
     return target
 
 
@@ -107,7 +112,7 @@ def atomic_write(
     try:
         files.atomic_write(path, write, force, what)
     except files.FileRefused as exc:
-        raise RunError(str(exc), exit_code=2) from None
+        raise RunError(str(exc), exit_code=IO_ERROR) from None
 
 
 def save_arrays(
@@ -119,7 +124,7 @@ def save_arrays(
         if isinstance(arrays, Mapping):
             if len(arrays) != 1:
                 raise RunError(
-                    f"{what} {target}: {len(arrays)} arrays need a .npz file", exit_code=2
+                    f"{what} {target}: {len(arrays)} arrays need a .npz file", exit_code=IO_ERROR
                 )
             (arrays,) = arrays.values()
         single = arrays
