@@ -100,3 +100,32 @@ def assert_bounded(outcome: Outcome, what: object = "") -> None:
     assert "out of memory" not in outcome.output, (what, outcome.output[-2000:])
     assert outcome.peak < PEAK, (what, outcome.peak)
     assert outcome.seconds < SECONDS, (what, outcome.seconds)
+
+
+def npy_header(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
+    """A version 1.0 .npy header for an array of `shape` and `dtype`, without its data."""
+    import io
+
+    import numpy as np
+
+    out = io.BytesIO()
+    header = {"descr": dtype, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(out, header)  # type: ignore[no-untyped-call]
+    return out.getvalue()
+
+
+def zip_bomb(path: Path, members: dict[str, tuple[int, ...]]) -> None:
+    """A .npz whose float32 arrays of zeros are deflated as they are written: a few hundred MB
+    of data in a file of a few hundred KB, made without holding any of it."""
+    import math
+    import zipfile
+
+    chunk = bytes(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, shape in members.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                member.write(npy_header(shape))
+                left = math.prod(shape) * 4
+                while left > 0:
+                    member.write(chunk[: min(left, len(chunk))])
+                    left -= len(chunk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile import assert_bounded, specc
+from hostile import assert_bounded, npy_header, specc, zip_bomb
 
 FORMATS = ("text", "concise", "json", "sarif", "github")
 
@@ -80,3 +80,88 @@ def test_a_long_line_is_clipped_around_the_column(tmp_path: Path) -> None:
         assert source[at] == "a", (col, source, caret)
     assert "19,989 more findings on line 6 not shown" in done.stdout
     assert done.stdout.rstrip().endswith("1 file, 19999 errors")
+
+
+# -- 2. arrays are checked from their headers before anything is decompressed ------------------
+DENSE = "specc: 1\nname: t\ninputs: {x: [4]}\nlayers:\n  - {name: d, type: dense, units: 2}\n"
+BOMB = 300 * 1024 * 1024  # bytes of zeros in a file of a few hundred KB
+BOMB_ROWS = BOMB // 16  # float32 rows of 4
+
+
+@pytest.fixture
+def dense(tmp_path: Path) -> Path:
+    path = tmp_path / "dense.yaml"
+    path.write_text(DENSE, encoding="utf-8")
+    return path
+
+
+def _good_weights(path: Path, **extra: tuple[int, ...]) -> None:
+    zip_bomb(path, {"d.kernel": (4, 2), "d.bias": (2,), **extra})
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"unused": (BOMB_ROWS, 4)},  # an extra key the spec never asks for
+        {"d.kernel": (BOMB_ROWS, 4), "d.bias": (2,)},  # a key of the spec with the wrong shape
+    ],
+    ids=["extra-key", "wrong-shape"],
+)
+def test_weights_bomb_is_refused_before_it_is_unpacked(
+    dense: Path, tmp_path: Path, members: dict[str, tuple[int, ...]]
+) -> None:
+    weights = tmp_path / "w.npz"
+    zip_bomb(weights, {"d.kernel": (4, 2), "d.bias": (2,), **members})
+    assert weights.stat().st_size < 2_000_000
+    done = specc("run", dense, "--weights", weights)
+    assert_bounded(done)
+    assert done.code == 1
+    assert f"({BOMB_ROWS:,}, 4)" in done.stderr or f"({BOMB_ROWS}, 4)" in done.stderr
+    assert done.peak < BOMB / 2, done.peak
+
+
+def test_input_bomb_over_the_budget_is_refused_before_it_is_unpacked(
+    dense: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "x.npz"
+    zip_bomb(data, {"x": (BOMB_ROWS, 4)})
+    done = specc("run", dense, "--input", data, "--max-memory", "100M")
+    assert_bounded(done)
+    assert done.code == 1 and "over the memory budget of 100" in done.stderr, done.stderr
+    assert done.peak < BOMB / 2, done.peak
+
+
+def test_input_of_another_rank_is_not_unpacked(dense: Path, tmp_path: Path) -> None:
+    data = tmp_path / "x.npz"
+    zip_bomb(data, {"x": (BOMB_ROWS, 2, 2)})
+    done = specc("run", dense, "--input", data)
+    assert_bounded(done)
+    assert done.code == 1 and "3 axes" in done.stderr, done.stderr
+    assert done.peak < BOMB / 2, done.peak
+
+
+@pytest.mark.parametrize("option", ["--input", "--weights"])
+def test_a_header_that_claims_more_than_the_file_holds_is_corrupt(
+    dense: Path, tmp_path: Path, option: str
+) -> None:
+    path = tmp_path / "huge.npy"
+    path.write_bytes(npy_header((100_000, 100_000)) + bytes(100))  # 40 GB claimed
+    assert path.stat().st_size < 300
+    done = specc("run", dense, option, path)
+    assert_bounded(done)
+    assert done.code == 1
+    assert "corrupt or truncated" in done.stderr and "37.3 GiB" in done.stderr, done.stderr
+    assert "memory" not in done.stderr
+
+
+def test_input_with_a_batch_of_zero_is_refused_as_the_option_is(
+    dense: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((0, 4), np.float32))
+    done = specc("run", dense, "--input", data)
+    assert_bounded(done)
+    assert done.code == 1 and "batch) is 0; it must be at least 1" in done.stderr, done.stderr
+    assert specc("run", dense, "--batch", "0").code == 2
