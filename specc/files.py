@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+from specc.safe_text import printable
 
 
 class FileRefused(Exception):
@@ -26,8 +29,7 @@ def atomic_write(
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise FileRefused(f"{what} {target}: the directory {parent} does not exist")
-    if target.is_dir():
-        raise FileRefused(f"{what} {target}: is a directory")
+    refuse_special(target, what)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
@@ -58,8 +60,37 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def refuse_special(path: str | os.PathLike[str], what: str) -> None:
+    """Outputs go only to regular files or to paths that do not exist yet: replacing a device,
+    a FIFO or a link (even with --force) would destroy something that is not specc's output."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise FileRefused(f"{what} {printable(os.fspath(path))}: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise FileRefused(
+        f"{what} {printable(os.fspath(path))}: is {kind}; specc writes only regular files "
+        "(or new ones), whatever the flags"
+    )
+
+
 def _publish(tmp: str, target: Path, force: bool, what: str) -> None:
     if force:
+        refuse_special(target, what)  # again: something may have taken its place meanwhile
         os.replace(tmp, target)
         return
     exists = f"{what} {target} already exists; pass --force to replace it"

@@ -165,3 +165,89 @@ def test_input_with_a_batch_of_zero_is_refused_as_the_option_is(
     assert_bounded(done)
     assert done.code == 1 and "batch) is 0; it must be at least 1" in done.stderr, done.stderr
     assert specc("run", dense, "--batch", "0").code == 2
+
+
+# -- 3. outputs go only to regular files or new paths -----------------------------------------
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "keras_question.yaml"
+
+
+def _special(kind: str, path: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "symlink-to-stdout":
+        path.symlink_to("/proc/self/fd/1")
+    elif kind == "symlink-to-file":
+        (tmp_path / "real").write_text("keep me")
+        path.symlink_to(tmp_path / "real")
+    elif kind == "symlink-to-dev-null":
+        path.symlink_to(os.devnull)
+    elif kind == "device":
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("making a device node needs privileges")
+    elif kind == "socket":
+        import socket
+
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(path))
+    else:
+        path.mkdir()
+
+
+SPECIAL = [
+    "fifo",
+    "symlink-to-stdout",
+    "symlink-to-file",
+    "symlink-to-dev-null",
+    "device",
+    "socket",
+    "directory",
+]
+
+
+def _writes(command: str, target: Path, tmp_path: Path) -> list[str | Path]:
+    if command == "graph":
+        return ["graph", EXAMPLE, "-o", target, "--force"]
+    if command == "run-output":
+        return ["run", EXAMPLE, "-o", target, "--force"]
+    return ["run", EXAMPLE, "--save-weights", target, "--force"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+@pytest.mark.parametrize("command", ["graph", "run-output", "save-weights"])
+def test_force_never_replaces_what_is_not_a_regular_file(
+    command: str, kind: str, tmp_path: Path
+) -> None:
+    import os
+
+    suffix = ".npz" if command == "save-weights" else ".npy" if command == "run-output" else ".mmd"
+    target = tmp_path / f"target{suffix}"
+    _special(kind, target, tmp_path)
+    before = os.lstat(target)
+    done = specc(*_writes(command, target, tmp_path), timeout=20)
+    assert_bounded(done, (command, kind))
+    assert done.code == 2, done.output
+    assert "regular files" in done.stderr or "is a directory" in done.stderr, done.stderr
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    if kind == "symlink-to-file":
+        assert (tmp_path / "real").read_text() == "keep me"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_graph_writes_stdout_with_a_dash(tmp_path: Path) -> None:
+    done = specc("graph", EXAMPLE, "-o", "-", cwd=tmp_path)
+    assert done.code == 0 and done.stdout.startswith("flowchart TD"), done.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_force_still_replaces_a_regular_file(tmp_path: Path) -> None:
+    target = tmp_path / "g.mmd"
+    target.write_text("old")
+    done = specc("graph", EXAMPLE, "-o", target, "--force")
+    assert done.code == 0, done.output
+    assert target.read_text().startswith("flowchart TD")

@@ -205,20 +205,33 @@ def graph(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write here instead of stdout.", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here (a regular file or a new one) instead of stdout; - is stdout.",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
 ) -> None:
     """Draw the layer graph: a node per input and layer (type, output shape, kernel shape) and
     an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
-    from specc.files import same_file
+    from specc.files import FileRefused, refuse_special, same_file
     from specc.graph import GraphError, format_for, render, write
 
+    if output is not None and str(output) == "-":
+        output = None
     if output is not None and same_file(output, spec):
         typer.echo(
             f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
         )
         stop(exits.USAGE)
+    try:
+        if output is not None:
+            refuse_special(output, "graph file")
+    except FileRefused as exc:
+        typer.echo(f"error: {exc}; -o - writes to stdout", err=True)
+        stop(exits.IO_ERROR)
     result = load_or_exit(spec)
     assert result.shapes is not None
     fmt = format_for(output, None if format is None else format.value)

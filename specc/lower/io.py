@@ -242,8 +242,10 @@ def check_target(
         raise RunError(
             f"{what} {target}: the name must end in {' or '.join(suffixes)}", exit_code=IO_ERROR
         )
-    if target.is_dir():
-        raise RunError(f"{what} {target}: is a directory", exit_code=IO_ERROR)
+    try:
+        files.refuse_special(target, what)
+    except files.FileRefused as exc:
+        raise RunError(str(exc), exit_code=IO_ERROR) from None
     if not target.parent.is_dir():
         raise RunError(
             f"{what} {target}: the directory {target.parent} does not exist", exit_code=IO_ERROR
