@@ -251,3 +251,42 @@ def test_force_still_replaces_a_regular_file(tmp_path: Path) -> None:
     done = specc("graph", EXAMPLE, "-o", target, "--force")
     assert done.code == 0, done.output
     assert target.read_text().startswith("flowchart TD")
+
+
+# -- 4. no command writes over a file it reads --------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "option"),
+    [("spec.npy", "-o"), ("spec.npz", "-o"), ("spec.npz", "--save-weights")],
+)
+@pytest.mark.parametrize("spelling", ["same", "symlink", "hardlink", "dotted"])
+def test_run_never_writes_over_its_own_spec(
+    name: str, option: str, spelling: str, tmp_path: Path
+) -> None:
+    import os
+
+    spec = tmp_path / name
+    spec.write_bytes(EXAMPLE.read_bytes())
+    target = {
+        "same": spec,
+        "symlink": tmp_path / f"link{spec.suffix}",
+        "hardlink": tmp_path / f"hard{spec.suffix}",
+        "dotted": tmp_path / "." / name,
+    }[spelling]
+    if spelling == "symlink":
+        target.symlink_to(spec)
+    elif spelling == "hardlink":
+        os.link(spec, target)
+    done = specc("run", spec, option, target, "--force")
+    assert_bounded(done)
+    assert done.code == 2, done.output
+    assert spec.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_graph_never_writes_over_the_configuration_it_reads(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.specc.limits]\nmax-layers = 100\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(EXAMPLE.read_bytes())
+    done = specc("graph", spec, "-o", config, "--force")
+    assert done.code == 2 and "is also an input of the graph" in done.stderr, done.output
+    assert config.read_text() == "[tool.specc.limits]\nmax-layers = 100\n"

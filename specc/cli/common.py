@@ -46,6 +46,45 @@ def limits_for(spec: Path) -> Limits:
         stop(exits.USAGE)
 
 
+def files_read(spec: Path) -> list[Path]:
+    """The files a command that reads `spec` reads: the spec and the configuration it finds."""
+    from specc.config import ConfigError, Overrides, Resolver
+
+    try:
+        config = Resolver(Overrides()).config_for(str(spec)).path
+    except ConfigError:
+        config = None  # reported when the limits are read
+    return [spec] if config is None else [spec, Path(config)]
+
+
+def refuse_writing_inputs(
+    command: str, outputs: list[tuple[Path | None, str]], inputs: list[Path | None]
+) -> None:
+    """Exit 2 when an output names a file the command reads (the spec included), or when two
+    outputs name one file; specc never overwrites its inputs, even with --force."""
+    from specc.files import same_file
+    from specc.safe_text import printable
+
+    named = [(path, what) for path, what in outputs if path is not None]
+    for index, (target, what) in enumerate(named):
+        for source in inputs:
+            if source is not None and same_file(source, target):
+                typer.echo(
+                    f"specc: error: {what} {printable(str(target))} is also an input of the "
+                    f"{command} ({printable(str(source))}); specc never overwrites its inputs",
+                    err=True,
+                )
+                stop(exits.USAGE)
+        for other, other_what in named[index + 1 :]:
+            if same_file(target, other):
+                typer.echo(
+                    f"specc: error: the {what} and the {other_what} name the same file "
+                    f"{printable(str(target))}",
+                    err=True,
+                )
+                stop(exits.USAGE)
+
+
 def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
     from specc.api import check_file

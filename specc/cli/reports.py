@@ -16,9 +16,11 @@ from specc.cli.common import (
     SpecArg,
     app,
     bind_dims_or_exit,
+    files_read,
     limits_for,
     load_or_exit,
     parse_dims,
+    refuse_writing_inputs,
     stop,
 )
 
@@ -216,16 +218,12 @@ def graph(
 ) -> None:
     """Draw the layer graph: a node per input and layer (type, output shape, kernel shape) and
     an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
-    from specc.files import FileRefused, refuse_special, same_file
+    from specc.files import FileRefused, refuse_special
     from specc.graph import GraphError, format_for, render, write
 
     if output is not None and str(output) == "-":
         output = None
-    if output is not None and same_file(output, spec):
-        typer.echo(
-            f"error: {output} is the spec itself; specc never overwrites its inputs", err=True
-        )
-        stop(exits.USAGE)
+    refuse_writing_inputs("graph", [(output, "graph file")], [*files_read(spec)])
     try:
         if output is not None:
             refuse_special(output, "graph file")

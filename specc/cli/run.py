@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from specc import exits
-from specc.cli.common import DimOption, SpecArg, app, limits_for, parse_dims, stop
+from specc.cli.common import (
+    DimOption,
+    SpecArg,
+    app,
+    files_read,
+    limits_for,
+    parse_dims,
+    refuse_writing_inputs,
+    stop,
+)
 
 if TYPE_CHECKING:
     import warnings
@@ -202,7 +211,6 @@ def _run(
 ) -> None:
     import time
 
-    from specc.files import same_file
     from specc.lower import RunError, io, render
 
     for target, what in ((output, "output file"), (save_weights, "weights file")):
@@ -210,17 +218,11 @@ def _run(
             io.check_target(
                 target, force, what, suffixes=(".npz",) if target is save_weights else io.SUFFIXES
             )
-            for source in (input, weights):
-                if source is not None and same_file(source, target):
-                    raise RunError(
-                        f"{what} {target} is also an input of the run; "
-                        "specc never overwrites its inputs",
-                        exit_code=exits.IO_ERROR,
-                    )
-    if output and save_weights and same_file(output, save_weights):
-        raise RunError(
-            f"--output and --save-weights name the same file {output}", exit_code=exits.IO_ERROR
-        )
+    refuse_writing_inputs(
+        "run",
+        [(output, "output file"), (save_weights, "weights file")],
+        [*files_read(spec), input, weights],
+    )
     plan = _compile_or_exit(spec, batch or 1, dtype, parse_dims(dim), max_memory)
     if output is not None and output.suffix.lower() == ".npy" and len(plan.output_names) > 1:
         names = ", ".join(plan.output_names)
