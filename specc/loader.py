@@ -16,7 +16,7 @@ from yaml.nodes import ScalarNode
 
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
-from specc.limits import DEFAULT_LIMITS, Limits
+from specc.limits import DEFAULT_LIMITS, MAX_DEPTH, Limits
 from specc.source import NodePath, SourceMap, Span
 
 __all__ = ["Limits", "Loaded", "load_file", "load_text", "read_limited"]
@@ -30,6 +30,7 @@ _CONSTRUCTORS: dict[str, Callable[[ScalarNode], object]] = {
 }
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
 # Plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors, JSON) read differently; see
 # `_plain` and docs/reliability.md for what specc makes of each.
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+\Z")  # 010: octal 8 in 1.1, decimal 10 in 1.2
@@ -287,15 +288,22 @@ class _Composer:
     def _scalar(self, event: Any) -> None:
         text, tag = event.value, event.tag
         surprise = None
-        if tag is None and event.implicit[0]:
-            # Specs repeat the same few words and numbers: resolve each plain text only once.
-            made = self.plain.get(text)
-            if made is None:
-                tag = self.loader.resolve(ScalarNode, text, (True, False))
-                made = self.plain[text] = _plain(text, tag)
-            kind, value, surprise = made
-        else:  # quoted, or tagged explicitly
-            kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
+        try:
+            if tag is None and event.implicit[0]:
+                # Specs repeat the same few words and numbers: resolve each plain text only once.
+                made = self.plain.get(text)
+                if made is None:
+                    tag = self.loader.resolve(ScalarNode, text, (True, False))
+                    made = self.plain[text] = _plain(text, tag)
+                kind, value, surprise = made
+            else:  # quoted, or tagged explicitly
+                kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
+        except _Huge:
+            message = (
+                f"a number of {len(text):,} characters; a spec's numbers have at most "
+                f"{_MAX_DIGITS} digits (dims and attributes stop at 2**31 - 1)"
+            )
+            raise self._stop(codes.SCHEMA_RANGE, message, event) from None
         self._count(1, event)
         span = self._span(event)
         if "#" in text:  # quoted or block text; a plain scalar cannot hold " #"
@@ -309,8 +317,9 @@ class _Composer:
         self._attach(kind(span, value), event.anchor)
 
     def _start(self, event: Any) -> None:
-        if len(self.stack) >= self.limits.max_depth:
-            message = f"the document is nested more than {self.limits.max_depth} levels deep"
+        if len(self.stack) >= min(self.limits.max_depth, MAX_DEPTH):
+            depth = min(self.limits.max_depth, MAX_DEPTH)
+            message = f"the document is nested more than {depth} levels deep"
             raise self._stop(codes.TOO_DEEP, message, event)
         node = _Node(self._span(event), [], height=1)
         if not self.stack and type(event) is yaml.MappingStartEvent:
@@ -339,8 +348,9 @@ class _Composer:
         if node is None:  # including an alias inside its own anchor, which would be a cycle
             message = f"YAML syntax error: alias '*{event.anchor}' has no anchor defined before it"
             raise self._stop(codes.YAML_SYNTAX, message, event)
-        if len(self.stack) + node.height > self.limits.max_depth:
-            message = f"the alias nests the document more than {self.limits.max_depth} levels deep"
+        depth = min(self.limits.max_depth, MAX_DEPTH)
+        if len(self.stack) + node.height > depth:
+            message = f"the alias nests the document more than {depth} levels deep"
             raise self._stop(codes.TOO_DEEP, message, event)
         self.aliased = True
         self._count(node.size, event)  # before anything is expanded
@@ -411,9 +421,18 @@ def _plain(text: str, tag: str) -> tuple[type[_Node], object, tuple[str, str] | 
     return _Node, value, None
 
 
+class _Huge(Exception):
+    """An integer too long to be any number of a spec (and for Python to print)."""
+
+
+_MAX_DIGITS = 100  # a spec's numbers stop at 2**63; Python cannot print an int of 4,300 digits
+
+
 def _construct(tag: str, text: str) -> object:
     """A scalar's Python value; anything but null, bool, int and float stays source text."""
     construct = _CONSTRUCTORS.get(tag)
+    if tag == _INT and len(text) > _MAX_DIGITS and sum(c.isalnum() for c in text) > _MAX_DIGITS:
+        raise _Huge  # hex, binary and base-60 ones too, before any is computed
     try:
         return text if construct is None else construct(ScalarNode(tag, text))
     except (ValueError, KeyError):  # an explicit tag that does not fit, e.g. `!!int ten`

@@ -290,3 +290,88 @@ def test_graph_never_writes_over_the_configuration_it_reads(tmp_path: Path) -> N
     done = specc("graph", spec, "-o", config, "--force")
     assert done.code == 2 and "is also an input of the graph" in done.stderr, done.output
     assert config.read_text() == "[tool.specc.limits]\nmax-layers = 100\n"
+
+
+# -- 5. what used to be an internal error is a diagnostic or a usage error ---------------------
+HEAD = "specc: 1\nname: t\ninputs: {x: [4]}\nlayers:\n  - {type: relu}\n"
+
+
+@pytest.mark.parametrize(
+    "number", ["0x" + "f" * 5000, "0b" + "1" * 20000, "1:" * 3000 + "1", "!!int 0x" + "f" * 5000]
+)
+@pytest.mark.parametrize("command", ["check", "report", "graph", "run"])
+def test_a_number_python_cannot_print_is_out_of_range(
+    command: str, number: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"specc: 1\nname: t\ninputs: {{x: [{number}]}}\nlayers:\n  - {{type: relu}}\n")
+    done = specc(command, path)
+    assert_bounded(done)
+    assert done.code == 1 and ":3:14: E104 a number of " in done.output, done.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--seed", "-1"], ["--max-memory", "9" * 400], ["--max-memory", "1e999"]],
+    ids=["negative-seed", "400-digit-budget", "infinite-budget"],
+)
+def test_run_options_out_of_range_are_usage_errors(args: list[str]) -> None:
+    done = specc("run", EXAMPLE, *args)
+    assert_bounded(done)
+    assert done.code == 2, done.output
+
+
+@pytest.mark.parametrize("key", ["exclude", "per-file-ignores"])
+def test_a_pattern_of_a_thousand_stars_is_matched(key: str, tmp_path: Path) -> None:
+    pattern = "*" * 1000 + "/x"
+    table = (
+        f'exclude = ["{pattern}"]'
+        if key == "exclude"
+        else f'[tool.specc.per-file-ignores]\n"{pattern}" = ["W"]'
+    )
+    (tmp_path / "pyproject.toml").write_text(f"[tool.specc]\n{table}\n")
+    (tmp_path / "a.yaml").write_bytes(EXAMPLE.read_bytes())
+    done = specc("check", ".", cwd=tmp_path)
+    assert_bounded(done)
+    assert done.code == 0 and "1 file" in done.stdout, done.output
+
+
+@pytest.fixture(scope="module")
+def deep_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+
+    top = tmp_path_factory.mktemp("deep")
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(1000):  # relative to the last folder: no path grows past PATH_MAX
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    return top
+
+
+@pytest.mark.parametrize("args", [["."], ["**/*.yaml"], ["--show-files", "."]])
+def test_a_folder_tree_a_thousand_levels_deep(deep_tree: Path, args: list[str]) -> None:
+    done = specc("check", *args, cwd=deep_tree)
+    assert_bounded(done)
+    assert done.code in (0, 2) and "nested too deeply" in done.stderr, done.output
+
+
+def test_max_depth_has_a_ceiling(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.specc.limits]\nmax-depth = 1000\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(HEAD + "extra: " + "[" * 990 + "]" * 990 + "\n")
+    for command in ("check", "report"):
+        done = specc(command, spec)
+        assert_bounded(done)
+        assert done.code == 2 and "'max-depth' can be at most 256" in done.stderr, done.output
+    (tmp_path / "pyproject.toml").write_text("[tool.specc.limits]\nmax-depth = 256\n")
+    deep = f"  - {{type: relu, kernel: {'[' * 250}1{']' * 250}}}\n"
+    spec.write_text(HEAD + deep)
+    for command in ("check", "report", "explain", "graph", "plan", "run"):
+        done = specc(command, spec)
+        assert_bounded(done, command)
+        assert done.code == 1, (command, done.output)

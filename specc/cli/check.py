@@ -173,6 +173,13 @@ def check(
     except ConfigError as error:
         typer.echo(f"specc: {error}", err=True)
         stop(exits.USAGE)
+    except RecursionError:  # os.walk and glob's `**` recurse once per folder level
+        typer.echo(
+            "specc: the folders under the given paths are nested too deeply to search; "
+            "name the spec files instead",
+            err=True,
+        )
+        stop(exits.USAGE)
     if show_files:
         if names:
             typer.echo("\n".join(names))

@@ -139,7 +139,9 @@ def run_command(
         ),
     ] = None,
     batch: BatchOption = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random input and weights.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the random input and weights (0 or more).")
+    ] = 0,
     dtype: Annotated[DType, typer.Option(help="Element type of the run.")] = DType.float32,
     output: Annotated[
         Path | None,
