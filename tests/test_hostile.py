@@ -3,6 +3,7 @@ no output format can be injected into, and no file is ever lost."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -337,20 +338,23 @@ def test_a_pattern_of_a_thousand_stars_is_matched(key: str, tmp_path: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def deep_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deep_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     import os
 
     top = tmp_path_factory.mktemp("deep")
-    fd = os.open(top, os.O_RDONLY)
+    fds = [os.open(top, os.O_RDONLY)]
     try:
         for _ in range(1000):  # relative to the last folder: no path grows past PATH_MAX
-            os.mkdir("d", dir_fd=fd)
-            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
+            os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        yield top
     finally:
-        os.close(fd)
-    return top
+        # Removed here, bottom up: pytest's own clean-up recurses once per level.
+        os.close(fds.pop())
+        while fds:
+            fd = fds.pop()
+            os.rmdir("d", dir_fd=fd)
+            os.close(fd)
 
 
 @pytest.mark.parametrize("args", [["."], ["**/*.yaml"], ["--show-files", "."]])
