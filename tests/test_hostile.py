@@ -379,3 +379,43 @@ def test_max_depth_has_a_ceiling(tmp_path: Path) -> None:
         done = specc(command, spec)
         assert_bounded(done, command)
         assert done.code == 1, (command, done.output)
+
+
+# -- 6. nothing from the spec reaches any output raw -------------------------------------------
+INJECTING = (
+    'specc: 1\nname: "x\\n  click n0 \\"javascript:alert(1)\\"\\n\\e[31m::error file=a::pwn"\n'
+    'description: "\\e]0;title\\a"\ninputs: {x: [4]}\nlayers:\n  - {type: relu, bogus: "\\n::error::b"}\n'
+)
+
+
+def _clean(text: str) -> None:
+    assert "\x1b" not in text and "\x07" not in text
+    for line in text.splitlines():
+        assert not line.lstrip().startswith("click"), line
+        assert not line.startswith("::error file=a"), line
+        assert not line.startswith("::error::b"), line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *[["check", "--format", fmt] for fmt in FORMATS],
+        ["report"],
+        ["report", "--format", "markdown"],
+        ["report", "--format", "json"],
+        ["explain"],
+        ["graph"],
+        ["graph", "--format", "dot"],
+        ["plan"],
+        ["run"],
+    ],
+)
+def test_control_characters_never_reach_an_output(args: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "spec\n::error file=x::y.yaml"  # the path is shown too
+    path.write_text(INJECTING, encoding="utf-8")
+    done = specc(*args, path)
+    assert_bounded(done, args)
+    assert done.code == 1, done.output
+    _clean(done.stdout)
+    _clean(done.stderr)
+    assert "E106" in done.output  # the name is refused
