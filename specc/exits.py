@@ -22,3 +22,19 @@ def for_diagnostics(diagnostics: Iterable[Diagnostic]) -> int:
     from specc import codes
 
     return IO_ERROR if any(d.code == codes.IO_ERROR for d in diagnostics) else FINDINGS
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; raised like KeyboardInterrupt, so that the same clean-up runs."""
+
+
+def terminate_on_sigterm() -> None:
+    """Turn SIGTERM into `Terminated` (the main thread only; a no-op where that fails)."""
+    import contextlib
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated
+
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        signal.signal(signal.SIGTERM, handler)

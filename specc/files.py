@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -30,12 +33,14 @@ def atomic_write(
     if not parent.is_dir():
         raise FileRefused(f"{what} {target}: the directory {parent} does not exist")
     refuse_special(target, what)
+    remove_stale(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise FileRefused(f"{what} {target}: cannot write in {parent}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # held until closed, or until we die
             os.fchmod(
                 f.fileno(), 0o666 & ~_umask()
             )  # mkstemp makes it private; outputs need not be
@@ -47,6 +52,33 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+STALE_AGE = 2.0  # seconds: a temporary younger than this may not be locked by its writer yet
+
+
+def remove_stale(target: Path) -> None:
+    """Remove the temporaries of earlier writes to `target` that were killed (SIGKILL, a power
+    cut): files of our own naming beside it that no living writer holds a lock on."""
+    parent = target.parent if str(target.parent) else Path(".")
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp\Z")
+    try:
+        names = [e.name for e in os.scandir(parent) if pattern.match(e.name)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        path = parent / name
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_AGE:
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a writer lives
+                os.unlink(path)
+            finally:
+                os.close(fd)
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

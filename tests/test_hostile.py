@@ -419,3 +419,75 @@ def test_control_characters_never_reach_an_output(args: list[str], tmp_path: Pat
     _clean(done.stdout)
     _clean(done.stderr)
     assert "E106" in done.output  # the name is refused
+
+
+# -- 7. signals: SIGTERM cleans up like Ctrl-C; a killed write's temporary is removed later ----
+SLOW_WRITE = (
+    "import sys, time\n"
+    "import specc.lower.io as io\n"
+    "def slow(f, array, allow_pickle=False):\n"
+    "    f.write(b'partial')\n"
+    "    f.flush()\n"
+    "    sys.stderr.write('writing\\n')\n"
+    "    sys.stderr.flush()\n"
+    "    time.sleep(60)\n"
+    "io.np.save = slow\n"
+    "sys.argv[0] = 'specc'\n"
+    "from specc.cli import main\n"
+    "main()\n"
+)
+
+
+def _killed_while_writing(target: Path, sig: int) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    from hostile import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, "run", str(EXAMPLE), "-o", str(target)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert child.stderr is not None
+    line = child.stderr.readline()
+    assert line == "writing\n", line + child.stderr.read()
+    assert [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+    child.send_signal(sig)
+    err = child.stderr.read()
+    return child.wait(timeout=30), err
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
+    import signal
+
+    target = tmp_path / "keep.npy"
+    code, err = _killed_while_writing(target, signal.SIGTERM)
+    assert code == 143 and "terminated" in err and "Traceback" not in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_write_removes_a_killed_writes_temporary(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    target = tmp_path / "keep.npy"
+    code, _ = _killed_while_writing(target, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    (stale,) = _temporaries(tmp_path)
+    os.utime(tmp_path / stale, (1, 1))  # as old as a temporary left by a crash usually is
+    other = tmp_path / ".other.npy.abcdefgh.tmp"  # another target's: left alone
+    other.write_bytes(b"x")
+    os.utime(other, (1, 1))
+    done = specc("run", EXAMPLE, "-o", target)
+    assert done.code == 0, done.output
+    assert _temporaries(tmp_path) == [other.name]
+    assert target.read_bytes().startswith(b"\x93NUMPY")

@@ -69,6 +69,7 @@ def only_invoked(argv: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
+    exits.terminate_on_sigterm()
     try:
         try:
             only_invoked(sys.argv[1:])()
@@ -84,6 +85,9 @@ def main() -> None:
         where = f" ({exc.filename})" if exc.filename else ""
         sys.stderr.write(f"specc: I/O error: {exc.strerror or exc}{where}\n")
         sys.exit(exits.IO_ERROR)
+    except exits.Terminated:
+        sys.stderr.write("terminated\n")
+        sys.exit(exits.TERMINATED)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(exits.INTERRUPTED)
