@@ -17,6 +17,7 @@ from yaml.nodes import ScalarNode
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
 from specc.limits import DEFAULT_LIMITS, MAX_DEPTH, Limits
+from specc.safe_text import clip, printable
 from specc.source import NodePath, SourceMap, Span
 
 __all__ = ["Limits", "Loaded", "load_file", "load_text", "read_limited"]
@@ -31,6 +32,9 @@ _CONSTRUCTORS: dict[str, Callable[[ScalarNode], object]] = {
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+_KNOWN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
 # Plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors, JSON) read differently; see
 # `_plain` and docs/reliability.md for what specc makes of each.
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+\Z")  # 010: octal 8 in 1.1, decimal 10 in 1.2
@@ -171,7 +175,10 @@ def _reason(error: Exception) -> str:
 
 
 def _too_large(path: str, size: int, limits: Limits) -> Diagnostic:
-    message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
+    if size == limits.max_bytes + 1:  # read up to one byte past the limit: the size is unknown
+        message = f"the file holds more than the limit of {_human(limits.max_bytes)}"
+    else:
+        message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
     return diag(codes.TOO_LARGE, message, Span(path, 1, 1))
 
 
@@ -285,7 +292,17 @@ class _Composer:
             message = "YAML syntax error: expected a single YAML document, but another starts here"
             raise self._stop(codes.YAML_SYNTAX, message, event)
 
+    def _tag(self, event: Any) -> None:
+        """An explicit tag specc does not know (`!foo`, `!!python/name:...`) is an error: it
+        would otherwise be dropped silently, and the value read as something it is not."""
+        tag = event.tag
+        if tag is not None and tag != "!" and tag not in _KNOWN_TAGS:
+            shown = clip(printable(tag.replace("tag:yaml.org,2002:", "!!")), 80)
+            message = f"YAML error: unknown tag '{shown}'; specs use plain YAML values only"
+            self.found.append(diag(codes.YAML_SYNTAX, message, self._span(event)))
+
     def _scalar(self, event: Any) -> None:
+        self._tag(event)
         text, tag = event.value, event.tag
         surprise = None
         try:
@@ -317,6 +334,7 @@ class _Composer:
         self._attach(kind(span, value), event.anchor)
 
     def _start(self, event: Any) -> None:
+        self._tag(event)
         if len(self.stack) >= min(self.limits.max_depth, MAX_DEPTH):
             depth = min(self.limits.max_depth, MAX_DEPTH)
             message = f"the document is nested more than {depth} levels deep"

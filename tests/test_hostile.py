@@ -491,3 +491,50 @@ def test_the_next_write_removes_a_killed_writes_temporary(tmp_path: Path) -> Non
     assert done.code == 0, done.output
     assert _temporaries(tmp_path) == [other.name]
     assert target.read_bytes().startswith(b"\x93NUMPY")
+
+
+# -- 8. clear messages --------------------------------------------------------------------------
+@pytest.mark.parametrize("tag", ["!foo", "!!python/name:os.system", "!!binary", "!<tag:x,2000:y>"])
+@pytest.mark.parametrize("where", ["scalar", "mapping"])
+def test_an_unknown_tag_is_an_error_that_names_it(tag: str, where: str, tmp_path: Path) -> None:
+    value = f"{tag} t" if where == "scalar" else f"{tag} {{x: [4]}}"
+    key = "name" if where == "scalar" else "inputs"
+    text = (
+        HEAD.replace("name: t", f"name: {value}")
+        if key == "name"
+        else HEAD.replace("inputs: {x: [4]}", f"inputs: {value}")
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    done = specc("check", path, "-f", "concise")
+    assert done.code == 1, done.output
+    assert "E002 YAML error: unknown tag" in done.stdout, done.stdout
+
+
+def test_an_endless_device_is_over_the_limit_without_a_size() -> None:
+    done = specc("check", "/dev/zero", "-f", "concise")
+    assert done.code == 1 and "E005 the file holds more than the limit of 10.0 MiB" in done.stdout
+
+
+def test_out_of_memory_in_check_does_not_talk_about_batches() -> None:
+    code = (
+        "import sys, specc.api\n"
+        "def boom(*a, **k):\n    raise MemoryError\n"
+        "specc.api.check_file = boom\n"
+        "from specc.cli import main\nmain()\n"
+    )
+    import subprocess
+    import sys
+
+    from hostile import ROOT
+
+    for command, hint in (("check", False), ("run", True)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, command, str(EXAMPLE)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert done.returncode == 1 and "out of memory" in done.stderr, done.stderr
+        assert ("--batch" in done.stderr) == hint, done.stderr

@@ -92,10 +92,12 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(exits.INTERRUPTED)
     except MemoryError:
-        sys.stderr.write(
-            "specc: out of memory; try a smaller --batch, "
-            "or a --max-memory below this machine's RAM\n"
+        hint = (
+            "; try a smaller --batch, or a --max-memory below this machine's RAM"
+            if sys.argv[1:2] in (["run"], ["plan"])
+            else ""
         )
+        sys.stderr.write(f"specc: out of memory{hint}\n")
         sys.exit(exits.FINDINGS)
     except Exception as exc:
         if os.environ.get("SPECC_DEBUG"):
