@@ -7,6 +7,7 @@ import dataclasses
 import fnmatch
 import glob
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,13 @@ from typing import Any
 from specc import codes as _codes  # noqa: F401 - registers the E and S codes
 from specc.diagnostics import Severity
 from specc.discover import expand_glob, is_spec
-from specc.limits import DEFAULT_LIMITS, Limits
+from specc.limits import DEFAULT_LIMITS, MAX_DEPTH, Limits
 from specc.lint import Settings
 from specc.lint.settings import DEFAULT_SELECT, parse_severities, unknown_selectors
 from specc.suggest import did_you_mean
 
 PYPROJECT = "pyproject.toml"
+_STARS = re.compile(r"\*{3,}")
 SUFFIXES = (".yaml", ".yml")
 _KEYS = (
     "select", "extend-select", "ignore", "fail-on", "max-params", "max-activation-mb",
@@ -146,6 +148,8 @@ def _limits(table: Mapping[str, Any], where: str) -> Limits:
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"limits: '{key}' must be a positive whole number; got {value!r}")
+        if key == "max-depth" and value > MAX_DEPTH:
+            raise ValueError(f"limits: 'max-depth' can be at most {MAX_DEPTH}; got {value:,}")
         chosen[key.replace("-", "_")] = value
     return dataclasses.replace(DEFAULT_LIMITS, **chosen)
 
@@ -350,6 +354,7 @@ def _matches(pattern: str, path: str, root: Path) -> bool:
     `/` or `./` and a trailing `/` change nothing, `*` matches across `/` (fnmatch), and `**/`
     may also stand for no folder at all."""
     pattern = pattern.removeprefix("./").lstrip("/").rstrip("/") or "."
+    pattern = _STARS.sub("**", pattern)  # `***...` means what `**` does, and is cheap to match
     if "**/" in pattern:
         return _matches(pattern.replace("**/", "*/"), path, root) or _matches(
             pattern.replace("**/", ""), path, root

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from specc.safe_text import safe
 from specc.source import Span
 
 
@@ -60,6 +61,9 @@ class Note:
     message: str
     span: Span | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", safe(self.message))
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -70,6 +74,11 @@ class Diagnostic:
     message: str
     span: Span | None = None
     notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Messages quote names and values from the file: bounded and printable from the start,
+        # so that no output format can be flooded or injected through them.
+        object.__setattr__(self, "message", safe(self.message))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         if self.span is None:

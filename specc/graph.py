@@ -11,6 +11,7 @@ from typing import Literal
 from specc import files
 from specc.ir import format_shape
 from specc.passes.shapes import Shapes
+from specc.safe_text import printable
 
 Format = Literal["mermaid", "dot", "svg", "png"]
 SUFFIXES: dict[str, Format] = {
@@ -86,7 +87,7 @@ def _lines(node: Node) -> list[str]:
 def mermaid(shapes: Shapes) -> str:
     """A Mermaid flowchart (GitHub renders it inside a ```mermaid block)."""
     nodes, edges = graph(shapes)
-    out = ["flowchart TD", f"  %% {shapes.model.name}"]
+    out = ["flowchart TD", f"  %% {printable(shapes.model.name)}"]
     for node in nodes:
         label = "<br/>".join(_mermaid_text(t) for t in _lines(node))
         out.append(
@@ -105,7 +106,11 @@ def mermaid(shapes: Shapes) -> str:
 def _mermaid_text(text: str) -> str:
     # Quotes and markup characters become entity codes; names and shapes rarely contain any.
     return (
-        text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+        printable(text)
+        .replace("&", "#amp;")
+        .replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
     )
 
 

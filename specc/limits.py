@@ -21,3 +21,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# The deepest nesting any configuration may allow: the schema's walks recurse once or twice per
+# level, and Python's stack holds about a thousand frames.
+MAX_DEPTH = 256

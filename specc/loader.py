@@ -16,7 +16,8 @@ from yaml.nodes import ScalarNode
 
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
-from specc.limits import DEFAULT_LIMITS, Limits
+from specc.limits import DEFAULT_LIMITS, MAX_DEPTH, Limits
+from specc.safe_text import clip, printable
 from specc.source import NodePath, SourceMap, Span
 
 __all__ = ["Limits", "Loaded", "load_file", "load_text", "read_limited"]
@@ -30,6 +31,10 @@ _CONSTRUCTORS: dict[str, Callable[[ScalarNode], object]] = {
 }
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_KNOWN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
 # Plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (editors, JSON) read differently; see
 # `_plain` and docs/reliability.md for what specc makes of each.
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+\Z")  # 010: octal 8 in 1.1, decimal 10 in 1.2
@@ -170,7 +175,10 @@ def _reason(error: Exception) -> str:
 
 
 def _too_large(path: str, size: int, limits: Limits) -> Diagnostic:
-    message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
+    if size == limits.max_bytes + 1:  # read up to one byte past the limit: the size is unknown
+        message = f"the file holds more than the limit of {_human(limits.max_bytes)}"
+    else:
+        message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
     return diag(codes.TOO_LARGE, message, Span(path, 1, 1))
 
 
@@ -284,18 +292,35 @@ class _Composer:
             message = "YAML syntax error: expected a single YAML document, but another starts here"
             raise self._stop(codes.YAML_SYNTAX, message, event)
 
+    def _tag(self, event: Any) -> None:
+        """An explicit tag specc does not know (`!foo`, `!!python/name:...`) is an error: it
+        would otherwise be dropped silently, and the value read as something it is not."""
+        tag = event.tag
+        if tag is not None and tag != "!" and tag not in _KNOWN_TAGS:
+            shown = clip(printable(tag.replace("tag:yaml.org,2002:", "!!")), 80)
+            message = f"YAML error: unknown tag '{shown}'; specs use plain YAML values only"
+            self.found.append(diag(codes.YAML_SYNTAX, message, self._span(event)))
+
     def _scalar(self, event: Any) -> None:
+        self._tag(event)
         text, tag = event.value, event.tag
         surprise = None
-        if tag is None and event.implicit[0]:
-            # Specs repeat the same few words and numbers: resolve each plain text only once.
-            made = self.plain.get(text)
-            if made is None:
-                tag = self.loader.resolve(ScalarNode, text, (True, False))
-                made = self.plain[text] = _plain(text, tag)
-            kind, value, surprise = made
-        else:  # quoted, or tagged explicitly
-            kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
+        try:
+            if tag is None and event.implicit[0]:
+                # Specs repeat the same few words and numbers: resolve each plain text only once.
+                made = self.plain.get(text)
+                if made is None:
+                    tag = self.loader.resolve(ScalarNode, text, (True, False))
+                    made = self.plain[text] = _plain(text, tag)
+                kind, value, surprise = made
+            else:  # quoted, or tagged explicitly
+                kind, value = _Node, text if tag is None or tag == "!" else _construct(tag, text)
+        except _Huge:
+            message = (
+                f"a number of {len(text):,} characters; a spec's numbers have at most "
+                f"{_MAX_DIGITS} digits (dims and attributes stop at 2**31 - 1)"
+            )
+            raise self._stop(codes.SCHEMA_RANGE, message, event) from None
         self._count(1, event)
         span = self._span(event)
         if "#" in text:  # quoted or block text; a plain scalar cannot hold " #"
@@ -309,8 +334,10 @@ class _Composer:
         self._attach(kind(span, value), event.anchor)
 
     def _start(self, event: Any) -> None:
-        if len(self.stack) >= self.limits.max_depth:
-            message = f"the document is nested more than {self.limits.max_depth} levels deep"
+        self._tag(event)
+        if len(self.stack) >= min(self.limits.max_depth, MAX_DEPTH):
+            depth = min(self.limits.max_depth, MAX_DEPTH)
+            message = f"the document is nested more than {depth} levels deep"
             raise self._stop(codes.TOO_DEEP, message, event)
         node = _Node(self._span(event), [], height=1)
         if not self.stack and type(event) is yaml.MappingStartEvent:
@@ -339,8 +366,9 @@ class _Composer:
         if node is None:  # including an alias inside its own anchor, which would be a cycle
             message = f"YAML syntax error: alias '*{event.anchor}' has no anchor defined before it"
             raise self._stop(codes.YAML_SYNTAX, message, event)
-        if len(self.stack) + node.height > self.limits.max_depth:
-            message = f"the alias nests the document more than {self.limits.max_depth} levels deep"
+        depth = min(self.limits.max_depth, MAX_DEPTH)
+        if len(self.stack) + node.height > depth:
+            message = f"the alias nests the document more than {depth} levels deep"
             raise self._stop(codes.TOO_DEEP, message, event)
         self.aliased = True
         self._count(node.size, event)  # before anything is expanded
@@ -411,9 +439,18 @@ def _plain(text: str, tag: str) -> tuple[type[_Node], object, tuple[str, str] | 
     return _Node, value, None
 
 
+class _Huge(Exception):
+    """An integer too long to be any number of a spec (and for Python to print)."""
+
+
+_MAX_DIGITS = 100  # a spec's numbers stop at 2**63; Python cannot print an int of 4,300 digits
+
+
 def _construct(tag: str, text: str) -> object:
     """A scalar's Python value; anything but null, bool, int and float stays source text."""
     construct = _CONSTRUCTORS.get(tag)
+    if tag == _INT and len(text) > _MAX_DIGITS and sum(c.isalnum() for c in text) > _MAX_DIGITS:
+        raise _Huge  # hex, binary and base-60 ones too, before any is computed
     try:
         return text if construct is None else construct(ScalarNode(tag, text))
     except (ValueError, KeyError):  # an explicit tag that does not fit, e.g. `!!int ten`

@@ -80,7 +80,14 @@ def build_schema() -> Json:
         "additionalProperties": False,
         "properties": {
             "specc": {"description": "the format version", "const": 1},
-            "name": {"description": "the model's name", "type": "string", "minLength": 1},
+            "name": {
+                "description": "the model's name (printable: no control characters)",
+                "type": "string",
+                "minLength": 1,
+                # Every output shows the name; a newline or an escape in it could inject lines
+                # into Mermaid, GitHub annotations or the terminal.
+                "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$",
+            },
             "description": {"type": "string"},
             "inputs": {
                 "description": "model input name -> per-sample shape "

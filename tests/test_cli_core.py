@@ -154,3 +154,25 @@ def test_the_package_exports_the_documented_api() -> None:
         assert getattr(specc, name) is not None
     result = specc.check_file(EXAMPLES / "keras_question.yaml")
     assert result.ok
+
+
+def test_exit_codes_are_named_in_one_place() -> None:
+    """Every exit code comes from specc.exits; no module spells a number of its own."""
+    import re
+
+    from specc import exits
+
+    literal = re.compile(r"\b(?:stop|exit|Exit)\(\d|exit_code\s*=\s*\d")
+    package = Path(__file__).resolve().parent.parent / "specc"
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "exits.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert offenders == []
+    assert (exits.OK, exits.FINDINGS, exits.IO_ERROR, exits.BUG) == (0, 1, 2, 3)
+    assert (exits.INTERRUPTED, exits.TERMINATED) == (128 + 2, 128 + 15)
+    missing = invoke("report", EXAMPLES / "no_such_spec.yaml")
+    assert missing.exit_code == exits.IO_ERROR

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from specc import __version__
+from specc import __version__, exits
 from specc.cli.common import app
 
 # Importing a command module registers its commands; `specc --help` lists them in this order.
@@ -70,6 +70,7 @@ def only_invoked(argv: list[str]) -> typer.Typer:
 
 def main() -> None:
     """Entry point: a bug in specc is one clear line unless SPECC_DEBUG is set."""
+    exits.terminate_on_sigterm()
     try:
         try:
             # One name for help and shell completion, however specc was started.
@@ -78,23 +79,28 @@ def main() -> None:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except BrokenPipeError:
         _silence_stdout()  # `specc check | head`: the reader has all it wanted
-        sys.exit(1)
+        sys.exit(exits.FINDINGS)
     except OSError as exc:
         if os.environ.get("SPECC_DEBUG"):
             raise
         _silence_stdout()
         where = f" ({exc.filename})" if exc.filename else ""
         sys.stderr.write(f"specc: error: I/O error: {exc.strerror or exc}{where}\n")
-        sys.exit(2)
+        sys.exit(exits.IO_ERROR)
+    except exits.Terminated:
+        sys.stderr.write("specc: terminated\n")
+        sys.exit(exits.TERMINATED)
     except KeyboardInterrupt:
         sys.stderr.write("specc: interrupted\n")
-        sys.exit(130)
+        sys.exit(exits.INTERRUPTED)
     except MemoryError:
-        sys.stderr.write(
-            "specc: error: out of memory; try a smaller --batch, "
-            "or a --max-memory below this machine's RAM\n"
+        hint = (
+            "; try a smaller --batch, or a --max-memory below this machine's RAM"
+            if sys.argv[1:2] in (["run"], ["plan"])
+            else ""
         )
-        sys.exit(1)
+        sys.stderr.write(f"specc: error: out of memory{hint}\n")
+        sys.exit(exits.FINDINGS)
     except Exception as exc:
         if os.environ.get("SPECC_DEBUG"):
             raise
@@ -102,7 +108,7 @@ def main() -> None:
             f"specc: error: internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
         )
-        sys.exit(3)
+        sys.exit(exits.BUG)
 
 
 def _silence_stdout() -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from specc import exits
 from specc.cli.common import app, fail, stdout_is_terminal, stop
 
 if TYPE_CHECKING:
@@ -134,7 +135,6 @@ def check(
 
     Exit codes: 0 nothing at or above the fail level, 1 findings, 2 usage or I/O error.
     """
-    from specc import codes
     from specc.api import Checked, check_file, check_text
     from specc.config import ConfigError, Overrides, Resolver
     from specc.diagnostics import Severity
@@ -152,13 +152,13 @@ def check(
         config=config,
     )
     if statistics and format in (CheckFormat.sarif, CheckFormat.github):
-        fail(f"--statistics prints a table or json, not {format.value}", 2)
+        fail(f"--statistics prints a table or json, not {format.value}", exits.USAGE)
     stdin = paths == ["-"] or (stdin_filename is not None and not paths)
     if not stdin and (stdin_filename is not None or "-" in (paths or [])):
         what = "--stdin-filename (which reads stdin)" if stdin_filename is not None else "`-`"
-        fail(f"{what} cannot be combined with other paths", 2)
+        fail(f"{what} cannot be combined with other paths", exits.USAGE)
     if stdin and sys.stdin is None:
-        fail("`-` reads a spec from stdin, but there is no stdin", 2)
+        fail("`-` reads a spec from stdin, but there is no stdin", exits.USAGE)
     try:
         resolver = Resolver(overrides)
         names = (
@@ -168,11 +168,17 @@ def check(
         )
         plan = [(p, resolver.settings_for(p), resolver.limits_for(p)) for p in names]
     except ConfigError as error:
-        fail(str(error), 2)
+        fail(str(error), exits.USAGE)
+    except RecursionError:  # os.walk and glob's `**` recurse once per folder level
+        fail(
+            "the folders under the given paths are nested too deeply to search; "
+            "name the spec files instead",
+            exits.USAGE,
+        )
     if show_files:
         if names:
             typer.echo("\n".join(names))
-        stop(0)
+        stop(exits.OK)
     if not plan:
         typer.echo("specc: warning: no spec files found under the given paths", err=True)
 
@@ -191,7 +197,7 @@ def check(
         typer.echo(render_statistics(format.value, diagnostics, len(plan)))
     else:
         typer.echo(render(format.value, diagnostics, sources, len(plan), color), color=color)
-    if any(d.code == codes.IO_ERROR for d in diagnostics):
-        stop(2)
+    if exits.for_diagnostics(diagnostics) == exits.IO_ERROR:
+        stop(exits.IO_ERROR)
     failed = any(d.severity >= s.fail_on for r, s in results for d in r.diagnostics)
-    stop(1 if failed else 0)
+    stop(exits.FINDINGS if failed else exits.OK)

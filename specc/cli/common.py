@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from specc import exits
+
 if TYPE_CHECKING:
     from specc.limits import Limits
     from specc.passes.costs import Costs
@@ -40,7 +42,7 @@ def read_stdin(limits: Limits) -> bytes:
     from specc.loader import read_limited
 
     if sys.stdin is None:
-        fail("`-` reads a spec from stdin, but there is no stdin", 2)
+        fail("`-` reads a spec from stdin, but there is no stdin", exits.USAGE)
     return read_limited(sys.stdin.buffer, limits.max_bytes)
 
 
@@ -94,19 +96,58 @@ def limits_for(spec: Path) -> Limits:
     try:
         return Resolver(Overrides()).limits_for(STDIN if is_stdin(spec) else str(spec))
     except ConfigError as error:
-        fail(str(error), 2)
+        fail(str(error), exits.USAGE)
+
+
+def files_read(spec: Path) -> list[Path]:
+    """The files a command that reads `spec` reads: the spec and the configuration it finds."""
+    from specc.config import ConfigError, Overrides, Resolver
+
+    try:
+        config = Resolver(Overrides()).config_for(str(spec)).path
+    except ConfigError:
+        config = None  # reported when the limits are read
+    return [spec] if config is None else [spec, Path(config)]
+
+
+def refuse_writing_inputs(
+    command: str, outputs: list[tuple[Path | None, str]], inputs: list[Path | None]
+) -> None:
+    """Exit 2 when an output names a file the command reads (the spec included), or when two
+    outputs name one file; specc never overwrites its inputs, even with --force."""
+    from specc.files import same_file
+    from specc.safe_text import printable
+
+    named = [(path, what) for path, what in outputs if path is not None]
+    for index, (target, what) in enumerate(named):
+        for source in inputs:
+            if source is not None and same_file(source, target):
+                typer.echo(
+                    f"specc: error: {what} {printable(str(target))} is also an input of the "
+                    f"{command} ({printable(str(source))}); specc never overwrites its inputs",
+                    err=True,
+                )
+                stop(exits.USAGE)
+        for other, other_what in named[index + 1 :]:
+            if same_file(target, other):
+                typer.echo(
+                    f"specc: error: the {what} and the {other_what} name the same file "
+                    f"{printable(str(target))}",
+                    err=True,
+                )
+                stop(exits.USAGE)
 
 
 def load_or_exit(spec: Path):  # type: ignore[no-untyped-def]
     """Run the static pipeline; on errors print them to stderr and exit 1 (2 if unreadable)."""
-    from specc import codes
+    from specc import codes  # noqa: F401
     from specc.report.text import format_text
 
     result = check_spec(spec, limits_for(spec))
     if not result.ok:
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
-        stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+        stop(exits.for_diagnostics(result.diagnostics))
     return result
 
 
@@ -145,4 +186,4 @@ def bind_dims_or_exit(costs: Costs, dims: dict[str, int]) -> None:
     for problem in problems:
         typer.echo(f"specc: error: {problem}", err=True)
     if problems:
-        stop(1)
+        stop(exits.FINDINGS)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from specc.cli.common import SpecArg, app, load_or_exit, stop
+from specc import exits
+from specc.cli.common import SpecArg, app, fail, files_read, load_or_exit, refuse_writing_inputs
 
 
 class To(StrEnum):
@@ -61,29 +62,33 @@ def export_command(
 ) -> None:
     """Export a spec to ONNX, or to PyTorch or Keras source, with its weights (given, or the
     seeded ones `specc run --seed` uses, so both agree from the start)."""
-    from specc.files import FileRefused, atomic_write, same_file
+    from specc.files import FileRefused, atomic_write, refuse_special
     from specc.interop.export import SUFFIX, ExportFailed, export
     from specc.lower import RunError
 
     target = output or spec.with_suffix(SUFFIX[to.value])
     npz = target.with_suffix(".npz") if to is not To.onnx else None
-    reads = [p for p in (spec, weights) if p is not None]
-    for path in (target, npz):
-        if path is not None and any(same_file(path, r) for r in reads):
-            _refuse(f"{path} is also an input of the export; specc never overwrites its inputs")
-        if path is not None and path.exists() and not force:
-            _refuse(f"{path} already exists; pass --force to replace it")
+    refuse_writing_inputs(
+        "export", [(target, "output file"), (npz, "weights file")], [*files_read(spec), weights]
+    )
+    for path, what in ((target, "output file"), (npz, "weights file")):
+        if path is None:
+            continue
+        try:
+            refuse_special(path, what)
+        except FileRefused as exc:
+            fail(str(exc), exits.USAGE)
+        if path.exists() and not force:
+            fail(f"{what} {path} already exists; pass --force to replace it", exits.USAGE)
     checked = load_or_exit(spec)
     try:
         done = export(
             checked, to.value, weights=weights, seed=seed, opset=opset, layout=layout.value
         )
     except ExportFailed as exc:
-        typer.echo(f"specc: error: {exc}", err=True)
-        stop(1)
+        fail(str(exc), exits.FINDINGS)
     except RunError as exc:
-        typer.echo(f"specc: error: {exc}", err=True)
-        stop(getattr(exc, "exit_code", 1))
+        fail(str(exc), exc.exit_code)
     try:
         if npz is not None and done.weights is not None:
             import numpy as np
@@ -92,10 +97,5 @@ def export_command(
             atomic_write(npz, lambda f: np.savez(f, **arrays), force, "weights file")  # type: ignore[arg-type]
         atomic_write(target, lambda f: f.write(done.data), force, "output file")
     except FileRefused as exc:
-        _refuse(str(exc))
+        fail(str(exc), exits.USAGE)
     typer.echo(f"wrote {target}" + (f" and {npz}" if npz is not None else ""))
-
-
-def _refuse(message: str) -> None:
-    typer.echo(f"specc: error: {message}", err=True)
-    stop(2)

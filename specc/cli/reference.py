@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from specc import exits
 from specc.cli.common import app, fail
 
 
@@ -42,7 +43,7 @@ def rules(
         from specc.suggest import did_you_mean
 
         hint = did_you_mean(wanted, CATALOGUE)
-        fail(f"unknown code '{code}'{hint} (`specc rules` lists them all)", 2)
+        fail(f"unknown code '{code}'{hint} (`specc rules` lists them all)", exits.USAGE)
     if format is RulesFormat.json:
         typer.echo(json.dumps(render.to_json(chosen), indent=2))
     elif format is RulesFormat.markdown:
@@ -85,4 +86,4 @@ def layers(
         from specc.suggest import did_you_mean
 
         hint = did_you_mean(layer_type, REGISTRY)
-        fail(f"unknown layer type '{layer_type}'{hint}", 2)
+        fail(f"unknown layer type '{layer_type}'{hint}", exits.USAGE)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from specc import exits
 from specc.cli.common import (
     DimOption,
     SpecArg,
@@ -17,9 +18,11 @@ from specc.cli.common import (
     bind_dims_or_exit,
     check_spec,
     fail,
+    files_read,
     limits_for,
     load_or_exit,
     parse_dims,
+    refuse_writing_inputs,
     show_table,
     stop,
 )
@@ -105,7 +108,6 @@ def explain(
 ) -> None:
     """Show where a layer's numbers come from: C_in, the kernel shape in words, the parameter
     formula, each output axis, MACs, memory, receptive field and per-channel alternatives."""
-    from specc import codes
     from specc.explain import bind, explain_model, render_layer
     from specc.passes.costs import constraints, measure
     from specc.report.plain import output_width, wrap_text
@@ -120,7 +122,7 @@ def explain(
         sources = {result.path: result.source}
         typer.echo(format_text(result.diagnostics, sources, color=sys.stderr.isatty()), err=True)
         if result.shapes is None:
-            stop(2 if any(d.code == codes.IO_ERROR for d in result.diagnostics) else 1)
+            stop(exits.for_diagnostics(result.diagnostics))
     assert result.shapes is not None
     if dims:  # checked against the symbolic shapes; the costs shown are those of the bound ones
         bind_dims_or_exit(constraints(result.shapes), dims)
@@ -128,15 +130,15 @@ def explain(
     width = output_width()
     if layer is None:
         typer.echo(wrap_text(explain_model(costs), width), nl=False)
-        stop(1 if broken else 0)
+        stop(exits.FINDINGS if broken else exits.OK)
     names = [x.name for x in result.shapes.model.layers]
     if layer not in names:
         hint = did_you_mean(layer, names) or f"; the layers are {', '.join(names)}"
         raise typer.BadParameter(f"no layer named '{layer}'{hint}", param_hint="LAYER")
     if layer not in costs.layers:
-        fail(f"{layer}: its shapes are unknown because of the errors above", 1)
+        fail(f"{layer}: its shapes are unknown because of the errors above", exits.FINDINGS)
     typer.echo(wrap_text(render_layer(costs, layer), width), nl=False)
-    stop(1 if broken else 0)
+    stop(exits.FINDINGS if broken else exits.OK)
 
 
 class DiffFormat(StrEnum):
@@ -188,7 +190,7 @@ def diff(
             lambda width: diff_plain(changes, all_layers, width),
             lambda width: diff_table(changes, all_layers, width),
         )
-    stop(1 if exit_code and not changes.identical else 0)
+    stop(exits.FINDINGS if exit_code and not changes.identical else exits.OK)
 
 
 class GraphFormat(StrEnum):
@@ -214,17 +216,28 @@ def graph(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write here instead of stdout.", show_default=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here (a regular file or a new one) instead of stdout; - is stdout.",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
 ) -> None:
     """Draw the layer graph: a node per input and layer (type, output shape, kernel shape) and
     an edge per input. Mermaid renders on GitHub; -o model.svg needs Graphviz."""
-    from specc.files import same_file
+    from specc.files import FileRefused, refuse_special
     from specc.graph import GraphError, format_for, render, write
 
-    if output is not None and same_file(output, spec):
-        fail(f"{output} is the spec itself; specc never overwrites its inputs", 2)
+    if output is not None and str(output) == "-":
+        output = None
+    refuse_writing_inputs("graph", [(output, "graph file")], [*files_read(spec)])
+    try:
+        if output is not None:
+            refuse_special(output, "graph file")
+    except FileRefused as exc:
+        fail(f"{exc}; -o - writes to stdout", exits.IO_ERROR)
     result = load_or_exit(spec)
     assert result.shapes is not None
     try:
@@ -239,4 +252,4 @@ def graph(
         else:
             typer.echo(content, nl=False)
     except GraphError as exc:
-        fail(str(exc), 2)
+        fail(str(exc), exits.USAGE)

@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from specc import exits
 from specc.cli.common import (
     DimOption,
     SpecArg,
     app,
+    files_read,
     is_stdin,
     limits_for,
     parse_dims,
     read_stdin,
+    refuse_writing_inputs,
     stop,
 )
 
@@ -55,7 +58,6 @@ def _compile_or_exit(
     spec: Path, batch: int, dtype: str, dims: dict[str, int], max_memory: str | None
 ) -> Plan:
     """specc.compile, with spec errors printed as diagnostics (exit 1, or 2 if unreadable)."""
-    from specc import codes
     from specc.api import compile
     from specc.lower import RunError, SpecError
     from specc.lower.budget import parse_size
@@ -75,7 +77,7 @@ def _compile_or_exit(
         )
     except SpecError as exc:
         typer.echo(format_text(exc.diagnostics, exc.sources, color=sys.stderr.isatty()), err=True)
-        stop(2 if any(d.code == codes.IO_ERROR for d in exc.diagnostics) else 1)
+        stop(exits.for_diagnostics(exc.diagnostics))
     except RunError as exc:
         _fail(exc)
 
@@ -83,7 +85,7 @@ def _compile_or_exit(
 def _fail(exc: Exception) -> NoReturn:
     """A RunError as `specc: error: ...` on stderr, with its exit code."""
     typer.echo(f"specc: error: {exc}", err=True)
-    stop(getattr(exc, "exit_code", 1))
+    stop(getattr(exc, "exit_code", exits.FINDINGS))
 
 
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
@@ -144,7 +146,9 @@ def run_command(
         ),
     ] = None,
     batch: BatchOption = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random input and weights.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the random input and weights (0 or more).")
+    ] = 0,
     dtype: Annotated[DType, typer.Option(help="Element type of the run.")] = DType.float32,
     output: Annotated[
         Path | None,
@@ -197,7 +201,7 @@ def run_command(
         _fail(exc)
     except KeyboardInterrupt:
         typer.echo("specc: interrupted", err=True)
-        stop(130)
+        stop(exits.INTERRUPTED)
 
 
 def _run(
@@ -216,7 +220,6 @@ def _run(
 ) -> None:
     import time
 
-    from specc.files import same_file
     from specc.lower import RunError, io, render
 
     for target, what in ((output, "output file"), (save_weights, "weights file")):
@@ -224,22 +227,18 @@ def _run(
             io.check_target(
                 target, force, what, suffixes=(".npz",) if target is save_weights else io.SUFFIXES
             )
-            for source in (input, weights):
-                if source is not None and same_file(source, target):
-                    raise RunError(
-                        f"{what} {target} is also an input of the run; "
-                        "specc never overwrites its inputs",
-                        exit_code=2,
-                    )
-    if output and save_weights and same_file(output, save_weights):
-        raise RunError(f"--output and --save-weights name the same file {output}", exit_code=2)
+    refuse_writing_inputs(
+        "run",
+        [(output, "output file"), (save_weights, "weights file")],
+        [*files_read(spec), input, weights],
+    )
     plan = _compile_or_exit(spec, batch or 1, dtype, parse_dims(dim), max_memory)
     if output is not None and output.suffix.lower() == ".npy" and len(plan.output_names) > 1:
         names = ", ".join(plan.output_names)
         raise RunError(
             f"output file {output}: the spec has {len(plan.output_names)} outputs "
             f"({names}); use a .npz file",
-            exit_code=2,
+            exit_code=exits.IO_ERROR,
         )
     prepared = plan.prepare(input, weights, seed=seed, batch=batch)
     program, data = prepared.program, prepared.inputs

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from specc.diagnostics import Diagnostic
 from specc.lint.registry import RULES, Context, Finding, Rule
 from specc.lint.settings import Settings
-from specc.lint.suppress import is_suppressed
+from specc.lint.suppress import comments_of, is_suppressed
 from specc.passes.shapes import Shapes
 from specc.source import SourceMap
 
@@ -48,8 +48,9 @@ def apply(
 ) -> list[Diagnostic]:
     """Drop what is not selected or is suppressed inline; give the rest its configured severity."""
     kept: list[Diagnostic] = []
+    comments = comments_of(source)
     for d in diagnostics:
-        if not settings.enabled(d.code) or is_suppressed(d, source):
+        if not settings.enabled(d.code) or is_suppressed(d, source, comments):
             continue
         severity = settings.severity_of(d.code, d.severity)
         kept.append(d if severity is d.severity else d.with_severity(severity))

@@ -85,15 +85,30 @@ def suppressed_codes(line: str) -> frozenset[str] | None:
     return frozenset(code for code, _ in comment.listed)
 
 
-def is_suppressed(d: Diagnostic, source: SourceMap) -> bool:
+def comments_of(source: SourceMap) -> Callable[[int], Comment | None]:
+    """`_comment_on` for one file, each line parsed once however many findings it has."""
+    seen: dict[int, Comment | None] = {}
+
+    def lookup(number: int) -> Comment | None:
+        if number not in seen:
+            seen[number] = _comment_on(source, number)
+        return seen[number]
+
+    return lookup
+
+
+def is_suppressed(
+    d: Diagnostic, source: SourceMap, comments: Callable[[int], Comment | None] | None = None
+) -> bool:
     """Whether a comment on the diagnostic's own line suppresses it (codes match as prefixes).
 
     W002, which says a comment is unused, yields only to the comment listing W002 itself: a
-    bare `ignore` or a prefix such as `W` must not hide that it is stale.
+    bare `ignore` or a prefix such as `W` must not hide that it is stale. `comments` (from
+    `comments_of`) saves parsing a line again for each of its findings.
     """
     if d.span is None:
         return False
-    comment = _comment_on(source, d.span.line)
+    comment = (comments or comments_of(source))(d.span.line)
     if comment is None or comment.problem is not None:
         return False
     codes = [code for code, _ in comment.listed]

@@ -18,6 +18,8 @@ def parse_size(text: str) -> int:
             "(K, M, G, T), e.g. 800M or 2GiB"
         )
     value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if value >= 2.0**63:  # far beyond any machine; and float('1' * 400) is infinite
+        raise ValueError(f"invalid size {text[:40]!r}: it must be below 8 EiB")
     if value < 1:
         raise ValueError(f"invalid size {text!r}: it must be at least one byte")
     return int(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from specc.diagnostics import Diagnostic
+from specc.exits import FINDINGS
 from specc.source import SourceMap
 
 
@@ -25,10 +26,11 @@ class RunError(Exception):
     """A user mistake found while planning or running: wrong data, weights, files or limits.
 
     The message is complete and may span several lines (one per problem). `exit_code` is what
-    the CLI exits with: 2 when a file cannot be read or written, 1 otherwise.
+    the CLI exits with: IO_ERROR (2) when a file cannot be read or written, FINDINGS (1)
+    otherwise.
     """
 
-    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+    def __init__(self, message: str, *, exit_code: int = FINDINGS) -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code

@@ -99,6 +99,8 @@ class _Binder:
 
     def match(self, x: Input, shape: tuple[int, ...]) -> list[str]:
         problems = []
+        if shape[0] < 1:  # as `--batch 0` is refused
+            problems.append(f"input '{x.name}': axis 0 (the batch) is 0; it must be at least 1")
         if self.batch is None:
             self.batch, self.batch_origin = shape[0], f"input '{x.name}'"
         elif shape[0] != self.batch:

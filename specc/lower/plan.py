@@ -155,7 +155,8 @@ class Plan:
         if source is None:
             return weightsmod.init(params, seed, self.dtype)
         if isinstance(source, str | os.PathLike):
-            given: Mapping[str, object] = io.load_weights(source)
+            shapes = {k: s.shape for k, s in params.items()}
+            given: Mapping[str, object] = io.load_weights(source, shapes, self.max_memory)
             label = f"weights file {os.fspath(source)}"
         else:
             given, label = source, "the weights"
@@ -204,7 +205,8 @@ class Plan:
         source = "the input"
         if isinstance(data, str | os.PathLike):
             source = f"input file {os.fspath(data)}"
-            data = io.load_inputs(data, self.input_names)
+            ranks = {x.name: x.type.rank + 1 for x in self.model.inputs}
+            data = io.load_inputs(data, self.input_names, ranks, self.max_memory)
         if isinstance(data, Mapping):
             given: Mapping[str, object] = data
         else:

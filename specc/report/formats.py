@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from specc.diagnostics import Diagnostic, Severity
-from specc.report.text import count_line, format_text
+from specc.report.text import capped, count_line, format_text
 from specc.source import SourceMap
 
 Format = Literal["text", "concise", "json", "sarif", "github"]
@@ -21,18 +21,22 @@ def render(
     files: int,
     color: bool = False,
 ) -> str:
-    """The whole output of one check (without a trailing newline)."""
+    """The whole output of one check (without a trailing newline).
+
+    Each format shows at most `text.PER_LINE` findings of one source line (the count line
+    counts them all), so that the output stays linear in the size of the input.
+    """
     if fmt in ("json", "sarif"):
         import json
 
         if fmt == "json":
-            return json.dumps(to_json(diagnostics), indent=2)
+            return json.dumps(to_json(capped(diagnostics)), indent=2)
         from specc.report.sarif import to_sarif
 
-        return json.dumps(to_sarif(diagnostics), indent=2)
+        return json.dumps(to_sarif(capped(diagnostics)), indent=2)
     summary = count_line(list(diagnostics), files)
     if fmt == "github":
-        body = "\n".join(github(d) for d in diagnostics)
+        body = "\n".join(github(d) for d in capped(diagnostics))
     else:
         body = format_text(diagnostics, sources, color=color, context=fmt == "text")
     if not body:
