@@ -26,6 +26,9 @@ from specc.cli.common import (
 
 if TYPE_CHECKING:
     import warnings
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
 
     from specc.lower.plan import Plan
 
@@ -33,6 +36,11 @@ if TYPE_CHECKING:
 class PlanFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class Engine(StrEnum):
+    numpy = "numpy"
+    onnxruntime = "onnxruntime"
 
 
 class DType(StrEnum):
@@ -169,6 +177,13 @@ def run_command(
     dim: DimOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
     max_memory: MaxMemoryOption = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="numpy (specc's own plan) or onnxruntime (the spec exported to ONNX in memory; "
+            "needs pip install 'specc[onnxruntime]')."
+        ),
+    ] = Engine.numpy,
 ) -> None:
     """Run a spec with NumPy on a seeded random batch (or --input) and seeded He-normal weights
     (or --weights); print each output's shape, dtype and min/mean/max, and the wall time."""
@@ -194,6 +209,7 @@ def run_command(
                     dim,
                     force,
                     max_memory,
+                    engine,
                 )
             finally:
                 _echo_warnings(caught)
@@ -202,6 +218,28 @@ def run_command(
     except KeyboardInterrupt:
         typer.echo("specc: interrupted", err=True)
         stop(exits.INTERRUPTED)
+
+
+def _onnxruntime(
+    plan: Plan, weights: dict[str, NDArray], dtype: str, profile: bool
+) -> Callable[[dict[str, NDArray]], dict[str, NDArray]]:
+    """The run function of the onnxruntime engine; RunError for what it cannot do."""
+    from specc.interop.export import ExportFailed, need
+    from specc.lower import RunError
+
+    if dtype != "float32":
+        raise RunError("--engine onnxruntime runs float32 only", exit_code=exits.USAGE)
+    if profile:
+        raise RunError("--profile times the numpy engine's steps", exit_code=exits.USAGE)
+    try:
+        need("onnx", "onnx")
+        need("onnxruntime", "onnxruntime")
+        from specc.interop.onnx import ExportError
+        from specc.interop.onnx.runtime import OnnxRuntime
+
+        return OnnxRuntime(plan.shapes, weights).run
+    except (ExportFailed, ExportError) as exc:
+        raise RunError(str(exc)) from None
 
 
 def _run(
@@ -217,6 +255,7 @@ def _run(
     dim: list[str] | None,
     force: bool,
     max_memory: str | None,
+    engine: Engine = Engine.numpy,
 ) -> None:
     import time
 
@@ -245,14 +284,16 @@ def _run(
     if save_weights is not None:
         io.save_arrays(save_weights, prepared.weights, force, "weights file")
     executable = prepared.executable
+    run: Callable[[dict[str, NDArray]], dict[str, NDArray]] = executable.run
+    how = f"{len(program.steps)} steps"
+    if engine is Engine.onnxruntime:
+        run, how = _onnxruntime(plan, prepared.weights, dtype, profile), "onnxruntime"
     start = time.perf_counter()
-    outputs = executable.run(data.arrays)
+    outputs = run(data.arrays)
     wall = time.perf_counter() - start
     for line in render.output_lines(outputs):
         typer.echo(line)
-    typer.echo(
-        f"wall time: {wall * 1e3:.2f} ms (batch {data.batch}, {dtype}, {len(program.steps)} steps)"
-    )
+    typer.echo(f"wall time: {wall * 1e3:.2f} ms (batch {data.batch}, {dtype}, {how})")
     if profile:
         seconds: list[float] = []
         executable.run(data.arrays, seconds)
