@@ -1,0 +1,86 @@
+"""Keras export of convolutions: Conv1D/2D/3D, DepthwiseConv2D and Conv2DTranspose, with
+explicit padding as a ZeroPadding layer before them."""
+
+from __future__ import annotations
+
+from specc.interop.keras.activation import after, fused
+from specc.interop.keras.site import GENERATORS, Site
+from specc.interop.pysource import window
+from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
+from specc.ops.window import same_pads
+
+
+def window_arguments(site: Site, op: WindowOp) -> dict[str, object]:
+    """strides, padding and dilation_rate where they are not Keras's defaults; explicit padding
+    is added as a ZeroPadding layer first. Keras's `same` is TensorFlow's, the spec's, but it
+    refuses strides together with dilation: then it is padded explicitly."""
+    n, strides, dilations = op.spatial, op.strides, op.dilations
+    kwargs: dict[str, object] = {}
+    if set(strides) != {1}:
+        kwargs["strides"] = window(strides)
+    if set(dilations) != {1}:
+        kwargs["dilation_rate"] = window(dilations)
+    padding = op.pads
+    if padding == "same" and (set(strides) == {1} or set(dilations) == {1}):
+        kwargs["padding"] = '"same"'
+        return kwargs
+    if padding == "same":
+        sizes = site.inputs[0].spatial
+        if not all(isinstance(s, int) for s in sizes):
+            raise site.fail("with `same`, strides and dilation over a symbolic size is unsupported")
+        padding = tuple(
+            same_pads(s, k, st, d)  # type: ignore[arg-type]
+            for s, k, st, d in zip(sizes, op.kernel_size, strides, dilations, strict=True)
+        )
+    if any(a or b for a, b in padding):
+        pads: object = padding[0] if n == 1 else padding
+        site.helper("pad", f"layers.ZeroPadding{n}D", pads)
+    return kwargs
+
+
+def _bias(bias: bool) -> dict[str, object]:
+    return {} if bias else {"use_bias": "False"}
+
+
+@GENERATORS.register(ConvND)
+def _conv(site: Site) -> None:
+    op = site.op
+    assert isinstance(op, ConvND)
+    kwargs = window_arguments(site, op)
+    if op.groups != 1:
+        kwargs["groups"] = op.groups
+    site.layer(
+        f"layers.Conv{op.spatial}D", op.filters, window(op.kernel_size),
+        **kwargs, **_bias(op.bias), **fused(op.activation),
+    )  # fmt: skip
+    after(site, op.activation)
+
+
+@GENERATORS.register(DepthwiseConv2D)
+def _depthwise(site: Site) -> None:
+    op = site.op
+    assert isinstance(op, DepthwiseConv2D)
+    kwargs = window_arguments(site, op)
+    if op.multiplier != 1:
+        kwargs["depth_multiplier"] = op.multiplier
+    site.layer(
+        "layers.DepthwiseConv2D", window(op.kernel_size),
+        **kwargs, **_bias(op.bias), **fused(op.activation),
+    )  # fmt: skip
+    after(site, op.activation)
+
+
+@GENERATORS.register(Conv2DTranspose)
+def _transpose(site: Site) -> None:
+    op = site.op
+    assert isinstance(op, Conv2DTranspose)
+    kwargs: dict[str, object] = {}
+    if set(op.strides) != {1}:
+        kwargs["strides"] = window(op.strides)
+    if op.padding == "same":
+        kwargs["padding"] = '"same"'
+    site.layer(
+        "layers.Conv2DTranspose", op.filters, window(op.kernel_size),
+        **kwargs, **_bias(op.bias), **fused(op.activation),
+    )  # fmt: skip
+    after(site, op.activation)

@@ -1,0 +1,104 @@
+"""A checked spec as the source of a Keras 3 functional model: one walk over the layers."""
+
+from __future__ import annotations
+
+import textwrap
+
+from specc.interop.keras.site import Site, generate_site
+from specc.interop.pysource import GenerateError, Names, call, fit, literal
+from specc.ir import Layer, Model
+from specc.passes.shapes import Shapes
+
+RESERVED = {
+    "keras", "layers", "np", "model", "build_model", "load_specc_weights", "SPECC_WEIGHTS",
+    "len", "float", "tuple", "dict", "str",
+}  # fmt: skip
+
+
+def generate(shapes: Shapes) -> str:
+    """The source of `build_model()` computing the spec; GenerateError for what it cannot."""
+    model = shapes.model
+    if not shapes.complete:
+        raise GenerateError("the spec has errors; `specc check` shows them")
+    variables = Names(RESERVED)
+    layer_names = Names({x.name for x in model.inputs} | {layer.name for layer in model.layers})
+    body: list[str] = []
+    weights: list[tuple[str, tuple[str, ...]]] = []
+    values: dict[str, str] = {}
+    for x in model.inputs:
+        values[x.name] = variables.of(x.name)
+        shape = tuple(d if isinstance(d, int) else None for d in x.type.shape)
+        body.append(f"{values[x.name]} = {call('keras.Input', shape=shape, name=literal(x.name))}")
+    for layer in _needed(model):
+        info = shapes.layers[layer.name]
+        site = Site(
+            layer_names, layer.name, layer.op, info.inputs, info.output,
+            {p.name: p for p in info.params},
+        )  # fmt: skip
+        steps = generate_site(site)
+        var = variables.of(layer.name)
+        current = _one_or_list([values[n] for n in layer.inputs])
+        for step in steps:
+            body.append(f"{var} = {step.constructor()}({current})")
+            current = var
+        values[layer.name] = var
+        if info.params:
+            weights.append((layer.name, tuple(p.name for p in info.params)))
+    ins = _one_or_list([values[x.name] for x in model.inputs])
+    outs = _one_or_list([values[n] for n in model.outputs])
+    body.append("return " + call("keras.Model", inputs=ins, outputs=outs, name=literal(model.name)))
+    return _file(model, body, weights)
+
+
+def _one_or_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"[{', '.join(names)}]"
+
+
+def _needed(model: Model) -> list[Layer]:
+    """The layers an output depends on, in order: the functional model holds only those."""
+    needed = set(model.outputs)
+    for layer in reversed(model.layers):
+        if layer.name in needed:
+            needed.update(layer.inputs)
+    return [layer for layer in model.layers if layer.name in needed]
+
+
+def _file(model: Model, body: list[str], weights: list[tuple[str, tuple[str, ...]]]) -> str:
+    about = f"The spec {model.name}. {model.description}".replace("\\", "/").replace('"""', "'''")
+    lines = [
+        '"""A Keras 3 functional model computing a specc spec, written by `specc export`.',
+        "",
+        *textwrap.wrap(about, 96),
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import keras",
+        "import numpy as np",
+        "from keras import layers",
+        "",
+        "# The arrays of each layer in the .npz (Keras layouts already), in the order Keras keeps",
+        "# the layer's weights.",
+        *_weights_table(weights),
+        "",
+        "",
+        "def build_model() -> keras.Model:",
+        '    """The model, channels-last as the spec; symbolic dims are None."""',
+        *(line for statement in body for line in fit(statement, 1)),
+        "",
+        "",
+        "def load_specc_weights(model: keras.Model, path: str) -> None:",
+        '    """Set every layer\'s weights from the .npz `specc export` wrote beside this file."""',
+        "    with np.load(path) as arrays:",
+        "        for layer, params in SPECC_WEIGHTS.items():",
+        '            model.get_layer(layer).set_weights([arrays[f"{layer}.{p}"] for p in params])',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _weights_table(weights: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    head = "SPECC_WEIGHTS: dict[str, tuple[str, ...]] = {"
+    if not weights:
+        return [head + "}"]
+    rows = [f"{literal(name)}: {literal(params)}," for name, params in weights]
+    return [head, *(line for row in rows for line in fit(row, 1)), "}"]

@@ -1,0 +1,76 @@
+"""What a Keras code generator of one layer sees, and the table of generators by op class.
+
+A generator adds the Keras layers that compute its spec layer, in order (`Site.layer`): most
+add one, named as the spec layer, which gets the weights; some add a zero padding before it or
+an activation after it, named after it. Each layer reads the previous one's output (the first
+one reads the spec layer's inputs), so a wrapper can wrap each of them alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from specc.interop.pysource import GenerateError, Names, call, literal
+from specc.ir import TensorType
+from specc.ops.base import Op, Param
+from specc.ops.parts import Parts
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Keras layer: its class (`layers.Conv2D`), arguments as source text, and name."""
+
+    function: str
+    args: tuple[object, ...]
+    kwargs: Mapping[str, object]
+    name: str
+
+    def constructor(self) -> str:
+        return call(self.function, *self.args, **self.kwargs, name=literal(self.name))
+
+
+@dataclass(frozen=True)
+class Site:
+    """One spec layer being generated: its op, input types, output type and parameters."""
+
+    names: Names  # the Keras layer names taken
+    name: str
+    op: Op
+    inputs: tuple[TensorType, ...]
+    output: TensorType
+    params: Mapping[str, Param]
+    steps: list[Step] = field(default_factory=list)
+
+    def layer(self, function: str, *args: object, **kwargs: object) -> None:
+        """Add the spec layer's own Keras layer, which takes its name (and weights)."""
+        self.steps.append(Step(function, args, kwargs, self.name))
+
+    def helper(self, suffix: str, function: str, *args: object, **kwargs: object) -> None:
+        """Add a Keras layer that helps the layer's own (a padding, an activation), named after
+        it with `suffix`."""
+        name = self.names.fresh(f"{self.name}_{suffix}")
+        self.steps.append(Step(function, args, kwargs, name))
+
+    def fail(self, why: str) -> GenerateError:
+        return GenerateError(f"{self.name}: the Keras export of {self.op.type} {why}")
+
+    def inner(self, op: Op, inputs: tuple[TensorType, ...], output: TensorType) -> Site:
+        """The site of `op` (a wrapper's inner layer) with its layers, named after this one."""
+        name = self.names.fresh(f"{self.name}_inner")
+        site = Site(self.names, name, op, inputs, output, self.params)
+        generate_site(site)
+        return site
+
+
+Generator = Callable[[Site], None]
+GENERATORS: Parts[Generator] = Parts("Keras export", "specc.interop.keras")
+
+
+def generate_site(site: Site) -> list[Step]:
+    """The Keras layers computing the site's layer."""
+    generator = GENERATORS.find(type(site.op))
+    if generator is None:
+        raise GenerateError(f"{site.name}: the Keras export has no mapping for {site.op.type}")
+    generator(site)
+    return site.steps

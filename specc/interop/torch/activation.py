@@ -1,0 +1,46 @@
+"""PyTorch export of the activations, as layers and as the `activation:` of conv and dense."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from specc.interop.pysource import call
+from specc.interop.torch.site import FIRST, GENERATORS, Site, Value
+from specc.ops import activation as act
+
+# The one table of this family: the module for each activation name the spec accepts, given
+# alpha (None: the spec's default) and the channel dim of the value it applies to.
+Module = Callable[["float | None", int], str]
+ACTIVATIONS: dict[str, Module] = {
+    "relu": lambda alpha, dim: "nn.ReLU()",
+    "relu6": lambda alpha, dim: "nn.ReLU6()",
+    "leaky_relu": lambda alpha, dim: call(
+        "nn.LeakyReLU", negative_slope=float(0.3 if alpha is None else alpha)
+    ),
+    "elu": lambda alpha, dim: call("nn.ELU", alpha=float(1.0 if alpha is None else alpha)),
+    "sigmoid": lambda alpha, dim: "nn.Sigmoid()",
+    "tanh": lambda alpha, dim: "nn.Tanh()",
+    "softmax": lambda alpha, dim: call("nn.Softmax", dim=dim),  # over the channels
+    "gelu": lambda alpha, dim: "nn.GELU()",  # exact (erf), as the spec's
+    "silu": lambda alpha, dim: "nn.SiLU()",
+}
+
+
+def activate(site: Site, x: Value, name: str | None, alpha: float | None = None) -> Value:
+    """`x` through the activation `name` (unchanged for None): a second module of the layer,
+    named after the activation."""
+    if name is None:
+        return x
+    module = site.module(ACTIVATIONS[name](alpha, _channel_dim(x)), suffix=name)
+    return site.assign(f"{module}({x.code})", x.layout)
+
+
+def _channel_dim(x: Value) -> int:
+    return 1 if x.layout == FIRST else -1
+
+
+@GENERATORS.register(act.Activation)
+def _activation(site: Site) -> Value:
+    x, op = site.inputs[0], site.op
+    module = site.module(ACTIVATIONS[op.type](getattr(op, "alpha", None), _channel_dim(x)))
+    return site.assign(f"{module}({x.code})", x.layout)

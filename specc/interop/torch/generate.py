@@ -1,0 +1,137 @@
+"""A checked spec as the source of one PyTorch nn.Module: one walk over the layers, in order."""
+
+from __future__ import annotations
+
+from specc.interop.pysource import GenerateError, Names, camel, fit, literal
+from specc.interop.torch.site import FIRST, HELPERS, Site, Source, Value, convert, generate_site
+from specc.ir import Model
+from specc.passes.shapes import Shapes
+
+# Names the file or nn.Module already uses, which layers must not take.
+RESERVED = {
+    "self", "torch", "nn", "F", "np", "len", "float", "max", "super", "tuple", "int", "str",
+    "SPECC_WEIGHTS", *HELPERS, "load_specc_weights", "training", "forward", "add_module",
+    "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda", "double", "eval",
+    "extra_repr", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half",
+    "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
+    "named_modules", "named_parameters", "parameters", "register_buffer", "register_module",
+    "register_parameter", "requires_grad_", "set_extra_state", "set_submodule", "share_memory",
+    "state_dict", "to", "to_empty", "train", "type", "xpu", "zero_grad", "dump_patches",
+    "call_super_init", "T_destination",
+}  # fmt: skip
+
+
+def generate(shapes: Shapes) -> str:
+    """The source of a PyTorch module computing the spec; GenerateError for what it cannot."""
+    model = shapes.model
+    if not shapes.complete:
+        raise GenerateError("the spec has errors; `specc check` shows them")
+    cls = camel(model.name)
+    source = Source(Names({*RESERVED, cls}))
+    values: dict[str, Value] = {}
+    args = []
+    for x in model.inputs:
+        values[x.name] = Value(source.names.of(x.name), FIRST, x.type.shape)
+        args.append(values[x.name].code)
+    needed = _needed(model)
+    for layer in model.layers:
+        info = shapes.layers[layer.name]
+        site = Site(
+            source,
+            layer.name,
+            source.names.of(layer.name),
+            layer.op,
+            tuple(values[n] for n in layer.inputs),
+            info.output,
+            {p.name: p for p in info.params},
+        )
+        start = len(source.forward)
+        values[layer.name] = generate_site(site)
+        if layer.name not in needed:  # its weights count, as in the spec, but nothing reads it
+            del source.forward[start:]
+    outputs = [convert(values[n], FIRST) for n in model.outputs]
+    return _file(model, cls, source, args, outputs)
+
+
+def _needed(model: Model) -> set[str]:
+    needed = set(model.outputs)
+    for layer in reversed(model.layers):
+        if layer.name in needed:
+            needed.update(layer.inputs)
+    return needed
+
+
+def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list[str]) -> str:
+    body = "\n".join(source.init + source.forward)
+    imports = ["import numpy as np", "import torch"]
+    if "F." in body:
+        imports.append("import torch.nn.functional as F")
+    imports.append("from torch import nn")
+    about = model.description
+    tensors = ", ".join(f"{a}: torch.Tensor" for a in args)
+    returns = ", ".join(["torch.Tensor"] * len(outputs))
+    returns = returns if len(outputs) == 1 else f"tuple[{returns}]"
+    lines = [
+        '"""A PyTorch module computing a specc spec, written by `specc export`.',
+        "",
+        *_doc_lines(f"{cls} is the spec {model.name}. {about}"),
+        "",
+        "forward takes and returns channels-first tensors, (N, C, H, W) for images; flatten and",
+        "dense see channels-last values, as in the spec, so dense kernels load as Keras keeps them",
+        "(transposed). Batch norm keeps Keras's momentum: 0.99 there is 0.01 here.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        *imports,
+        "",
+        "# Each array of the .npz (Keras layouts) -> the state entry it loads, and the axis order",
+        "# that turns its layout into PyTorch's.",
+        *_weights_table(source.weights),
+        "",
+    ]
+    for name in sorted(source.helpers):
+        lines += ["", *HELPERS[name].strip("\n").splitlines(), ""]
+    lines += [
+        "",
+        f"class {cls}(nn.Module):",
+        f'    """{_clip(about or model.name, 92)}"""',
+        "",
+        "    def __init__(self) -> None:",
+        "        super().__init__()",
+        *(line for s in source.init for line in fit(s, 2)),
+        "",
+        *fit(f"def forward(self, {tensors}) -> {returns}:", 1),
+        *(line for s in source.forward for line in fit(s, 2)),
+        *fit(f"return {', '.join(outputs)}", 2),
+        "",
+        "    def load_specc_weights(self, path: str) -> None:",
+        '        """Load the weights `specc export` wrote beside this file."""',
+        "        state = self.state_dict()",
+        "        with np.load(path) as arrays:",
+        "            for key, target, perm in SPECC_WEIGHTS:",
+        "                array = arrays[key] if perm is None else arrays[key].transpose(perm)",
+        "                array = array.reshape(state[target].shape)  # depthwise: (C*m, 1, k, k)",
+        "                state[target] = torch.from_numpy(np.ascontiguousarray(array))",
+        "        self.load_state_dict(state)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _weights_table(weights: list[tuple[str, str, tuple[int, ...] | None]]) -> list[str]:
+    head = "SPECC_WEIGHTS: tuple[tuple[str, str, tuple[int, ...] | None], ...] = ("
+    if not weights:
+        return [head + ")"]
+    rows = [f"    ({literal(k)}, {literal(t)}, {literal(p)})," for k, t, p in weights]
+    return [head, *rows, ")"]
+
+
+def _doc_lines(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text.replace('"""', "'''").replace("\\", "/"), 96) or [""]
+
+
+def _clip(text: str, width: int) -> str:
+    line = " ".join(text.replace('"""', "'''").replace("\\", "/").split())
+    return line if len(line) <= width else line[: width - 3] + "..."

@@ -1,0 +1,177 @@
+"""Specs and reference runs shared by the PyTorch and Keras export tests.
+
+Each case is a spec (the examples, with the largest inputs shrunk so that the tests stay
+quick, and hand-written specs that reach every layer type and attribute the exports treat
+specially), and the reference is `specc run` on perturbed weights: random biases, batch-norm
+statistics and scales, so that a parameter loaded into the wrong place shows.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+import specc
+from specc.api import check_text
+from specc.passes.shapes import Shapes
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# Inputs shrunk for the runs (the networks end in global pooling, so nothing else changes).
+SHRINK = {"[224, 224, 3]": "[32, 32, 3]"}
+DIMS = {"speech_frontend": {"T": 13}}
+
+
+def _spec(name: str, inputs: str, body: str) -> str:
+    layers = textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
+    return f"specc: 1\nname: {name}\ninputs:\n  {inputs}\nlayers:\n{layers}\n"
+
+
+# Hand-written specs: every family, padding the layers cannot express themselves (odd pixels
+# after, explicit pairs, symbolic sizes with strides), and the activations' parameters.
+SPECS: dict[str, tuple[str, dict[str, int]]] = {
+    "conv-padding": (
+        _spec(
+            "conv-padding",
+            "x: [11, 9, 4]",
+            """
+            - {name: c1, type: conv2d, filters: 6, kernel: 3, stride: 2, padding: same, activation: leaky_relu}
+            - {name: c2, type: conv2d, filters: 6, kernel: [2, 3], padding: [[1, 0], 2], dilation: [1, 2], bias: false}
+            - {name: c3, type: conv2d, filters: 8, kernel: 4, padding: same, groups: 2, activation: elu}
+            - {name: dw, type: depthwise_conv2d, kernel: 3, stride: 2, padding: same, multiplier: 2, activation: relu6}
+            - {name: up, type: conv2d_transpose, filters: 5, kernel: 3, stride: 2, padding: same, activation: gelu}
+            - {name: up2, type: conv2d_transpose, filters: 3, kernel: 2, stride: 3, bias: false}
+            - {name: up3, type: conv2d_transpose, filters: 3, kernel: 4, stride: 1, padding: same}
+            """,
+        ),
+        {},
+    ),
+    "pools-and-norms": (
+        _spec(
+            "pools-and-norms",
+            "x: [10, 7, 3]",
+            """
+            - {name: bn, type: batch_norm, center: false}
+            - {name: avg, type: avg_pool2d, pool: 3, stride: 2, padding: same}
+            - {name: mx, type: max_pool2d, pool: 2, stride: 1, padding: same, inputs: bn}
+            - {name: avg_even, type: avg_pool2d, pool: 2, stride: 1, padding: same, inputs: bn}
+            - {name: joined, type: concat, inputs: [mx, avg_even]}
+            - {name: bn2, type: batch_norm, scale: false, epsilon: 0.01}
+            - {name: up, type: upsample2d, size: [2, 1]}
+            - {name: pad, type: zero_pad2d, padding: [[1, 2], 0]}
+            - {name: gmax, type: global_max_pool}
+            - {name: bn3, type: batch_norm}
+            - {name: gavg, type: global_avg_pool, inputs: avg}
+            - {name: prod, type: multiply, inputs: [gavg, gavg]}
+            - {name: out, type: concat, inputs: [bn3, prod], axis: 0}
+            - {name: probs, type: softmax}
+            """,
+        ),
+        {},
+    ),
+    "sequence": (
+        _spec(
+            "sequence",
+            "x: [T, 6]",
+            """
+            - {name: c1, type: conv1d, filters: 8, kernel: 3, stride: 2, padding: same, activation: silu}
+            - {name: c2, type: conv1d, filters: 8, kernel: 2, padding: [[0, 1]], dilation: 2}
+            - {name: pool, type: max_pool1d, pool: 2, padding: same}
+            - {name: bn, type: batch_norm}
+            - {name: d, type: dense, units: 5, activation: tanh}
+            - {name: d2, type: dense, units: 4, bias: false}
+            - {name: pad, type: zero_pad1d, padding: [[2, 1]]}
+            - {name: avg, type: avg_pool1d, pool: 3, stride: 2, padding: same}
+            - {name: r, type: reshape, shape: [-1, 2, 2]}
+            - {name: td, type: time_distributed, layer: {type: dense, units: 3, activation: sigmoid}}
+            - {name: drop, type: dropout, rate: 0.5}
+            - {name: act, type: leaky_relu, alpha: 0.1}
+            - {name: elu, type: elu, alpha: 0.5}
+            """,
+        ),
+        {"T": 23},
+    ),
+    "volumes-and-wrappers": (
+        _spec(
+            "volumes-and-wrappers",
+            "x: [5, 6, 7, 2]",
+            """
+            - {name: c3, type: conv3d, filters: 4, kernel: [1, 3, 2], padding: same, activation: relu}
+            - {name: pad, type: zero_pad3d, padding: [0, [1, 0], 1]}
+            - {name: pool, type: avg_pool3d, pool: [1, 2, 2], padding: same}
+            - {name: td, type: time_distributed, layer: {type: conv2d, filters: 3, kernel: 2, padding: [[0, 1], 1], activation: leaky_relu}}
+            - {name: td2, type: time_distributed, layer: {type: max_pool2d, pool: 2}}
+            - {name: flat, type: flatten}
+            - {name: d, type: dense, units: 7}
+            - {name: sig, type: sigmoid}
+            - {name: th, type: tanh, inputs: d}
+            - {name: r6, type: relu6, inputs: d}
+            - {name: g, type: gelu, inputs: d}
+            - {name: s, type: silu, inputs: d}
+            - {name: sum, type: add, inputs: [sig, th, r6, g, s]}
+            """,
+        ),
+        {},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A spec to export, and `specc run` on it as the reference."""
+
+    name: str
+    text: str
+    dims: dict[str, int]
+
+    @property
+    def shapes(self) -> Shapes:
+        checked = check_text(self.text, f"{self.name}.yaml")
+        assert checked.ok and checked.shapes is not None, checked.diagnostics
+        return checked.shapes
+
+    def reference(
+        self, batch: int = 2
+    ) -> tuple[dict[str, NDArray], dict[str, NDArray], dict[str, NDArray]]:
+        """Inputs, weights (perturbed) and the outputs `specc run` computes from them."""
+        plan = specc.compile(self.text, dims=self.dims, batch=batch, max_memory=None)
+        seeded = plan.prepare(None, None, seed=1)
+        weights = perturbed(seeded.weights)
+        inputs = dict(seeded.inputs.arrays)
+        return inputs, weights, plan.prepare(inputs, weights).run()
+
+
+def cases() -> list[Case]:
+    out = []
+    for path in EXAMPLES:
+        text = path.read_text()
+        for big, small in SHRINK.items():
+            text = text.replace(big, small)
+        out.append(Case(path.stem, text, DIMS.get(path.stem, {})))
+    out += [Case(name, text, dims) for name, (text, dims) in SPECS.items()]
+    return out
+
+
+def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:
+    """The weights with random biases, betas, moving statistics and gammas."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for key, array in weights.items():
+        param = key.rsplit(".", 1)[1]
+        if param in ("moving_variance", "gamma"):
+            array = rng.uniform(0.5, 1.5, array.shape)
+        elif param in ("bias", "beta", "moving_mean"):
+            array = rng.normal(0.0, 0.1, array.shape)
+        out[key] = np.asarray(array, weights[key].dtype)
+    return out
+
+
+def relative_error(got: NDArray, want: NDArray) -> float:
+    """The largest difference, relative to the largest value of the reference."""
+    assert got.shape == want.shape, (got.shape, want.shape)
+    scale = max(float(np.max(np.abs(want))), 1e-30)
+    return float(np.max(np.abs(got.astype(np.float64) - want))) / scale

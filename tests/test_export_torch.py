@@ -1,0 +1,139 @@
+"""`specc export --to pytorch`: the generated source, and (with PyTorch) the module it defines
+against `specc run` on the same weights and inputs, and one training step."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from export_cases import Case, cases, relative_error
+
+from specc.interop.pysource import camel
+from specc.interop.torch import GenerateError, generate
+from specc.interop.torch.site import GENERATORS
+
+CASES = cases()
+IDS = [c.name for c in CASES]
+
+
+def test_every_layer_type_has_a_pytorch_generator() -> None:
+    assert list(GENERATORS.missing()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [("keras-question", "KerasQuestion"), ("resnet18", "Resnet18"), ("mobilenet-v2", "MobilenetV2"),
+     ("3d_net", "Model3dNet"), ("none", "ModelNone"), ("", "Model")],
+)  # fmt: skip
+def test_the_class_is_named_after_the_spec(name: str, cls: str) -> None:
+    assert camel(name) == cls
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_source_compiles_and_defines_the_module(case: Case) -> None:
+    source = generate(case.shapes)
+    compile(source, f"{case.name}.py", "exec")
+    cls = camel(case.shapes.model.name)
+    assert f"\nclass {cls}(nn.Module):\n" in source
+    assert "    def load_specc_weights(self, path: str) -> None:\n" in source
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_the_source_is_ruff_clean(case: Case) -> None:
+    """`ruff check` and `ruff format` with the project's settings leave it as it is."""
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    source = generate(case.shapes)
+    root = Path(__file__).resolve().parent.parent
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [ruff, *command, "--stdin-filename", "generated.py", "-"],
+            input=source, text=True, capture_output=True, cwd=root,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_size_is_written_where_the_spec_has_a_symbol() -> None:
+    """The speech front end's time axis is padded from its size at run time; the mel axis,
+    80 wide, gets its (0, 1) from the spec."""
+    source = generate(next(c for c in CASES if c.name == "speech_frontend").shapes)
+    assert "F.pad(features, (0, 1, *same_pad(features.shape[2], 3, 2)))" in source
+    assert "nn.Conv2d(3, 32, kernel_size=3, stride=2)" in source
+
+
+def test_padding_pytorch_expresses_is_the_layers_own() -> None:
+    mnist = generate(next(c for c in CASES if c.name == "mnist_two_convs").shapes)
+    assert 'nn.Conv2d(1, 16, kernel_size=3, padding="same")' in mnist
+    assert "F.pad" not in mnist and "same_pad" not in mnist
+    resnet = generate(next(c for c in CASES if c.name == "resnet18").shapes)
+    assert "nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)" in resnet
+    assert "nn.BatchNorm2d(64, eps=1e-05, momentum=0.01)" in resnet
+
+
+def test_a_layer_pytorch_cannot_express_is_one_clear_error() -> None:
+    case = Case(
+        "t",
+        "specc: 1\nname: t\ninputs:\n  x: [T, U, 8]\nlayers:\n"
+        "  - {name: r, type: reshape, shape: [T, U, 2, 4]}\n",
+        {},
+    )
+    with pytest.raises(GenerateError, match=r"^r: the PyTorch export of reshape .*2 symbolic"):
+        generate(case.shapes)
+
+
+# -- against PyTorch ----------------------------------------------------------------------
+
+
+def module(case: Case) -> Any:
+    """An instance of the generated module."""
+    scope: dict[str, Any] = {}
+    exec(compile(generate(case.shapes), f"{case.name}_torch.py", "exec"), scope)
+    return scope[camel(case.shapes.model.name)]()
+
+
+def first(array: np.ndarray) -> np.ndarray:
+    """A batch of channels-last samples as channels-first (vectors stay as they are)."""
+    return np.ascontiguousarray(np.moveaxis(array, -1, 1)) if array.ndim > 2 else array
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_pytorch_computes_what_specc_run_does(case: Case, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    inputs, weights, want = case.reference()
+    model = module(case).eval()
+    trainable = sum(p.trainable_count for p in case.shapes.layers.values())
+    assert sum(p.numel() for p in model.parameters()) == trainable
+    path = tmp_path / "weights.npz"
+    np.savez(path, **weights)
+    model.load_specc_weights(str(path))
+    xs = [torch.from_numpy(first(inputs[x.name])) for x in case.shapes.model.inputs]
+    with torch.no_grad():
+        got = model(*xs)
+    got = got if isinstance(got, tuple) else (got,)
+    for name, tensor in zip(case.shapes.model.outputs, got, strict=True):
+        array = tensor.numpy()
+        array = np.moveaxis(array, 1, -1) if array.ndim > 2 else array
+        assert relative_error(array, want[name]) < 1e-4, name
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("resnet18", (2, 3, 64, 64)), ("mobilenet_v2", (2, 3, 64, 64)), ("speech_frontend", (2, 3, 16, 80))],
+)  # fmt: skip
+def test_one_training_step(name: str, shape: tuple[int, ...]) -> None:
+    torch = pytest.importorskip("torch")
+    case = next(c for c in CASES if c.name == name)
+    model = module(case).train()
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss = model(torch.randn(*shape)).square().mean()
+    loss.backward()
+    optimizer.step()
+    assert torch.isfinite(loss)
+    changed = [not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)]
+    assert any(changed)
