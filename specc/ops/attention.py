@@ -103,25 +103,16 @@ class MultiHeadAttention(Op):
         query, key, value = self.roles(inputs)
         h, k, v = self.num_heads, self.key_dim, self.head_value_dim
         out = self.out_dim(query)
-        sizes = {"query": (query.channels, k), "key": (key.channels, k), "value": (value.channels, v)}
+        sizes = {"query": (query.channels, k), "key": (key.channels, k)}
+        sizes["value"] = (value.channels, v)
         params: list[Param] = []
         for role in PROJECTIONS:
             d, size = sizes[role]
-            # PyTorch's Linear: (heads*size, d); its bias (heads*size,).
-            params.append(
-                kernel_param(
-                    (d, h, size), fan_in=d, torch_perm=(1, 2, 0), out_axes=(1, 2),
-                    torch_shape=(h * size, d), name=f"{role}_kernel", init="glorot_uniform",
-                )  # fmt: skip
-            )
+            # PyTorch's Linear(d, heads*size): weight (heads*size, d), bias (heads*size,).
+            params.append(_kernel(f"{role}_kernel", (d, h, size), (1, 2, 0), (h * size, d)))
             if self.bias:
                 params.append(_bias(f"{role}_bias", (h, size), torch_shape=(h * size,)))
-        params.append(
-            kernel_param(
-                (h, v, out), fan_in=h * v, torch_perm=(2, 0, 1), out_axes=(2,),
-                torch_shape=(out, h * v), name="output_kernel", init="glorot_uniform",
-            )  # fmt: skip
-        )
+        params.append(_kernel("output_kernel", (h, v, out), (2, 0, 1), (out, h * v)))
         if self.bias:
             params.append(_bias("output_bias", (out,)))
         return tuple(params)
@@ -152,9 +143,26 @@ class MultiHeadAttention(Op):
         return "global"
 
 
+def _kernel(
+    name: str, shape: tuple[Dim, ...], torch_perm: tuple[int, ...], torch_shape: tuple[Dim, ...]
+) -> Param:
+    """A Glorot-uniform kernel (Keras's default). A projection's (d, heads, size) reads the
+    first axis and writes the other two; the output's (heads, value_dim, out) reads the first
+    two and writes the last."""
+    reads = 2 if name == "output_kernel" else 1
+    return kernel_param(
+        shape,
+        fan_in=product(shape[:reads]),
+        torch_perm=torch_perm,
+        out_axes=tuple(range(reads, len(shape))),
+        torch_shape=torch_shape,
+        name=name,
+        init="glorot_uniform",
+    )
+
+
 def _bias(name: str, shape: tuple[Dim, ...], torch_shape: tuple[Dim, ...] | None = None) -> Param:
     """A zero-initialised bias over the trailing axes of a projection's output."""
     return Param(
-        name, shape, "zeros", fan_in=1, torch_shape=torch_shape,
-        out_axes=tuple(range(len(shape))),
-    )  # fmt: skip
+        name, shape, "zeros", fan_in=1, torch_shape=torch_shape, out_axes=tuple(range(len(shape)))
+    )

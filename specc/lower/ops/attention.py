@@ -1,4 +1,4 @@
-"""Multi-head attention in NumPy: GEMM projections, per-sample scores and softmax, the output GEMM."""
+"""Multi-head attention in NumPy: GEMM projections, per-sample scores and softmax, output GEMM."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from specc.ops.attention import PROJECTIONS, MultiHeadAttention
 def _attention(b: Builder, node: Node) -> Value:
     op = node.op
     assert isinstance(op, MultiHeadAttention)
-    query, key, value = op.roles([TensorType(x.shape) for x in node.inputs])
+    query = node.inputs[0]
+    key = node.inputs[-1] if len(node.inputs) > 1 else query  # inputs: query, value, key
     heads, kd, vd = op.num_heads, op.key_dim, op.head_value_dim
     memory = attention_memory(
         query.shape, key.shape, heads=heads, key_dim=kd, value_dim=vd, itemsize=b.itemsize
