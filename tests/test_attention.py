@@ -323,5 +323,5 @@ def test_keras_agrees_on_counts_and_outputs(
     layer.set_weights(keras_weights)
     want, _ = layer(*arrays, return_attention_scores=True)
     np.testing.assert_allclose(got, np.asarray(want), rtol=1e-4, atol=1e-4)
-    if kwargs.get("value_dim", kwargs["key_dim"]) == kwargs["key_dim"]:  # the fused path too
+    if len(names) == 1:  # the fused path too, once (each new shape costs a compilation)
         np.testing.assert_allclose(got, np.asarray(layer(*arrays)), rtol=1e-4, atol=1e-4)
