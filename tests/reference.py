@@ -361,6 +361,36 @@ def _time_distributed(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDA
     return np.stack(slices, axis=1)
 
 
+@naive("multi_head_attention")
+def _multi_head_attention(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Keras's MultiHeadAttention from its formula: each role projected per head (plus its bias);
+    per sample, head and query position, the softmax over every key position of
+    q . k / sqrt(key_dim) weighs the values; the heads' results are projected to the output."""
+    query = xs[0]
+    value = xs[1] if len(xs) > 1 else query
+    key = xs[2] if len(xs) > 2 else value
+    n, heads = query.shape[0], op.num_heads
+
+    def project(x: NDArray, role: str) -> NDArray:  # (n, T, d) -> (n, T, heads, size)
+        kernel = w[f"{role}_kernel"]
+        y = np.einsum("ntd,dhs->nths", x.reshape(n, -1, x.shape[-1]), kernel)
+        return y + w[f"{role}_bias"] if f"{role}_bias" in w else y
+
+    q, k, v = project(query, "query"), project(key, "key"), project(value, "value")
+    scale = 1 / math.sqrt(op.key_dim)
+    context = np.zeros((n, q.shape[1], heads, v.shape[-1]))
+    for b, h, i in itertools.product(range(n), range(heads), range(q.shape[1])):
+        scores = [float(np.dot(q[b, i, h], k[b, j, h])) * scale for j in range(k.shape[1])]
+        top = max(scores)
+        e = [math.exp(s - top) for s in scores]
+        for j in range(k.shape[1]):
+            context[b, i, h] += e[j] / sum(e) * v[b, j, h]
+    y = np.einsum("nths,hso->nto", context, w["output_kernel"])
+    if "output_bias" in w:
+        y = y + w["output_bias"]
+    return y.reshape(*query.shape[:-1], y.shape[-1])
+
+
 def _activation_layer(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
     return activation(xs[0], op.type, getattr(op, "alpha", None))
 

@@ -234,7 +234,8 @@ class _Builder:
     def attempt(
         self, cls: type[Op], sources: Sequence[_Tensor], depth: int
     ) -> tuple[dict[str, Any], _Tensor] | None:
-        inputs = [sources[0], *self.partners(cls, sources)]
+        # An inner layer reads one input, the slice.
+        inputs = [sources[0], *(self.partners(cls, sources) if depth == 0 else [])]
         attrs = self.attributes(cls, inputs[0], depth)
         if attrs is None:
             return None
@@ -248,9 +249,9 @@ class _Builder:
         return layer, out
 
     def partners(self, cls: type[Op], sources: Sequence[_Tensor]) -> list[_Tensor]:
-        """The other inputs of a merge: earlier tensors of the current one's rank, often of
-        its very shape (the current tensor itself among them)."""
-        if cls.min_inputs < 2:
+        """The other inputs of a merge (or of an op that takes one or more): earlier tensors of
+        the current one's rank, often of its very shape (the current tensor itself among them)."""
+        if (cls.max_inputs or 3) < 2:
             return []
         current = sources[0]
         ranked = [t for t in sources if t.type.rank == current.type.rank]

@@ -67,6 +67,14 @@ MAC_CASES = [
     # time_distributed conv2d: per slice 7 x 7 x 4 outputs x (3 x 3 x 2), times 6 slices
     ("{type: time_distributed, layer: {type: conv2d, filters: 4, kernel: 3}}",
      "x: [6, 9, 9, 2]", 6 * 7 * 7 * 4 * 18),
+    # self-attention, 4 heads of 16 on (10, 64): three projections 10 x 64 x 4 x 16, scores
+    # and weighted values 4 x 10 x 10 x 16 each, output projection 10 x 4 x 16 x 64
+    ("{type: multi_head_attention, num_heads: 4, key_dim: 16}", "x: [10, 64]",
+     3 * 10 * 64 * 4 * 16 + 2 * 4 * 10 * 10 * 16 + 10 * 4 * 16 * 64),
+    # value_dim 3 and output_shape 5 on (6, 8): projections 6 x 8 x 2 x (4 + 4 + 3), scores
+    # 2 x 6 x 6 x 4, weighted values 2 x 6 x 6 x 3, output 6 x 2 x 3 x 5
+    ("{type: multi_head_attention, num_heads: 2, key_dim: 4, value_dim: 3, output_shape: 5}",
+     "x: [6, 8]", 6 * 8 * 2 * 11 + 2 * 6 * 6 * 4 + 2 * 6 * 6 * 3 + 6 * 2 * 3 * 5),
     # weights that only scale and shift: no multiply-adds by convention (as for every layer
     # without weights, which the registry-wide test below checks)
     ("{type: batch_norm}", "x: [8, 8, 4]", 0),

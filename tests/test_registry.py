@@ -74,6 +74,7 @@ def test_issue_layer_types_are_all_present() -> None:
         "zero_pad3d",
         "upsample2d",
         "time_distributed",
+        "multi_head_attention",
     ]
     assert set(wanted) == set(REGISTRY)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specc.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
+from specc.ops import activation, attention, conv, dense, merge, norm, pool, reshape, wrapper
 from specc.ops.base import REGISTRY, Op, Param, Problem
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Param",
     "Problem",
     "activation",
+    "attention",
     "conv",
     "dense",
     "merge",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from specc.interop.onnx import (  # noqa: F401  (registers the exporters)
     activation,
+    attention,
     conv,
     dense,
     merge,
