@@ -74,6 +74,15 @@ def test_issue_layer_types_are_all_present() -> None:
         "zero_pad3d",
         "upsample2d",
         "time_distributed",
+        "subtract",
+        "cropping1d",
+        "cropping2d",
+        "cropping3d",
+        "identity",
+        "permute",
+        "slice",
+        "upsample1d",
+        "upsample3d",
     ]
     assert set(wanted) == set(REGISTRY)
 

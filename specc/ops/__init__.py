@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from specc.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
+from specc.ops import activation, conv, crop, dense, merge, norm, pool, reshape, wrapper
 from specc.ops.base import REGISTRY, Op, Param, Problem
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Problem",
     "activation",
     "conv",
+    "crop",
     "dense",
     "merge",
     "norm",
