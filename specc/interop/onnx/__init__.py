@@ -8,6 +8,7 @@ from __future__ import annotations
 from specc.interop.onnx import (  # noqa: F401  (registers the exporters)
     activation,
     conv,
+    crop,
     dense,
     merge,
     norm,
