@@ -53,7 +53,11 @@ CASES = [
     ("- {type: slice, axis: 1, start: 1, stop: 100}", "x: [8, 8, 6]", "(8, 7, 6)"),  # clamped
     ("- {type: slice, axis: -2, step: 3}", "x: [8, 8, 6]", "(8, 3, 6)"),  # 0, 3, 6
     ("- {type: slice, axis: 0, start: 2}", "x: [T, 4]", "(T-2, 4)"),
-    ("- {type: slice, axis: 0, start: 1, stop: -2, step: 2}", "x: [T, 4]", "(floor((T-2)/2), 4)"),  # ceil((T-3)/2)
+    (
+        "- {type: slice, axis: 0, start: 1, stop: -2, step: 2}",
+        "x: [T, 4]",
+        "(floor((T-2)/2), 4)",
+    ),  # ceil((T-3)/2)
     ("- {type: slice, start: 1, stop: 3}", "x: [T, 4]", "(T, 2)"),
     # permute: output axis i is input axis dims[i], counted from 1
     ("- {type: permute, dims: [2, 1]}", "x: [T, 8]", "(8, T)"),
@@ -148,7 +152,9 @@ def test_a_broadcast_keeps_each_sample_apart() -> None:
     # Keras aligns a (C,) input as (N, 1, 1, C): sample 1 is scaled by its own gate.
     x = np.ones((2, 3, 3, 2))
     g = np.array([[1.0, 2.0], [3.0, 4.0]])
-    y = run_spec(spec("- {type: multiply, inputs: [x, g]}", "x: [3, 3, 2]\n  g: [2]"), {"x": x, "g": g})
+    y = run_spec(
+        spec("- {type: multiply, inputs: [x, g]}", "x: [3, 3, 2]\n  g: [2]"), {"x": x, "g": g}
+    )
     assert y[0, 2, 1].tolist() == [1.0, 2.0] and y[1, 0, 0].tolist() == [3.0, 4.0]
 
 
@@ -161,7 +167,9 @@ def test_keepdims_values() -> None:
 
 def test_crop_slice_and_permute_values() -> None:
     x = np.arange(24.0).reshape(1, 4, 3, 2)  # x[0, h, w, c] = 6h + 2w + c
-    crop = run_spec(spec("- {type: cropping2d, cropping: [[1, 2], [0, 1]]}", "x: [4, 3, 2]"), {"x": x})
+    crop = run_spec(
+        spec("- {type: cropping2d, cropping: [[1, 2], [0, 1]]}", "x: [4, 3, 2]"), {"x": x}
+    )
     assert crop[0, :, :, 0].tolist() == [[6.0, 8.0]]  # row 1, columns 0 and 1
     sl = run_spec(spec("- {type: slice, axis: 0, start: -3, step: 2}", "x: [4, 3, 2]"), {"x": x})
     assert sl[0, :, 0, 0].tolist() == [6.0, 18.0]  # rows 1 and 3

@@ -102,7 +102,9 @@ class Slice(Op):
         "the end)",
         examples=(None, 2, -1),
     )
-    step: int = attr(default=1, schema=POSITIVE_INT, doc="take every step-th index", examples=(1, 2))
+    step: int = attr(
+        default=1, schema=POSITIVE_INT, doc="take every step-th index", examples=(1, 2)
+    )
 
     def resolved_axis(self, rank: int) -> int:
         """The axis in 0..rank-1; S106 when out of range."""

@@ -4,6 +4,7 @@ axis."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from specc.dims import Dim, equal
 from specc.ir import TensorType
@@ -35,7 +36,7 @@ class ElementWise(Op):
 
     family = "merge"
     min_inputs = 2
-    max_inputs = None
+    max_inputs: ClassVar[int | None] = None
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         shape = broadcast([x.shape for x in inputs])
@@ -67,7 +68,6 @@ class Subtract(ElementWise):
 class Multiply(ElementWise):
     type = "multiply"
     summary = "element-wise product (gating), broadcasting"
-
 
 
 class Concat(Op):

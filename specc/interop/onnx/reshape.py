@@ -3,6 +3,8 @@ zero padding and upsampling."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from specc.interop.onnx.graph import ANY, FIRST, LAST, Tensor
 from specc.interop.onnx.merge import onnx_axis
 from specc.interop.onnx.site import EXPORTS, Site
@@ -64,6 +66,7 @@ def _upsample(site: Site) -> Tensor:
     scales = [1.0] * (len(x.shape) + 1)
     for axis, f in enumerate(op.factors):
         scales[onnx_axis(axis, len(x.shape), FIRST)] = float(f)
+    how: dict[str, Any]
     if op.mode() == "bilinear":
         how = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
     else:
