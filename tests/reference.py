@@ -202,6 +202,27 @@ def upsample_nearest(x: NDArray, factors: tuple[int, ...]) -> NDArray:
     return y
 
 
+def upsample_bilinear(x: NDArray, factors: tuple[int, ...]) -> NDArray:
+    """Each output cell o along an axis of n cells scaled by f sits at input coordinate
+    c = (o + 1/2) / f - 1/2 (half-pixel centres); it is (1 - t) * x[i] + t * x[i + 1] with
+    i = floor(c), t = c - i, and indices clamped to 0..n-1. Per output position, the sum over
+    the 2^rank corners of the product of their per-axis weights."""
+    spatial = x.shape[1:-1]
+    shape = tuple(n * f for n, f in zip(spatial, factors, strict=True))
+    y = np.zeros((x.shape[0], *shape, x.shape[-1]))
+    for o in _positions(shape):
+        per_axis = []
+        for a, (n, f) in enumerate(zip(spatial, factors, strict=True)):
+            c = (o[a] + 0.5) / f - 0.5
+            i = math.floor(c)
+            t = c - i
+            per_axis.append([(min(max(i, 0), n - 1), 1 - t), (min(max(i + 1, 0), n - 1), t)])
+        for corner in itertools.product(*per_axis):
+            weight = math.prod(wt for _, wt in corner)
+            y[(slice(None), *o)] += weight * x[(slice(None), *(i for i, _ in corner))]
+    return y
+
+
 # -- one naive evaluation per layer type ----------------------------------------------------
 # Each takes the op, its input arrays (batch axis first), its weights by parameter name and the
 # values of the symbolic dims.
@@ -310,15 +331,37 @@ def _pool(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
 def _global_pool(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
     x = xs[0]
     axes = tuple(range(1, x.ndim - 1))
-    return x.max(axis=axes) if op.type == "global_max_pool" else x.mean(axis=axes)
+    y = x.max(axis=axes) if op.type == "global_max_pool" else x.mean(axis=axes)
+    return y.reshape(x.shape[0], *(1,) * len(axes), x.shape[-1]) if op.keepdims else y
 
 
-@naive("add", "multiply")
-def _elementwise(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
-    y = xs[0]
-    for other in xs[1:]:
-        y = y + other if op.type == "add" else y * other
+def broadcast_merge(xs: list[NDArray], combine: Callable[[float, float], float]) -> NDArray:
+    """Per output position, the inputs' values at it: aligned from the last axis, an axis of 1
+    (or one an input lacks) reads index 0; the batch axis pairs with the batch axis."""
+    rank = max(x.ndim for x in xs) - 1
+    full = [(x.shape[0], *(1,) * (rank + 1 - x.ndim), *x.shape[1:]) for x in xs]
+    shape = tuple(max(s[a] for s in full) for a in range(rank + 1))
+    y = np.zeros(shape)
+    for o in _positions(shape):
+        values = []
+        for x, s in zip(xs, full, strict=True):
+            i = tuple(0 if s[a] == 1 else o[a] for a in range(rank + 1))
+            values.append(float(x.reshape(s)[i]))
+        total = values[0]
+        for v in values[1:]:
+            total = combine(total, v)
+        y[o] = total
     return y
+
+
+@naive("add", "subtract", "multiply")
+def _elementwise(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    combine = {
+        "add": lambda a, b: a + b,
+        "subtract": lambda a, b: a - b,
+        "multiply": lambda a, b: a * b,
+    }[op.type]
+    return broadcast_merge(xs, combine)
 
 
 @naive("concat")
@@ -348,9 +391,62 @@ def _zero_pad(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
     return zero_pad(xs[0], op.pairs)
 
 
-@naive("upsample2d")
+@naive("upsample1d", "upsample2d", "upsample3d")
 def _upsample(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    if getattr(op, "interpolation", "nearest") == "bilinear":
+        return upsample_bilinear(xs[0], op.factors)
     return upsample_nearest(xs[0], op.factors)
+
+
+@naive("cropping1d", "cropping2d", "cropping3d")
+def _cropping(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """y[n, o] = x[n, o + before], position by position."""
+    x = xs[0]
+    pairs = op.pairs
+    shape = tuple(n - a - z for n, (a, z) in zip(x.shape[1:-1], pairs, strict=True))
+    y = np.zeros((x.shape[0], *shape, x.shape[-1]))
+    for n in range(x.shape[0]):
+        for o in _positions(shape):
+            y[(n, *o)] = x[(n, *(o[a] + pairs[a][0] for a in range(len(pairs))))]
+    return y
+
+
+@naive("slice")
+def _slice(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """The indices i of the axis, in order, with start <= i < stop and (i - start) % step == 0
+    after counting negative bounds from the end and clamping them to the axis."""
+    x = xs[0]
+    axis = op.axis % (x.ndim - 1) + 1
+    n = x.shape[axis]
+
+    def bound(value: int | None, default: int) -> int:
+        if value is None:
+            return default
+        return min(max(value + n if value < 0 else value, 0), n)
+
+    start, stop = bound(op.start, 0), bound(op.stop, n)
+    taken = [i for i in range(n) if start <= i < stop and (i - start) % op.step == 0]
+    return np.stack([np.take(x, i, axis=axis) for i in taken], axis=axis)
+
+
+@naive("permute")
+def _permute(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """y[n, i_1, ..., i_r] = x[n, j] with j[dims[k] - 1] = i_k, position by position."""
+    x = xs[0]
+    shape = tuple(x.shape[d] for d in op.dims)
+    y = np.zeros((x.shape[0], *shape))
+    for n in range(x.shape[0]):
+        for o in _positions(shape):
+            j = [0] * len(op.dims)
+            for k, d in enumerate(op.dims):
+                j[d - 1] = o[k]
+            y[(n, *o)] = x[(n, *j)]
+    return y
+
+
+@naive("identity")
+def _identity(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return xs[0]
 
 
 @naive("time_distributed")

@@ -83,7 +83,21 @@ LATE_OUTPUTS = (
     )
     + "outputs: [a, u, bn, t]\n"
 )
-CASES = {"every-path": EVERY_PATH, "sequence": SEQUENCE, "volumes": VOLUMES}
+# Broadcasting merges (in place only into an input of the output's shape), kept axes, crops,
+# slices, transposes and bilinear upsampling (two temporaries per axis).
+SHAPES = spec(
+    "- {name: c, type: conv2d, filters: 6, kernel: 3, padding: same}\n"
+    "- {name: g, type: global_avg_pool, keepdims: true}\n"
+    "- {name: m, type: multiply, inputs: [c, g]}\n- {name: v, type: global_max_pool, inputs: c}\n"
+    "- {name: s, type: subtract, inputs: [v, m]}\n- {name: cr, type: cropping2d, cropping: 1}\n"
+    "- {name: sl, type: slice, axis: 1, start: 1, step: 2}\n"
+    "- {name: q, type: reshape, shape: [-1, 6]}\n"
+    "- {name: p, type: permute, dims: [2, 1, 3], inputs: sl}\n"
+    "- {name: u, type: upsample2d, size: [3, 2], interpolation: bilinear}\n"
+    "- {name: u1, type: upsample1d, inputs: q}",
+    "x: [12, 10, 3]",
+).replace("layers:", "outputs: [u, u1]\nlayers:")
+CASES = {"every-path": EVERY_PATH, "sequence": SEQUENCE, "volumes": VOLUMES, "shapes": SHAPES}
 CASES |= {"wrapped": WRAPPED, "late-outputs": LATE_OUTPUTS}
 
 

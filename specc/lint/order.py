@@ -16,7 +16,9 @@ from specc.lint.words import join
 W = Severity.WARNING
 T = TypeVar("T")
 SQUASHING = frozenset({"softmax", "sigmoid"})
-GATES = frozenset({"multiply"})  # sigmoid and softmax weights are meant to scale another branch
+# sigmoid and softmax weights are meant to scale another branch, of their shape or broadcast over
+# a larger one (squeeze-and-excitation's (1, 1, C) gate over an (H, W, C) map)
+GATES = frozenset({"multiply"})
 RESHAPES = frozenset({"flatten", "reshape"})  # move values around without changing them
 MOVES = RESHAPES | {"concat"}  # ...or put them beside others, unchanged
 
@@ -147,11 +149,13 @@ def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
     "W203",
     "squashing-activation-inside",
     W,
-    summary="A softmax or sigmoid feeds a later layer other than a gate (multiply).",
+    summary="A softmax or sigmoid feeds a later layer other than a gate (multiply, "
+    "broadcasting or not).",
     why=(
         "softmax and sigmoid squash values into (0, 1); they belong at a network's output "
-        "(class probabilities) or in a gate that scales another branch (attention, "
-        "squeeze-and-excitation). "
+        "(class probabilities) or in a gate that scales another branch (attention, or "
+        "squeeze-and-excitation, whose (1, 1, C) gate a multiply broadcasts over the (H, W, C) "
+        "map). "
         "Inside the network they saturate and shrink gradients, and a softmax before the loss is "
         "often applied twice when the loss expects logits. Use relu (or another hidden activation) "
         "inside, and put the softmax last."

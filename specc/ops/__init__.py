@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from specc.ops import activation, attention, conv, dense, merge, norm, pool, reshape, wrapper
 from specc.ops.base import REGISTRY, Op, Param, Problem
+from specc.ops.parts import import_all
 
-__all__ = [
-    "REGISTRY",
-    "Op",
-    "Param",
-    "Problem",
-    "activation",
-    "attention",
-    "conv",
-    "dense",
-    "merge",
-    "norm",
-    "pool",
-    "reshape",
-    "wrapper",
-]
+import_all(__name__, __path__)  # every family module, without a list to keep
+
+__all__ = ["REGISTRY", "Op", "Param", "Problem"]

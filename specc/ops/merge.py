@@ -1,12 +1,14 @@
-"""Merging branches: element-wise add and multiply, and concat along an axis."""
+"""Merging branches: element-wise add, subtract and multiply (broadcasting), and concat along an
+axis."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
-from specc.dims import equal
+from specc.dims import Dim, equal
 from specc.ir import TensorType
-from specc.ops.base import Op, Problem, attr
+from specc.ops.base import Footprint, Op, Problem, attr
 
 
 def _shapes(inputs: Sequence[TensorType]) -> str:
@@ -14,34 +16,58 @@ def _shapes(inputs: Sequence[TensorType]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def broadcast(shapes: Sequence[tuple[Dim, ...]]) -> tuple[Dim, ...] | None:
+    """NumPy's broadcast of per-sample shapes, aligned from the last axis: each axis must be
+    provably equal across the inputs, or 1 in all but one of them; None when they cannot."""
+    rank = max(len(s) for s in shapes)
+    out: list[Dim] = []
+    for axis in range(-rank, 0):
+        sizes = [s[axis] for s in shapes if len(s) >= -axis]
+        wide = [d for d in sizes if d != 1]
+        if wide and not all(equal(d, wide[0]) for d in wide[1:]):
+            return None
+        out.append(wide[0] if wide else 1)
+    return tuple(out)
+
+
 class ElementWise(Op):
-    """Combine inputs of identical shape element by element."""
+    """Combine inputs element by element, broadcast as NumPy broadcasts the per-sample shapes
+    (Keras's merge layers: a lower-rank input gains leading axes of 1 after the batch)."""
 
     family = "merge"
     min_inputs = 2
-    max_inputs = None
+    max_inputs: ClassVar[int | None] = None
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
-        first = inputs[0]
-        for x in inputs[1:]:
-            same = x.rank == first.rank and all(
-                equal(a, b) for a, b in zip(x.shape, first.shape, strict=True)
+        shape = broadcast([x.shape for x in inputs])
+        if shape is None:
+            raise Problem(
+                "S102",
+                f"{self.type}: inputs have shapes {_shapes(inputs)}; they must be equal, or "
+                "broadcast: aligned from the last axis, each axis equal or 1",
             )
-            if not same:
-                raise Problem(
-                    "S102", f"{self.type}: inputs have shapes {_shapes(inputs)}; they must be equal"
-                )
-        return first
+        return TensorType(shape)
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """Each output position reads the same position of every input (a broadcast input's
+        only position along its axes of 1, or along the axes it lacks)."""
+        return "same"
 
 
 class Add(ElementWise):
     type = "add"
-    summary = "element-wise sum (residual connections)"
+    summary = "element-wise sum (residual connections), broadcasting"
+
+
+class Subtract(ElementWise):
+    type = "subtract"
+    summary = "element-wise difference: the first input minus the second, broadcasting"
+    max_inputs = 2
 
 
 class Multiply(ElementWise):
     type = "multiply"
-    summary = "element-wise product (gating)"
+    summary = "element-wise product (gating), broadcasting"
 
 
 class Concat(Op):

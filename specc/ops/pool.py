@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from specc.ir import TensorType
 from specc.ops.base import Footprint, Op, attr, expect_min_rank
-from specc.ops.common import MODE_PADDING, POOL, STRIDE, Window
+from specc.ops.common import BOOL, MODE_PADDING, POOL, STRIDE, Window
 from specc.ops.conv import WindowOp
 from specc.ops.window import window_shape
 
@@ -57,11 +57,17 @@ class GlobalPool(Op):
 
     family = "pool"
     kind: ClassVar[Literal["max", "avg"]] = "avg"
+    keepdims: bool = attr(
+        default=False,
+        schema=BOOL,
+        doc="keep every spatial axis as an axis of 1: (1, 1, C) for a (H, W, C) input",
+    )
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
         expect_min_rank(self, x, 2)
-        return TensorType((x.channels,))
+        kept = (1,) * len(x.spatial) if self.keepdims else ()
+        return TensorType((*kept, x.channels))
 
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
         return "global"

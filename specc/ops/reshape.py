@@ -1,4 +1,5 @@
-"""Layers that move values around without weights: flatten, reshape, zero padding, upsampling."""
+"""Layers that move values around without weights: flatten, reshape, permute, identity, zero
+padding, upsampling."""
 
 from __future__ import annotations
 
@@ -149,29 +150,118 @@ class ZeroPad3D(ZeroPad):
     summary = "zero padding of (depth, height, width, channels)"
 
 
-class Upsample2D(Op):
-    """Repeat each pixel `size` times along height and width (nearest neighbour)."""
+class Upsample(Op):
+    """Repeat each cell `size` times along every spatial axis (nearest neighbour)."""
 
-    type = "upsample2d"
     family = "reshape"
-    summary = "nearest-neighbour upsampling of (height, width, channels)"
-    size: Window = attr(default=2, schema=POOL, doc="repeat factor per spatial axis")
-    interpolation: str = attr(default="nearest", schema={"enum": ["nearest"]}, doc="only 'nearest'")
+    spatial: ClassVar[int] = 2
+    size: Window = attr(
+        default=2, schema=POOL, doc="repeat factor per spatial axis", examples=(1, 2, 3)
+    )
 
     @property
     def factors(self) -> tuple[int, ...]:
-        return per_axis(self.size, 2, "size")
+        return per_axis(self.size, self.spatial, "size")
+
+    def mode(self) -> str:
+        """How output cells are made: "nearest" (repeats) or "bilinear"."""
+        return "nearest"
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
         (x,) = inputs
-        expect_rank(self, x, 3, AXES[2])
-        h, w = x.spatial
-        fh, fw = self.factors
-        return TensorType((h * fh, w * fw, x.channels))
+        expect_rank(self, x, self.spatial + 1, AXES[self.spatial])
+        out = tuple(n * f for n, f in zip(x.spatial, self.factors, strict=True))
+        return TensorType((*out, x.channels))
 
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
-        """`f` outputs repeat each input: each output reads exactly one input position."""
-        return tuple(AxisStep(f, up=f) for f in self.factors)
+        """Nearest: `f` outputs repeat each input, so each output reads one input position.
+        Bilinear: each output mixes the two nearest inputs, as a transposed convolution with
+        a 2f-wide kernel and stride f reads them (half-pixel centres shift which two: that
+        phase is not tracked, the field's size is exact)."""
+        width = 2 if self.mode() == "bilinear" else 1
+        return tuple(AxisStep(width * f, up=f) for f in self.factors)
+
+
+class Upsample1D(Upsample):
+    type = "upsample1d"
+    spatial = 1
+    summary = "nearest-neighbour upsampling of (steps, channels)"
+
+
+class Upsample2D(Upsample):
+    type = "upsample2d"
+    spatial = 2
+    summary = "nearest-neighbour or bilinear upsampling of (height, width, channels)"
+    interpolation: str = attr(
+        default="nearest",
+        schema={"enum": ["nearest", "bilinear"]},
+        doc="'nearest' repeats cells; 'bilinear' interpolates between the two nearest cells "
+        "per axis at half-pixel centres, without antialiasing (Keras's image.resize)",
+    )
+
+    def mode(self) -> str:
+        return self.interpolation
+
+
+class Upsample3D(Upsample):
+    type = "upsample3d"
+    spatial = 3
+    summary = "nearest-neighbour upsampling of (depth, height, width, channels)"
+
+
+class Identity(Op):
+    """The input, unchanged (a placeholder, or a name for a branch point)."""
+
+    type = "identity"
+    family = "reshape"
+    summary = "the input, unchanged"
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        return inputs[0]
+
+
+class Permute(Op):
+    """Reorder the per-sample axes: output axis i is input axis dims[i] (counted from 1, as
+    Keras counts them past the batch axis)."""
+
+    type = "permute"
+    family = "reshape"
+    summary = "reorder the per-sample axes (Keras's dims, counted from 1)"
+    dims: tuple[int, ...] = attr(
+        schema={
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": MAX_RANK},
+            "minItems": 1,
+            "maxItems": MAX_RANK,
+        },
+        doc="the input axis of each output axis, counted from 1 without the batch axis "
+        "(Keras's Permute): [2, 1] swaps the two axes of a (steps, features) input",
+        examples=((2, 1), (1, 3, 2), (3, 1, 2), (2, 1, 3), (1,)),
+    )
+
+    @property
+    def perm(self) -> tuple[int, ...]:
+        """The input axis of each output axis, counted from 0."""
+        return tuple(d - 1 for d in self.dims)
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        (x,) = inputs
+        if sorted(self.dims) != list(range(1, x.rank + 1)):
+            raise Problem(
+                "S106",
+                f"permute: dims {list(self.dims)} must order the axes 1 to {x.rank} of the input "
+                f"{x}, each once (axes are counted from 1 without the batch axis, as in Keras)",
+                "dims",
+            )
+        return TensorType(tuple(x.shape[a] for a in self.perm))
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        """Spatial axes reordered keep their positions while the channels stay last; moving
+        the channels into a spatial axis mixes positions and channels."""
+        perm = self.perm
+        if perm[-1] != len(perm) - 1:
+            return "flatten"
+        return KeepAxes(perm[:-1])
 
 
 class Dropout(Op):

@@ -167,10 +167,14 @@ def merge_states(states: Sequence[State]) -> State:
     if "unknown" in states:
         return "unknown"
     axes = [s for s in states if isinstance(s, tuple)]
-    if len(axes) != len(states) or len({len(s) for s in axes}) != 1:
+    if len(axes) != len(states):
         return "flat"
+    # A broadcast input of lower rank (an element-wise merge) lines up from the last axis: it
+    # is the same along the axes it lacks, which add nothing from it.
+    rank = max(len(s) for s in axes)
     return tuple(
-        _prune(m for maps in per_axis for m in maps) for per_axis in zip(*axes, strict=True)
+        _prune(m for s in axes if len(s) >= rank - axis for m in s[axis - rank])
+        for axis in range(rank)
     )
 
 

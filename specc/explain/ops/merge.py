@@ -20,8 +20,15 @@ def _concat(f: Facts) -> Sections:
 @EXPLAINS.register(ElementWise)
 def _element_wise(f: Facts) -> Sections:
     shapes = ", ".join(str(x) for x in f.inputs)
-    line = f"inputs {shapes} are combined element by element"
-    return [Section(f"Output {f.output}", (line,)), _no_macs(f)]
+    lines = [f"inputs {shapes} are combined element by element"]
+    if any(x != f.output for x in f.inputs):
+        lines.append(
+            "aligned from the last axis, an axis of 1 (or a missing leading one) is repeated "
+            f"to the output's {f.output}"
+        )
+    if f.op.type == "subtract":
+        lines.append("the first input minus the second")
+    return [Section(f"Output {f.output}", tuple(lines)), _no_macs(f)]
 
 
 def _no_macs(f: Facts) -> Section:

@@ -21,8 +21,12 @@ def _pool(f: Facts) -> Sections:
 
 @EXPLAINS.register(GlobalPool)
 def _global_pool(f: Facts) -> Sections:
-    x = f.inputs[0]
+    op, x = f.op, f.inputs[0]
+    assert isinstance(op, GlobalPool)
+    kept = ", kept as an axis of 1 (keepdims)" if op.keepdims else ""
     return [
-        Section(f"Output {f.output}", (f"every spatial axis of {x} is reduced to one value",)),
+        Section(
+            f"Output {f.output}", (f"every spatial axis of {x} is reduced to one value{kept}",)
+        ),
         no_macs(f, "a reduction, not a multiply-add"),
     ]

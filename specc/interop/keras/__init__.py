@@ -6,17 +6,10 @@ the source needs no Keras; running it does.
 
 from __future__ import annotations
 
-from specc.interop.keras import (  # noqa: F401  (registers the generators)
-    activation,
-    conv,
-    dense,
-    merge,
-    norm,
-    pool,
-    reshape,
-    wrapper,
-)
 from specc.interop.keras.generate import generate
 from specc.interop.pysource import GenerateError
+from specc.ops.parts import import_all
 
 __all__ = ["GenerateError", "generate"]
+
+import_all(__name__, __path__)  # every family module, without a list to keep

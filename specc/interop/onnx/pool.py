@@ -36,4 +36,6 @@ def _global_pool(site: Site) -> Tensor:
     kind = "GlobalMaxPool" if op.kind == "max" else "GlobalAveragePool"
     g = site.graph
     y = g.node(kind, [site.value(0, FIRST)], site.name)  # (N, C, 1, ...)
+    if op.keepdims:
+        return site.out(y, FIRST)
     return site.out(g.node("Flatten", [y], site.name, axis=1), FIRST)

@@ -1,12 +1,14 @@
-"""ONNX export of the layers that move values: flatten, reshape, dropout, zero padding and
-nearest-neighbour upsampling."""
+"""ONNX export of the layers that move values: flatten, reshape, permute, dropout, identity,
+zero padding and upsampling."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from specc.interop.onnx.graph import ANY, FIRST, LAST, Tensor
 from specc.interop.onnx.merge import onnx_axis
 from specc.interop.onnx.site import EXPORTS, Site
-from specc.ops.reshape import Dropout, Flatten, Reshape, Upsample2D, ZeroPad
+from specc.ops.reshape import Dropout, Flatten, Identity, Permute, Reshape, Upsample, ZeroPad
 
 
 @EXPORTS.register(Flatten)
@@ -23,9 +25,17 @@ def _reshape(site: Site) -> Tensor:
     return site.out(y, LAST)
 
 
-@EXPORTS.register(Dropout)
-def _dropout(site: Site) -> Tensor:
-    return site.inputs[0]  # the identity at inference
+@EXPORTS.register(Dropout, Identity)
+def _identity(site: Site) -> Tensor:
+    return site.inputs[0]  # dropout is the identity at inference
+
+
+@EXPORTS.register(Permute)
+def _permute(site: Site) -> Tensor:
+    op = site.op
+    assert isinstance(op, Permute)
+    perm = [0, *(a + 1 for a in op.perm)]
+    return site.out(site.graph.node("Transpose", [site.value(0, LAST)], site.name, perm=perm), LAST)
 
 
 @EXPORTS.register(ZeroPad)
@@ -43,24 +53,25 @@ def _zero_pad(site: Site) -> Tensor:
     return site.out(g.node("Pad", [site.value(0, ANY), pads], site.name, mode="constant"), x.layout)
 
 
-@EXPORTS.register(Upsample2D)
+@EXPORTS.register(Upsample)
 def _upsample(site: Site) -> Tensor:
-    """Keras's nearest upsampling repeats each cell: Resize with floor of asymmetric coordinates."""
+    """Nearest repeats each cell: Resize with the floor of asymmetric coordinates. Bilinear is
+    Resize's linear mode at half-pixel centres (coordinates past the ends take the end cell)."""
+    import numpy as np
+
     op = site.op
-    assert isinstance(op, Upsample2D)
+    assert isinstance(op, Upsample)
     g = site.graph
     x = site.inputs[0]
     scales = [1.0] * (len(x.shape) + 1)
     for axis, f in enumerate(op.factors):
         scales[onnx_axis(axis, len(x.shape), FIRST)] = float(f)
-    import numpy as np
-
-    y = g.node(
-        "Resize",
-        [site.value(0, FIRST), "", g.const(np.asarray(scales, np.float32), f"{site.name}/scales")],
-        site.name,
-        mode="nearest",
-        coordinate_transformation_mode="asymmetric",
-        nearest_mode="floor",
-    )
+    how: dict[str, Any]
+    if op.mode() == "bilinear":
+        how = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
+    else:
+        how = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric"}
+        how["nearest_mode"] = "floor"
+    scale = g.const(np.asarray(scales, np.float32), f"{site.name}/scales")
+    y = g.node("Resize", [site.value(0, FIRST), "", scale], site.name, **how)
     return site.out(y, FIRST)

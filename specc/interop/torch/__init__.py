@@ -7,16 +7,9 @@ the source needs no PyTorch; running it does.
 from __future__ import annotations
 
 from specc.interop.pysource import GenerateError
-from specc.interop.torch import (  # noqa: F401  (registers the generators)
-    activation,
-    conv,
-    dense,
-    merge,
-    norm,
-    pool,
-    reshape,
-    wrapper,
-)
 from specc.interop.torch.generate import generate
+from specc.ops.parts import import_all
 
 __all__ = ["GenerateError", "generate"]
+
+import_all(__name__, __path__)  # every family module, without a list to keep

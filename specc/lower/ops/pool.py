@@ -59,9 +59,12 @@ def _global_pool(b: Builder, node: Node) -> Value:
     assert isinstance(op, GlobalPool)
     (x,) = node.inputs
     kind = op.kind
+    rows = (x.shape[0], x.shape[-1])
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return global_pool(ins[0], kind, out=out)
+        # keepdims only adds axes of 1: the (N, C) result written through a view of the output
+        flat = None if out is None else out.reshape(rows)
+        return global_pool(ins[0], kind, out=flat).reshape(node.out_shape)
 
     out = b.new(node.name, node.out_shape)
     temp = global_pool_memory(x.shape, kind).temp
