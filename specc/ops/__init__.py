@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from specc.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
+from specc.ops import (
+    activation,
+    conv,
+    dense,
+    embedding,
+    merge,
+    norm,
+    pool,
+    recurrent,
+    reshape,
+    wrapper,
+)
 from specc.ops.base import REGISTRY, Op, Param, Problem
 
 __all__ = [
@@ -13,9 +24,11 @@ __all__ = [
     "activation",
     "conv",
     "dense",
+    "embedding",
     "merge",
     "norm",
     "pool",
+    "recurrent",
     "reshape",
     "wrapper",
 ]

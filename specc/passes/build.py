@@ -66,9 +66,13 @@ class _Builder:
 
     def _inputs(self) -> tuple[Input, ...]:
         out = []
-        for i, (name, dims) in enumerate(self.data["inputs"].items()):
+        for i, (name, declared) in enumerate(self.data["inputs"].items()):
+            # `name: [dims...]`, or `name: {shape: [dims...], dtype: int32}`
+            dims = declared["shape"] if isinstance(declared, dict) else declared
+            dtype = declared.get("dtype", "float32") if isinstance(declared, dict) else "float32"
             shape: tuple[Dim, ...] = tuple(symbol(d) if isinstance(d, str) else d for d in dims)
-            out.append(Input(name, TensorType(shape), self.source.key(("inputs", name))))
+            span = self.source.key(("inputs", name))
+            out.append(Input(name, TensorType(shape), span, dtype))
             self.defined[name] = ("input", i)
         return tuple(out)
 
