@@ -30,6 +30,7 @@ from specc.ops.base import (
     Init,
     Op,
     Param,
+    Problem,
     attr,
     expect_rank,
 )
@@ -49,11 +50,18 @@ class Recurrent(Op):
     units: int = attr(
         schema=POSITIVE_INT, doc="size of the state and of each output step", examples=(1, 2, 3)
     )
+    # The examples are the activations ONNX's LSTM and GRU also take (exports are tested).
     activation: str | None = attr(
-        default="tanh", schema=ACTIVATION, doc="activation of the candidate state and the output"
+        default="tanh",
+        schema=ACTIVATION,
+        doc="activation of the candidate state and the output",
+        examples=("tanh", "relu", "sigmoid", "elu", "leaky_relu", None),
     )
     recurrent_activation: str | None = attr(
-        default="sigmoid", schema=ACTIVATION, doc="activation of the gates"
+        default="sigmoid",
+        schema=ACTIVATION,
+        doc="activation of the gates",
+        examples=("sigmoid", "tanh", "relu", None),
     )
     bias: bool = attr(default=True, schema=BOOL, doc="add learned biases (Keras's use_bias)")
     return_sequences: bool = attr(
@@ -157,6 +165,8 @@ class Bidirectional(Op):
         return x  # both directions read the whole sequence
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        if not isinstance(self.layer, Recurrent):  # the schema refuses it in a spec
+            raise Problem("S101", f"bidirectional wraps an lstm or gru; got {self.layer.type}")
         out = self.layer.infer(inputs)
         if self.merge_mode != "concat":
             return out

@@ -9,9 +9,11 @@ from specc.interop.onnx import (  # noqa: F401  (registers the exporters)
     activation,
     conv,
     dense,
+    embedding,
     merge,
     norm,
     pool,
+    recurrent,
     reshape,
     wrapper,
 )
