@@ -397,10 +397,12 @@ class _Reworder:
                 e.validator in ("type", "const", "enum") and not e.relative_path for e in errs
             )
         ]
-        # Descend only when the branch says something more precise than the whole (an item
-        # or a range); a pattern failure is better told as the list of allowed forms.
+        # Descend only when the branch says something more precise than the whole (an item,
+        # a range, a key of a mapping); a pattern failure is better told as the list of
+        # allowed forms.
         if len(plausible) == 1 and all(
-            e.relative_path or e.validator in RANGE_WORDS for e in plausible[0]
+            e.relative_path or e.validator in (*RANGE_WORDS, *MAPPING_WORDS)
+            for e in plausible[0]
         ):
             for sub in plausible[0]:
                 yield from self.diagnostics(sub, path[: len(path) - len(error.absolute_path)])
@@ -476,6 +478,7 @@ RANGE_WORDS = {
     "exclusiveMinimum": "greater than",
     "exclusiveMaximum": "less than",
 }
+MAPPING_WORDS = ("required", "additionalProperties")  # a missing or an unknown key
 LENGTH_WORDS = {
     "minItems": "needs at least this many entries:",
     "maxItems": "takes at most this many entries:",

@@ -74,6 +74,10 @@ def test_issue_layer_types_are_all_present() -> None:
         "zero_pad3d",
         "upsample2d",
         "time_distributed",
+        "lstm",
+        "gru",
+        "bidirectional",
+        "embedding",
     ]
     assert set(wanted) == set(REGISTRY)
 

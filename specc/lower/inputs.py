@@ -15,7 +15,6 @@ from specc.ir import Input, Model, format_shape
 from specc.lower.arrays import as_float, nonfinite, noted, refusal
 from specc.lower.errors import DataNote, DataWarning, RunError
 
-
 # How a plan holds the inputs declared `dtype: int32` (indices for an embedding).
 INDEX_DTYPE = np.dtype(np.int32)
 RANDOM_INDICES = 10  # random indices for an integer input that no embedding reads: 0 ... 9
@@ -120,9 +119,8 @@ def bind(
 def _index_refusal(x: Input, array: NDArray, bound: IndexBound | None) -> str | None:
     """Why `array` cannot be the indices of the integer input `x`, or None when it can."""
     if array.dtype.kind not in "iu":
-        return (
-            f"{array.dtype} data for an input declared {x.dtype}: give integer indices"
-            + (f" in [0, {bound.bound})" if bound else "")
+        return f"{array.dtype} data for an input declared {x.dtype}: give integer indices" + (
+            f" in [0, {bound.bound})" if bound else ""
         )
     if array.size == 0:
         return None

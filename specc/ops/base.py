@@ -42,10 +42,11 @@ class Param:
     `shape` is the Keras layout (what `specc report` prints and `.npz` weights use). The seeded
     initialiser is `init`: He-normal draws with std sqrt(2 / fan_in); Glorot-uniform and
     orthogonal (recurrent kernels) use `fan_in` and the last axis; "uniform" and
-    "unit_forget_bias" are Keras's embedding and LSTM-bias defaults (see `Init`). `torch_perm` orders the
-    axes as PyTorch (and ONNX) store them, and `torch_shape` is that result reshaped where the
-    layouts also differ in grouping (a depthwise kernel). `out_axes` are the axes that index
-    output channels, in order: a per-channel scale after the layer folds into them.
+    "unit_forget_bias" are Keras's embedding and LSTM-bias defaults (see `Init`). `torch_perm`
+    orders the axes as PyTorch (and ONNX) store them, and `torch_shape` is that result
+    reshaped where the layouts also differ in grouping (a depthwise kernel). `out_axes` are the
+    axes that index output channels, in order: a per-channel scale after the layer folds into
+    them.
     """
 
     name: str

@@ -77,9 +77,7 @@ class Recurrent(Op):
         """kernel (in, G*u), recurrent_kernel (u, G*u) and the bias, as Keras stores them."""
         c, g, u = inputs[0].channels, self.gates, self.units
         kernel = Param("kernel", (c, g * u), "glorot_uniform", fan_in=c, torch_perm=(1, 0))
-        recurrent = Param(
-            "recurrent_kernel", (u, g * u), "orthogonal", fan_in=u, torch_perm=(1, 0)
-        )
+        recurrent = Param("recurrent_kernel", (u, g * u), "orthogonal", fan_in=u, torch_perm=(1, 0))
         if not self.bias:
             return (kernel, recurrent)
         return (kernel, recurrent, Param("bias", self.bias_shape(), self.bias_init))
@@ -156,17 +154,16 @@ class Bidirectional(Op):
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Op:
-        inner = data["layer"]
-        kwargs = {k: v for k, v in data.items() if k in ("merge_mode",)}
-        return cls(layer=REGISTRY[inner["type"]].from_mapping(inner), **kwargs)
+        layer = REGISTRY[data["layer"]["type"]].from_mapping(data["layer"])
+        if not isinstance(layer, Recurrent):  # the schema refuses it in a spec
+            raise Problem("S101", f"bidirectional wraps an lstm or gru; got {layer.type}", "layer")
+        return cls(layer=layer, **{k: v for k, v in data.items() if k == "merge_mode"})
 
     @classmethod
     def inner_input(cls, x: TensorType) -> TensorType:
         return x  # both directions read the whole sequence
 
     def infer(self, inputs: Sequence[TensorType]) -> TensorType:
-        if not isinstance(self.layer, Recurrent):  # the schema refuses it in a spec
-            raise Problem("S101", f"bidirectional wraps an lstm or gru; got {self.layer.type}")
         out = self.layer.infer(inputs)
         if self.merge_mode != "concat":
             return out
@@ -183,7 +180,6 @@ class Bidirectional(Op):
     def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
         """'global': the backward pass makes every output read the whole sequence."""
         return "global"
-
 
 
 def split_params(direction: str, params: Mapping[str, T]) -> dict[str, T]:

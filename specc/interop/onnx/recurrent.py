@@ -46,7 +46,7 @@ def _emit(
     x = g.node("Transpose", [site.value(0, LAST)], name, perm=[1, 0, 2])  # (T, N, in)
     w, r, b = (_stacked(site, [_param(site, op, p, kind) for p in prefixes]) for kind in "WRB")
     funcs, alphas, betas = _activations(site, op, len(prefixes))
-    outputs = g.node(
+    g.node(
         "LSTM" if isinstance(op, LSTM) else "GRU",
         [x, w, r, *([b] if b else [])],
         name,
@@ -59,8 +59,7 @@ def _emit(
         activation_beta=betas,
         linear_before_reset=1 if isinstance(op, GRU) and op.reset_after else None,
     )
-    node = g.nodes[-1]
-    y, y_h = node.output[0], node.output[1]
+    y, y_h = g.nodes[-1].output  # Y (all steps) and Y_h (the last state)
     if op.return_sequences:  # Y (T, D, N, u) -> (N, T, D, u)
         y = g.node("Transpose", [y], name, perm=[2, 0, 1, 3])
         axis = 2
@@ -126,7 +125,9 @@ def _activations(
             f"{site.name}: ONNX's {op.type.upper()} operator has no activation "
             f"{' or '.join(missing)} (it takes {', '.join(str(k) for k in ONNX_ACTIVATIONS)})"
         )
-    funcs, alphas, betas = [], [], []
+    funcs: list[str] = []
+    alphas: list[float] = []
+    betas: list[float] = []
     for a in wanted * directions:
         func, values = ONNX_ACTIVATIONS[a]
         funcs.append(func)

@@ -135,7 +135,10 @@ def _binder(node: Node, cell: Cell, prefix: str) -> Binder:
             bias, rec_bias = bias[0], bias[1]
         rec_h = ABSENT
         if cell.kind == "gru" and not cell.reset_after:  # (r * h) meets U_h in a GEMM of its own
-            rec, rec_h = np.ascontiguousarray(rec[:, : 2 * u]), np.ascontiguousarray(rec[:, 2 * u :])
+            rec, rec_h = (
+                np.ascontiguousarray(rec[:, : 2 * u]),
+                np.ascontiguousarray(rec[:, 2 * u :]),
+            )
         return kernel, ABSENT if bias is None else bias, rec, rec_h, rec_bias
 
     return bind
