@@ -401,8 +401,7 @@ class _Reworder:
         # a range, a key of a mapping); a pattern failure is better told as the list of
         # allowed forms.
         if len(plausible) == 1 and all(
-            e.relative_path or e.validator in (*RANGE_WORDS, *MAPPING_WORDS)
-            for e in plausible[0]
+            e.relative_path or e.validator in (*RANGE_WORDS, *MAPPING_WORDS) for e in plausible[0]
         ):
             for sub in plausible[0]:
                 yield from self.diagnostics(sub, path[: len(path) - len(error.absolute_path)])
