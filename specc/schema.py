@@ -47,23 +47,22 @@ def build_schema() -> Json:
         "input": {
             "description": "a shape (a list of dims), or a mapping {shape: [...], dtype: "
             "float32 | int32}",
-            "oneOf": [
-                {"$ref": "#/$defs/shape"},
-                {
-                    "type": "object",
-                    "required": ["shape"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "shape": {"$ref": "#/$defs/shape"},
-                        "dtype": {
-                            "description": "float32 (real values) or int32 (indices for an "
-                            "embedding)",
-                            "enum": list(INPUT_DTYPES),
-                            "default": "float32",
-                        },
+            # if/then/else rather than oneOf: each form's own errors reach the user
+            "if": {"type": "object"},
+            "else": {"$ref": "#/$defs/shape"},
+            "then": {
+                "type": "object",
+                "required": ["shape"],
+                "additionalProperties": False,
+                "properties": {
+                    "shape": {"$ref": "#/$defs/shape"},
+                    "dtype": {
+                        "description": "float32 (real values) or int32 (indices for an embedding)",
+                        "enum": list(INPUT_DTYPES),
+                        "default": "float32",
                     },
                 },
-            ],
+            },
         },
         "name": {
             "description": "a name of letters, digits, '_' and '-', not starting with a digit",
@@ -397,11 +396,10 @@ class _Reworder:
                 e.validator in ("type", "const", "enum") and not e.relative_path for e in errs
             )
         ]
-        # Descend only when the branch says something more precise than the whole (an item,
-        # a range, a key of a mapping); a pattern failure is better told as the list of
-        # allowed forms.
+        # Descend only when the branch says something more precise than the whole (an item
+        # or a range); a pattern failure is better told as the list of allowed forms.
         if len(plausible) == 1 and all(
-            e.relative_path or e.validator in (*RANGE_WORDS, *MAPPING_WORDS) for e in plausible[0]
+            e.relative_path or e.validator in RANGE_WORDS for e in plausible[0]
         ):
             for sub in plausible[0]:
                 yield from self.diagnostics(sub, path[: len(path) - len(error.absolute_path)])
@@ -477,7 +475,6 @@ RANGE_WORDS = {
     "exclusiveMinimum": "greater than",
     "exclusiveMaximum": "less than",
 }
-MAPPING_WORDS = ("required", "additionalProperties")  # a missing or an unknown key
 LENGTH_WORDS = {
     "minItems": "needs at least this many entries:",
     "maxItems": "takes at most this many entries:",
