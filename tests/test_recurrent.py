@@ -432,3 +432,30 @@ def test_keras_counts_and_outputs_agree(body: str, inputs: str) -> None:
     want = np.asarray(model(x))
     (got,) = plan.run_all(data.arrays, weights).values()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+# -- explain --------------------------------------------------------------------------------
+
+
+def test_explain_writes_the_parameter_formulas_with_numbers() -> None:
+    from specc.explain import render_layer
+
+    result = run(
+        spec(
+            """
+            - {name: g, type: gru, units: 64, inputs: x}
+            - {name: l, type: lstm, units: 64, inputs: x}
+            - {name: b, type: bidirectional, layer: {type: gru, units: 8, reset_after: false}, inputs: x}
+            - {name: e, type: embedding, input_dim: 1000, output_dim: 64, inputs: tok}
+            """,
+            "x: [T, 80]\n  tok: {shape: [T], dtype: int32}",
+        )
+    )
+    assert result.shapes is not None
+    costs = measure(result.shapes)
+    assert "3 x (64 x (80 + 64) + 2 x 64) = 28,032" in render_layer(costs, "g")
+    lstm = render_layer(costs, "l")
+    assert "4 x (64 x (80 + 64) + 64) = 37,120" in lstm
+    assert "MACs: T steps x 4 x 64 x (80 + 64) = 36864*T" in lstm
+    assert "2 x 3 x (8 x (80 + 8) + 8) = 4,272" in render_layer(costs, "b")
+    assert "1000 x 64 = 64,000" in render_layer(costs, "e")
