@@ -188,6 +188,16 @@ SYMBOLIC = _code(
     "A dimension depends on a symbol in a way specc cannot prove valid.",
 )
 UNKNOWN_SYMBOL = _code("S109", "unbound-symbol", "A symbolic dimension is not bound to a value.")
+INDEX_DTYPE = _code(
+    "S111",
+    "not-indices",
+    "A layer that reads integer indices (an embedding) reads real values.",
+    why="An embedding looks up a row per index; only a model input declared with "
+    "`dtype: int32` holds indices (every layer's output is real-valued).",
+    bad="inputs: {tokens: [T]}\nlayers:\n  - {type: embedding, input_dim: 1000, output_dim: 64}",
+    good="inputs: {tokens: {shape: [T], dtype: int32}}\nlayers:\n"
+    "  - {type: embedding, input_dim: 1000, output_dim: 64}",
+)
 TOO_BIG = _code(
     "S110",
     "tensor-too-large",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from specc.dims import Dim, format_dim
 from specc.source import NodePath, SourceMap, Span
@@ -55,13 +55,24 @@ def weight_key(layer: str, param: str) -> str:
     return f"{layer}.{param}"
 
 
+# What a model input holds: real values (float32, the default), or integer indices (int32)
+# for an embedding to read. Every layer's output is real-valued.
+InputDType = Literal["float32", "int32"]
+INPUT_DTYPES: tuple[InputDType, ...] = ("float32", "int32")
+
+
 @dataclass(frozen=True)
 class Input:
-    """A model input: its name, per-sample type and where it is declared."""
+    """A model input: its name, per-sample type, dtype and where it is declared."""
 
     name: str
     type: TensorType
     span: Span | None = None  # where the spec declares it (None for a model built in code)
+    dtype: InputDType = "float32"
+
+    @property
+    def integer(self) -> bool:
+        return self.dtype != "float32"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag
+from specc.ir import INPUT_DTYPES
 from specc.ops import REGISTRY
 from specc.ops.base import Json, Op
 from specc.ops.common import IDENTIFIER, MAX_RANK, NAME, POSITIVE_INT
@@ -42,6 +43,26 @@ def build_schema() -> Json:
             "minItems": 1,
             "maxItems": MAX_RANK,
             "items": {"$ref": "#/$defs/dim"},
+        },
+        "input": {
+            "description": "a shape (a list of dims), or a mapping {shape: [...], dtype: "
+            "float32 | int32}",
+            # if/then/else rather than oneOf: each form's own errors reach the user
+            "if": {"type": "object"},
+            "else": {"$ref": "#/$defs/shape"},
+            "then": {
+                "type": "object",
+                "required": ["shape"],
+                "additionalProperties": False,
+                "properties": {
+                    "shape": {"$ref": "#/$defs/shape"},
+                    "dtype": {
+                        "description": "float32 (real values) or int32 (indices for an embedding)",
+                        "enum": list(INPUT_DTYPES),
+                        "default": "float32",
+                    },
+                },
+            },
         },
         "name": {
             "description": "a name of letters, digits, '_' and '-', not starting with a digit",
@@ -91,11 +112,11 @@ def build_schema() -> Json:
             "description": {"type": "string"},
             "inputs": {
                 "description": "model input name -> per-sample shape "
-                "(channels last, no batch axis)",
+                "(channels last, no batch axis), or {shape, dtype}",
                 "type": "object",
                 "minProperties": 1,
                 "propertyNames": {"pattern": NAME},
-                "additionalProperties": {"$ref": "#/$defs/shape"},
+                "additionalProperties": {"$ref": "#/$defs/input"},
             },
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
             "outputs": {
@@ -436,7 +457,7 @@ class _Reworder:
             )
         shown = [o for o in options if o is not None]
         hint = did_you_mean(got, shown)
-        if path and path[-1] == "type":
+        if path and path[-1] == "type" and got not in REGISTRY:  # a known type can be misplaced
             listing = "" if hint else f" (known types: {', '.join(map(str, shown))})"
             return self._at(
                 codes.SCHEMA_UNKNOWN_TYPE, path, f"unknown layer type {_show(got)}{hint}{listing}"

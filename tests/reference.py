@@ -492,3 +492,121 @@ def _activation_layer(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDA
 
 
 naive(*ACTIVATIONS)(_activation_layer)
+
+
+def _act(name: str | None, v: NDArray) -> NDArray:
+    return v if name is None else activation(v, name)
+
+
+def _sigm(name: str | None, v: NDArray) -> NDArray:
+    return _act(name, v)
+
+
+def lstm_cell(op: Any, x: NDArray, w: Weights, reverse: bool = False) -> NDArray:
+    """Keras's LSTM, one sample and one step at a time: z = x_t W + h U + b split i, f, c, o;
+    c = f * c + i * act(z_c); h = o * act(c). Returns the h of each step, in time order."""
+    u = op.units
+    kernel, rec = w["kernel"], w["recurrent_kernel"]
+    bias = w.get("bias", np.zeros(4 * u))
+    steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
+    out = np.zeros((x.shape[0], x.shape[1], u))
+    for n in range(x.shape[0]):
+        h, c = np.zeros(u), np.zeros(u)
+        for t in steps:
+            z = [
+                sum(x[n, t, k] * kernel[k, j] for k in range(x.shape[2]))
+                + sum(h[k] * rec[k, j] for k in range(u))
+                + bias[j]
+                for j in range(4 * u)
+            ]
+            zi, zf, zc, zo = (np.array(z[g * u : (g + 1) * u]) for g in range(4))
+            i = _sigm(op.recurrent_activation, zi)
+            f = _sigm(op.recurrent_activation, zf)
+            o = _sigm(op.recurrent_activation, zo)
+            c = f * c + i * _act(op.activation, zc)
+            h = o * _act(op.activation, c)
+            out[n, t] = h
+    return out
+
+
+def gru_cell(op: Any, x: NDArray, w: Weights, reverse: bool = False) -> NDArray:
+    """Keras's GRU: gates z, r, h. reset_after: h~ = act(x W_h + b_h + r * (h U_h + b'_h));
+    otherwise h~ = act(x W_h + b_h + (r * h) U_h). h = z * h + (1 - z) * h~."""
+    u = op.units
+    kernel, rec = w["kernel"], w["recurrent_kernel"]
+    if "bias" in w:
+        b_in, b_rec = (w["bias"][0], w["bias"][1]) if op.reset_after else (w["bias"], None)
+    else:
+        b_in, b_rec = np.zeros(3 * u), None
+    b_rec = np.zeros(3 * u) if b_rec is None else b_rec
+
+    def dot(v: NDArray, m: NDArray, j: int) -> float:
+        return float(sum(v[k] * m[k, j] for k in range(len(v))))
+
+    steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
+    out = np.zeros((x.shape[0], x.shape[1], u))
+    for n in range(x.shape[0]):
+        h = np.zeros(u)
+        for t in steps:
+            xt = x[n, t]
+            xz = np.array([dot(xt, kernel, j) + b_in[j] for j in range(u)])
+            xr = np.array([dot(xt, kernel, u + j) + b_in[u + j] for j in range(u)])
+            xh = np.array([dot(xt, kernel, 2 * u + j) + b_in[2 * u + j] for j in range(u)])
+            hz = np.array([dot(h, rec, j) + b_rec[j] for j in range(u)])
+            hr = np.array([dot(h, rec, u + j) + b_rec[u + j] for j in range(u)])
+            z = _sigm(op.recurrent_activation, xz + hz)
+            r = _sigm(op.recurrent_activation, xr + hr)
+            if op.reset_after:
+                hh = np.array([dot(h, rec, 2 * u + j) + b_rec[2 * u + j] for j in range(u)])
+                cand = _act(op.activation, xh + r * hh)
+            else:
+                cand = _act(
+                    op.activation, xh + np.array([dot(r * h, rec, 2 * u + j) for j in range(u)])
+                )
+            h = z * h + (1 - z) * cand
+            out[n, t] = h
+    return out
+
+
+def _recurrent_run(op: Any, x: NDArray, w: Weights, reverse: bool = False) -> NDArray:
+    """All steps' h in time order (N, T, u), or the last one computed (N, u)."""
+    cell = lstm_cell if op.type == "lstm" else gru_cell
+    seq = cell(op, np.asarray(x, np.float64), w, reverse)
+    if op.return_sequences:
+        return seq
+    return seq[:, 0] if reverse else seq[:, -1]
+
+
+@naive("lstm", "gru")
+def _recurrent(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return _recurrent_run(op, xs[0], w)
+
+
+@naive("bidirectional")
+def _bidirectional(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Forward on the steps in order; backward on the reversed steps, its outputs put back at
+    their own steps (Keras reverses them back); then the merge."""
+    half = {
+        d: {k[len(d) + 1 :]: v for k, v in w.items() if k.startswith(d + "_")}
+        for d in ("forward", "backward")
+    }
+    fwd = _recurrent_run(op.layer, xs[0], half["forward"])
+    bwd = _recurrent_run(op.layer, xs[0], half["backward"], reverse=True)
+    if op.merge_mode == "concat":
+        return np.concatenate([fwd, bwd], axis=-1)
+    if op.merge_mode == "sum":
+        return fwd + bwd
+    if op.merge_mode == "mul":
+        return fwd * bwd
+    return (fwd + bwd) / 2
+
+
+@naive("embedding")
+def _embedding(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Row x of the table for each index x, one position at a time."""
+    idx = np.asarray(xs[0]).astype(np.int64)
+    table = w["embeddings"]
+    y = np.zeros((*idx.shape, table.shape[1]))
+    for pos in _positions(idx.shape):
+        y[pos] = table[idx[pos]]
+    return y

@@ -6,7 +6,9 @@ examples the op declares or, where it declares none, from its schema (booleans, 
 integers, per-axis lists). A drawn layer is kept only when the op's own `infer` accepts the
 current input, so the networks are valid by construction; an op that refuses is drawn again.
 Merges (ops with two or more inputs) read the current tensor and earlier ones of the same rank;
-wrappers get an inner layer drawn the same way on one slice of their input.
+wrappers get an inner layer drawn the same way on what the wrapper passes it (`inner_input`: one
+slice of its input for time_distributed, all of it for bidirectional). Some networks have an
+integer input (`dtype: int32`); only it may feed a layer that reads indices (an embedding).
 
 The same builder runs on hypothesis draws (`networks()`) and on a seeded `random.Random`
 (`network_with(kind)`: a small deterministic network whose first layer is `kind`), so that a
@@ -83,6 +85,7 @@ class _Tensor:
     name: str
     type: TensorType  # as the shape pass sees it, maybe symbolic
     shape: Shape  # with the symbolic dims bound
+    integer: bool = False  # an integer model input (or a wrapper's slice of one)
 
 
 class _Underivable(Exception):
@@ -107,6 +110,16 @@ def _takes_rank(kind: str, rank: int) -> bool:
     except Problem:
         return False
     return True
+
+
+@functools.cache
+def _reads_indices(kind: str) -> bool:
+    """Whether a `kind` layer reads integer indices (an embedding), judged on its examples."""
+    cls = REGISTRY[kind]
+    if cls.inner_attr is not None:
+        return False  # a wrapper's inner layer is drawn for what it reads
+    values = {a.name: a.examples[0] for a in cls.attributes() if a.required and a.examples}
+    return cls(**values).index_bound() is not None
 
 
 # -- attributes ------------------------------------------------------------------------------
@@ -182,7 +195,7 @@ class _Builder:
         values: dict[str, Any] = {}
         for a in cls.attributes():
             if a.name == cls.inner_attr:
-                inner = self.inner(x, depth)
+                inner = self.inner(cls, x, depth)
                 if inner is None:
                     return None
                 values[a.name] = inner
@@ -192,21 +205,25 @@ class _Builder:
                 values[a.name] = value
         return values
 
-    def inner(self, x: _Tensor, depth: int) -> dict[str, Any] | None:
-        """A wrapper's inner layer, drawn for one slice of `x` (along its first axis)."""
+    def inner(self, cls: type[Op], x: _Tensor, depth: int) -> dict[str, Any] | None:
+        """A wrapper's inner layer, drawn for what the wrapper passes it of `x`."""
         if x.type.rank < 2 or depth >= MAX_DEPTH:
             return None
-        piece = _Tensor("slice", TensorType(x.type.shape[1:]), x.shape[1:])
+        seen = cls.inner_input(x.type)
+        piece = _Tensor("slice", seen, x.shape[x.type.rank - seen.rank :], x.integer)
         found = self.layer([piece], depth + 1)
         return None if found is None else found[0]
 
     # -- layers --------------------------------------------------------------------------------
-    def families(self, depth: int, rank: int) -> dict[str, list[str]]:
-        """The registered types that may read an input of `rank`, by family."""
+    def families(self, depth: int, rank: int, integer: bool) -> dict[str, list[str]]:
+        """The registered types that may read an input of `rank`, by family (those reading
+        indices only from an `integer` one)."""
         out: dict[str, list[str]] = {}
         for name, cls in sorted(REGISTRY.items()):
             if depth and cls.min_inputs > 1:
                 continue  # an inner layer has one input
+            if _reads_indices(name) and not integer:
+                continue
             if _takes_rank(name, rank):
                 out.setdefault(cls.family or name, []).append(name)
         return out
@@ -216,12 +233,14 @@ class _Builder:
     ) -> tuple[dict[str, Any], _Tensor] | None:
         """A layer mapping that reads `sources[0]` (and, for a merge, more of `sources`) and
         the tensor it makes; None when no draw fitted in TRIES."""
-        families = self.families(depth, sources[0].type.rank)
+        families = self.families(depth, sources[0].type.rank, sources[0].integer)
         # A family first, weighted by the square root of its size: the nine activations do
         # not crowd out the rest, and a family of one type does not take a whole share.
         weighted = [
             f for f in sorted(families) for _ in range(math.isqrt(len(families[f]) - 1) + 1)
         ]
+        if not weighted:
+            return None
         for _ in range(TRIES):
             chosen = kind or self.pick.choice(families[self.pick.choice(weighted)])
             # A few draws of the same type before another: most refusals are one attribute.
@@ -278,7 +297,7 @@ class _Builder:
         return _Tensor("", out, concrete)
 
     # -- networks ------------------------------------------------------------------------------
-    def input(self, symbolic: bool) -> _Tensor:
+    def input(self, symbolic: bool, integer: bool) -> _Tensor:
         rank = self.pick.randint(1, 4)
         sizes = [self.pick.randint(1, SIZES[rank]) for _ in range(rank - 1)]
         shape = [*sizes, self.pick.randint(1, 4)]
@@ -288,10 +307,12 @@ class _Builder:
         if symbolic and rank >= 2:
             self.dims["T"] = shape[0]
             dims[0] = symbol("T")
-        return _Tensor("x", TensorType(tuple(dims)), tuple(shape))
+        return _Tensor("x", TensorType(tuple(dims)), tuple(shape), integer)
 
     def network(self, max_layers: int, first: str | None = None) -> Network | None:
-        x = self.input(symbolic=self.coin())
+        # An integer input for a first layer that reads indices, and now and then anyway.
+        integer = _reads_indices(first) if first else self.pick.randint(0, 4) == 0
+        x = self.input(symbolic=self.coin(), integer=integer)
         tensors = [x]
         layers: list[dict[str, Any]] = []
         current = x
@@ -325,7 +346,7 @@ class _Builder:
         spec = {
             "specc": 1,
             "name": "drawn",
-            "inputs": {"x": input_dims},
+            "inputs": {"x": {"shape": input_dims, "dtype": "int32"} if x.integer else input_dims},
             "layers": layers,
             "outputs": outputs,
         }

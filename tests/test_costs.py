@@ -78,6 +78,15 @@ MAC_CASES = [
     # weights that only scale and shift: no multiply-adds by convention (as for every layer
     # without weights, which the registry-wide test below checks)
     ("{type: batch_norm}", "x: [8, 8, 4]", 0),
+    # lstm: per step x_t (80) and h (64) each meet 4 gates x 64 units: 50 x 4 x 64 x (80 + 64)
+    ("{type: lstm, units: 64}", "x: [50, 80]", 50 * 4 * 64 * (80 + 64)),
+    # gru: 3 gates; reset_after or not, h meets the whole (64, 3 x 64) recurrent kernel
+    ("{type: gru, units: 64, return_sequences: true}", "x: [50, 80]", 50 * 3 * 64 * (80 + 64)),
+    ("{type: gru, units: 64, reset_after: false}", "x: [50, 80]", 50 * 3 * 64 * (80 + 64)),
+    # bidirectional: one pass each way
+    ("{type: bidirectional, layer: {type: lstm, units: 8}}", "x: [10, 4]", 2 * 10 * 4 * 8 * 12),
+    # an embedding copies rows: nothing multiplied
+    ("{type: embedding, input_dim: 100, output_dim: 8}", "x: {shape: [10], dtype: int32}", 0),
 ]  # fmt: skip
 HAND_COMPUTED = {yaml.safe_load(body)["type"] for body, _, _ in MAC_CASES}
 

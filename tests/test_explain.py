@@ -20,6 +20,8 @@ from specc.ir import TensorType
 from specc.ops import REGISTRY, Problem
 from specc.ops.base import Json
 from specc.passes.costs import measure
+from specc.schema import build_schema
+from specc.schema_predicate import compile_schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 runner = CliRunner()
@@ -205,13 +207,6 @@ def test_explain_infers_and_measures_once(
 LayerData = dict[str, Any]  # a layer's mapping as a spec writes it, without name and inputs
 INPUTS = [(6,) * rank + (4,) for rank in range(5)]  # (4,), (6, 4), ... (6, 6, 6, 6, 4)
 SINGLE = sorted(name for name, cls in REGISTRY.items() if cls.inner_attr is None)
-CASES = [(name, None) for name in SINGLE] + [
-    (wrapper, inner)
-    for wrapper in sorted(REGISTRY)
-    if REGISTRY[wrapper].inner_attr is not None
-    for inner in SINGLE
-    if REGISTRY[inner].min_inputs == 1
-]
 
 
 def _examples(schema: Json) -> list[Any]:
@@ -265,6 +260,31 @@ def _layer(name: str, inner: LayerData | None = None) -> tuple[LayerData, tuple[
     pytest.fail(f"{name}: no input in {INPUTS} with attributes from its schema fits its op")
 
 
+DEFS = build_schema()["$defs"]
+
+
+def _wraps(wrapper: str, inner: str) -> bool:
+    """Whether the wrapper's schema takes an inner layer of this type (bidirectional: lstm, gru)."""
+    cls = REGISTRY[wrapper]
+    schema = next(a.schema for a in cls.attributes() if a.name == cls.inner_attr)
+    return compile_schema(schema, DEFS)(_layer(inner)[0])
+
+
+CASES = [(name, None) for name in SINGLE] + [
+    (wrapper, inner)
+    for wrapper in sorted(REGISTRY)
+    if REGISTRY[wrapper].inner_attr is not None
+    for inner in SINGLE
+    if REGISTRY[inner].min_inputs == 1 and _wraps(wrapper, inner)
+]
+
+
+def _declared(layer: LayerData, shape: list[int]) -> Any:
+    """The input as the layer needs it: integer indices for an embedding (or a wrapper of one)."""
+    op = REGISTRY[layer["type"]].from_mapping(layer)
+    return {"shape": shape, "dtype": "int32"} if op.index_bound() is not None else shape
+
+
 @pytest.mark.parametrize(
     ("name", "inner"), CASES, ids=[n if i is None else f"{n}-{i}" for n, i in CASES]
 )
@@ -274,7 +294,7 @@ def test_every_registered_type_explains(name: str, inner: str | None) -> None:
     spec = {
         "specc": 1,
         "name": "one",
-        "inputs": {x: list(shape) for x in names},
+        "inputs": {x: _declared(layer, list(shape)) for x in names},
         "layers": [{"name": "it", "inputs": names, **layer}],
     }
     result = check_text(json.dumps(spec))

@@ -97,7 +97,23 @@ SHAPES = spec(
     "- {name: u1, type: upsample1d, inputs: q}",
     "x: [12, 10, 3]",
 ).replace("layers:", "outputs: [u, u1]\nlayers:")
-CASES = {"every-path": EVERY_PATH, "sequence": SEQUENCE, "volumes": VOLUMES, "shapes": SHAPES}
+# Every recurrent kernel path: a projection of all steps, a state GEMM per step, merges.
+RECURRENT = spec(
+    "- {type: lstm, units: 24, return_sequences: true}\n"
+    "- {type: gru, units: 16, return_sequences: true, activation: elu}\n"
+    "- {type: gru, units: 8, reset_after: false, return_sequences: true}\n"
+    "- {type: bidirectional, merge_mode: ave, layer: {type: lstm, units: 8, "
+    "return_sequences: true}}\n"
+    "- {type: bidirectional, layer: {type: gru, units: 4}}",
+    "x: [50, 12]",
+)
+CASES = {
+    "every-path": EVERY_PATH,
+    "sequence": SEQUENCE,
+    "volumes": VOLUMES,
+    "shapes": SHAPES,
+    "recurrent": RECURRENT,
+}
 CASES |= {"wrapped": WRAPPED, "late-outputs": LATE_OUTPUTS}
 
 

@@ -84,6 +84,10 @@ def test_the_promised_layer_types_are_all_present() -> None:
         "slice",
         "upsample1d",
         "upsample3d",
+        "lstm",
+        "gru",
+        "bidirectional",
+        "embedding",
     ]
     assert set(wanted) <= set(REGISTRY)
 

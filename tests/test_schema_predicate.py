@@ -179,7 +179,10 @@ JSONISH = st.recursive(
 )
 
 
-REQUIRED_CANDIDATES = [2, 1, 0.5, [2, 2], [[1, 1]], "same", [4], {"type": "relu"}, [-1, 2], "x"]
+REQUIRED_CANDIDATES = [
+    2, 1, 0.5, [2, 2], [[1, 1]], "same", [4], {"type": "relu"}, {"type": "lstm", "units": 2},
+    [-1, 2], "x",
+]  # fmt: skip
 
 
 def valid_body(kind: str) -> dict[str, Any]:

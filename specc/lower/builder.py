@@ -81,19 +81,27 @@ class Builder:
             self._last_by_name[name] = INFINITY
 
     # -- values ---------------------------------------------------------------------------
-    def new(self, name: str, shape: tuple[int, ...], kind: StorageKind = "arena") -> Value:
-        """A value in a storage of its own."""
-        storage = Storage(len(self.storages), prod(shape) * self.itemsize, kind)
+    def new(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        kind: StorageKind = "arena",
+        itemsize: int | None = None,
+    ) -> Value:
+        """A value in a storage of its own (of the plan's float type unless `itemsize` says
+        otherwise: integer inputs)."""
+        itemsize = self.itemsize if itemsize is None else itemsize
+        storage = Storage(len(self.storages), prod(shape) * itemsize, kind)
         self.storages.append(storage)
-        return self._value(name, shape, storage)
+        return self._value(name, shape, storage, itemsize)
 
     def alias(self, name: str, shape: tuple[int, ...], of: Value) -> Value:
         """A value sharing the storage of `of` (a view of it, or a step that overwrites it)."""
         assert prod(shape) == of.size, (name, shape, of.shape)
-        return self._value(name, shape, of.storage)
+        return self._value(name, shape, of.storage, of.itemsize)
 
-    def _value(self, name: str, shape: tuple[int, ...], storage: Storage) -> Value:
-        value = Value(len(self.values), name, tuple(shape), self.itemsize, storage)
+    def _value(self, name: str, shape: tuple[int, ...], storage: Storage, itemsize: int) -> Value:
+        value = Value(len(self.values), name, tuple(shape), itemsize, storage)
         self.values.append(value)
         self._read_until(storage, self.index)  # raised by bind_name for the values layers read
         return value
@@ -123,7 +131,7 @@ class Builder:
     def emit(
         self,
         kind: str,
-        node: Node,
+        node: Node | None,
         inputs: tuple[Value, ...],
         output: Value,
         fn: Kernel,
@@ -141,9 +149,12 @@ class Builder:
         traffic = sum(v.nbytes for v in inputs) + const_bytes
         if mode in ("out", "in_place", "fresh"):
             traffic += output.nbytes
+        if layers is None:
+            assert node is not None, "a step names its layers or its node"
+            layers = (node.name,)
         step = Step(
             kind,
-            layers or (node.name,),
+            layers,
             inputs,
             output,
             fn,

@@ -11,9 +11,36 @@ import numpy as np
 from numpy.typing import NDArray
 
 from specc.dims import Dim, format_dim, is_symbolic, substitute, symbols
-from specc.ir import Input, format_shape
+from specc.ir import Input, Model, format_shape
 from specc.lower.arrays import as_float, nonfinite, noted, refusal
 from specc.lower.errors import DataNote, DataWarning, RunError
+
+# How a plan holds the inputs declared `dtype: int32` (indices for an embedding).
+INDEX_DTYPE = np.dtype(np.int32)
+RANDOM_INDICES = 10  # random indices for an integer input that no embedding reads: 0 ... 9
+
+
+@dataclass(frozen=True)
+class IndexBound:
+    """The indices an integer input may hold, [0, bound): the smallest input_dim of the
+    layers that read it (`layer` names one of them)."""
+
+    bound: int
+    layer: str
+
+
+def index_bounds(model: Model) -> dict[str, IndexBound]:
+    """For each integer input read by an embedding (or a wrapper of one), its valid indices."""
+    out: dict[str, IndexBound] = {}
+    integer = {x.name for x in model.inputs if x.integer}
+    for layer in model.layers:
+        bound = layer.op.index_bound()
+        if not isinstance(bound, int):
+            continue
+        for name in layer.inputs:
+            if name in integer and (name not in out or bound < out[name].bound):
+                out[name] = IndexBound(bound, layer.name)
+    return out
 
 
 @dataclass(frozen=True)
@@ -31,8 +58,13 @@ def bind(
     dims: Mapping[str, int],
     dtype: np.dtype,
     source: str = "the input",
+    bounds: Mapping[str, IndexBound] | None = None,
 ) -> Bound:
-    """Check `given` against the spec's inputs; one RunError lists every problem found."""
+    """Check `given` against the spec's inputs; one RunError lists every problem found.
+
+    Real-valued inputs become `dtype`; integer inputs must hold integers (in the `bounds` of
+    the embeddings that read them) and become int32.
+    """
     names = [x.name for x in inputs]
     problems = [
         f"missing input '{n}' of shape (N, {_shape_text(x)})"
@@ -49,7 +81,8 @@ def bind(
     converted: list[str] = []
     for x in inputs:
         array = np.asarray(given[x.name])
-        refused = refusal(array.dtype)
+        refused = _index_refusal(x, array, (bounds or {}).get(x.name)) if x.integer else None
+        refused = refused or refusal(array.dtype)
         if refused:
             problems.append(f"input '{x.name}': {refused}")
             continue
@@ -61,7 +94,7 @@ def bind(
             )
             continue
         problems += binder.match(x, array.shape)
-        if noted(array.dtype):
+        if noted(array.dtype) and not x.integer:
             converted.append(f"'{x.name}' ({array.dtype})")
         arrays[x.name] = array
     problems += binder.check_expressions(inputs, arrays)
@@ -71,12 +104,34 @@ def bind(
         warnings.warn(
             f"{source}: converted to {dtype}: {', '.join(converted)}", DataNote, stacklevel=2
         )
-    out = {name: as_float(a, dtype) for name, a in arrays.items()}
+    integer = {x.name for x in inputs if x.integer}
+    out = {
+        name: np.ascontiguousarray(a, INDEX_DTYPE) if name in integer else as_float(a, dtype)
+        for name, a in arrays.items()
+    }
     bad = [f"'{n}'" for n, a in out.items() if nonfinite(a)]
     if bad:
         warnings.warn(f"{source}: NaN or Inf values in {', '.join(bad)}", DataWarning, stacklevel=2)
     assert binder.batch is not None
     return Bound(out, binder.batch, binder.values)
+
+
+def _index_refusal(x: Input, array: NDArray, bound: IndexBound | None) -> str | None:
+    """Why `array` cannot be the indices of the integer input `x`, or None when it can."""
+    if array.dtype.kind not in "iu":
+        return f"{array.dtype} data for an input declared {x.dtype}: give integer indices" + (
+            f" in [0, {bound.bound})" if bound else ""
+        )
+    if array.size == 0:
+        return None
+    low, high = int(array.min()), int(array.max())
+    limit = bound.bound if bound else int(np.iinfo(INDEX_DTYPE).max) + 1
+    if low >= 0 and high < limit:
+        return None
+    bad = low if low < 0 else high
+    if bound is None:
+        return f"index {bad} does not fit {x.dtype}"
+    return f"index {bad} is outside [0, {bound.bound}) (input_dim of '{bound.layer}')"
 
 
 def _shape_text(x: Input) -> str:
@@ -166,8 +221,10 @@ def random(
     shapes: Mapping[str, tuple[int, ...]],
     seed: int,
     dtype: np.dtype,
+    bounds: Mapping[str, IndexBound] | None = None,
 ) -> dict[str, NDArray]:
-    """A seeded standard-normal batch for each input (each input its own stream).
+    """A seeded standard-normal batch for each input (each input its own stream); integer
+    inputs get uniform indices in [0, bound) of the embeddings that read them (else 0 ... 9).
 
     Drawn in float64 and then cast, so that one seed gives the same data (to rounding) in
     float32 and float64 runs; a float32 draw would be a different stream.
@@ -175,5 +232,11 @@ def random(
     out = {}
     for x in inputs:
         rng = np.random.default_rng([seed, zlib.crc32(b"input:" + x.name.encode())])
-        out[x.name] = rng.standard_normal((batch, *shapes[x.name])).astype(dtype)
+        shape = (batch, *shapes[x.name])
+        if x.integer:
+            bound = (bounds or {}).get(x.name)
+            high = RANDOM_INDICES if bound is None else bound.bound
+            out[x.name] = rng.integers(0, high, shape).astype(INDEX_DTYPE)
+        else:
+            out[x.name] = rng.standard_normal(shape).astype(dtype)
     return out

@@ -83,6 +83,7 @@ class Plan:
         self.max_memory = default_budget() if max_memory == "default" else max_memory
         self.workspace = workspace
         self.fold = fold
+        self._bounds = inputs_mod.index_bounds(model)
         self._programs: OrderedDict[tuple[object, ...], Program] = OrderedDict()
         self._seeded: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
 
@@ -197,7 +198,7 @@ class Plan:
 
     def _random_inputs(self, program: Program, seed: int) -> inputs_mod.Bound:
         arrays = inputs_mod.random(
-            self.model.inputs, program.batch, program.shapes, seed, self.dtype
+            self.model.inputs, program.batch, program.shapes, seed, self.dtype, self._bounds
         )
         return inputs_mod.Bound(arrays, program.batch, dict(program.dims))
 
@@ -216,7 +217,9 @@ class Plan:
                     "pass a dict keyed by input name"
                 )
             given = {self.input_names[0]: data}
-        return inputs_mod.bind(self.model.inputs, given, self.dims, self.dtype, source)
+        return inputs_mod.bind(
+            self.model.inputs, given, self.dims, self.dtype, source, self._bounds
+        )
 
     def prepare(
         self,

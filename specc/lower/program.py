@@ -17,6 +17,7 @@ from specc.lower.builder import INFINITY, Builder, Node, lower
 from specc.lower.errors import RunError
 from specc.lower.fold import BoundFold
 from specc.lower.gemm import WORKSPACE
+from specc.lower.inputs import INDEX_DTYPE
 from specc.lower.steps import Consts, Step, Storage, Value
 from specc.lower.window import NUMPY_BUFFERS
 from specc.passes.fold import FoldBatchNorm
@@ -68,19 +69,27 @@ class Program:
         model = rewritten.model
         b = Builder(model, self.dtype.itemsize, workspace)
         self.inputs: dict[str, Value] = {}
-        for x in model.inputs:
-            self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), kind="input")
-            b.bind_name(x.name, self.inputs[x.name])
         needed = _needed(model)
+        for x in model.inputs:
+            itemsize = INDEX_DTYPE.itemsize if x.integer else None
+            self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), "input", itemsize)
+            b.bind_name(x.name, self.inputs[x.name])
+            if x.integer and _real_readers(model, x.name, needed):
+                b.bind_name(x.name, _as_real(b, self.inputs[x.name]))
+        indices = {x.name for x in model.inputs if x.integer}
         for layer in model.layers:
             if layer.name not in needed:
                 continue
             b.index = layer.index
             info = lowered.layers[layer.name]
+            reads_indices = layer.op.index_bound() is not None
             node = Node(
                 layer.name,
                 layer.op,
-                tuple(b.names[n] for n in layer.inputs),
+                tuple(
+                    self.inputs[n] if reads_indices and n in indices else b.names[n]
+                    for n in layer.inputs
+                ),
                 (batch, *_ints(info.output.shape)),
                 {p.name: _ints(p.shape) for p in info.params},
                 layer.index,
@@ -91,8 +100,9 @@ class Program:
         self.steps: list[Step] = b.steps
         self.values: list[Value] = b.values
         self.storages: list[Storage] = b.storages
-        self.outputs: dict[str, Value] = {
-            name: b.names[aliases.get(name, name)] for name in self.model.outputs
+        self.outputs: dict[str, Value] = {  # an input returned as an output is returned as given
+            name: self.inputs[name] if name in self.inputs else b.names[aliases.get(name, name)]
+            for name in self.model.outputs
         }
         self._layout()
         self._arena: list[NDArray] | None = None
@@ -310,6 +320,27 @@ def _note_folds(steps: list[Step], folds: tuple[BoundFold, ...]) -> None:
                 step.layers = (*step.layers, f.fold.layer)
                 step.detail += f", {f.fold.layer} folded"
                 break
+
+
+def _real_readers(model: Model, name: str, needed: set[str]) -> bool:
+    """Whether a layer over real values (not an embedding) reads the input `name`."""
+    return any(
+        name in layer.inputs and layer.op.index_bound() is None
+        for layer in model.layers
+        if layer.name in needed
+    )
+
+
+def _as_real(b: Builder, x: Value) -> Value:
+    """The integer input `x` converted to the plan's float type, for layers over real values."""
+    out = b.new(f"{x.name}:real", x.shape)
+
+    def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
+        assert out is not None
+        np.copyto(out, ins[0])
+        return out
+
+    return b.emit("cast", None, (x,), out, run, flops=x.size, layers=(x.name,))
 
 
 def _ints(shape: tuple[Dim, ...]) -> tuple[int, ...]:

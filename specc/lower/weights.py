@@ -41,6 +41,11 @@ def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str
         if spec.init in ("zeros", "ones"):
             out[key] = np.full(spec.shape, 0.0 if spec.init == "zeros" else 1.0, dtype)
             continue
+        if spec.init == "unit_forget_bias":  # LSTM gates i, f, c, o: the forget gate starts at 1
+            out[key] = np.zeros(spec.shape, dtype)
+            units = spec.shape[-1] // 4
+            out[key][..., units : 2 * units] = 1
+            continue
         rng = streams.get(spec.layer)
         if rng is None:
             rng = streams[spec.layer] = np.random.default_rng(
@@ -51,11 +56,13 @@ def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str
 
 
 def _draw(rng: np.random.Generator, spec: ParamSpec) -> NDArray:
-    """One random parameter: He-normal, Glorot-uniform or (per gate block) orthogonal."""
+    """One random parameter: He-normal, Glorot-uniform, uniform or orthogonal."""
     fan_in = max(spec.fan_in, 1)
     if spec.init == "he_normal":
         return rng.standard_normal(spec.shape) * sqrt(2.0 / fan_in)
     fan_out = spec.shape[-1] if spec.shape else 1
+    if spec.init == "uniform":  # Keras's "uniform": RandomUniform(-0.05, 0.05)
+        return rng.uniform(-0.05, 0.05, spec.shape)
     if spec.init == "glorot_uniform":
         limit = sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, spec.shape)

@@ -28,7 +28,11 @@ class Problem(Exception):
         self.attr = attr
 
 
-Init = Literal["he_normal", "glorot_uniform", "orthogonal", "zeros", "ones"]
+# "uniform" is Keras's RandomUniform(-0.05, 0.05) (embeddings); "unit_forget_bias" is zeros
+# but for ones in the second of four gate blocks (an LSTM's forget gate, Keras's default).
+Init = Literal[
+    "he_normal", "glorot_uniform", "orthogonal", "zeros", "ones", "uniform", "unit_forget_bias"
+]
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,12 @@ class Param:
 
     `shape` is the Keras layout (what `specc report` prints and `.npz` weights use). The seeded
     initialiser is `init`: He-normal draws with std sqrt(2 / fan_in); Glorot-uniform and
-    orthogonal (recurrent kernels) use `fan_in` and the last axis. `torch_perm` orders the
-    axes as PyTorch (and ONNX) store them, and `torch_shape` is that result reshaped where the
-    layouts also differ in grouping (a depthwise kernel). `out_axes` are the axes that index
-    output channels, in order: a per-channel scale after the layer folds into them.
+    orthogonal (recurrent kernels) use `fan_in` and the last axis; "uniform" and
+    "unit_forget_bias" are Keras's embedding and LSTM-bias defaults (see `Init`). `torch_perm`
+    orders the axes as PyTorch (and ONNX) store them, and `torch_shape` is that result
+    reshaped where the layouts also differ in grouping (a depthwise kernel). `out_axes` are the
+    axes that index output channels, in order: a per-channel scale after the layer folds into
+    them.
     """
 
     name: str
@@ -258,6 +264,19 @@ class Op:
         while (inner := op.inner) is not None:
             op = inner
         return op
+
+    @classmethod
+    def inner_input(cls, x: TensorType) -> TensorType:
+        """The input a wrapper's inner layer sees when the wrapper reads `x`: one slice of its
+        first axis (time_distributed), unless the wrapper says otherwise."""
+        return TensorType(x.shape[1:])
+
+    def index_bound(self) -> Dim | None:
+        """For an op that reads integer indices (an embedding): how many there are, so that an
+        index is valid in [0, bound); None for an op over real values (the default, or what a
+        wrapper's inner op says)."""
+        inner = self.inner
+        return None if inner is None else inner.index_bound()
 
     # -- declaration -------------------------------------------------------------------------
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag
 from specc.dims import Dim, symbol
-from specc.ir import Input, Layer, Model, TensorType
+from specc.ir import Input, InputDType, Layer, Model, TensorType
 from specc.ops import REGISTRY
 from specc.schema import layer_label
 from specc.source import SourceMap
@@ -66,9 +66,15 @@ class _Builder:
 
     def _inputs(self) -> tuple[Input, ...]:
         out = []
-        for i, (name, dims) in enumerate(self.data["inputs"].items()):
+        for i, (name, declared) in enumerate(self.data["inputs"].items()):
+            # `name: [dims...]`, or `name: {shape: [dims...], dtype: int32}`
+            dims = declared["shape"] if isinstance(declared, dict) else declared
+            dtype: InputDType = (
+                declared.get("dtype", "float32") if isinstance(declared, dict) else "float32"
+            )
             shape: tuple[Dim, ...] = tuple(symbol(d) if isinstance(d, str) else d for d in dims)
-            out.append(Input(name, TensorType(shape), self.source.key(("inputs", name))))
+            span = self.source.key(("inputs", name))
+            out.append(Input(name, TensorType(shape), span, dtype))
             self.defined[name] = ("input", i)
         return tuple(out)
 

@@ -133,9 +133,10 @@ class AxisField:
 Field = tuple[AxisField, ...] | Literal["global", "flat", "unknown"]
 
 
-def input_state(x: TensorType) -> State:
-    """Each input position reads itself: size 1, jump 1 on every spatial (non-channel) axis."""
-    return tuple(frozenset({PIXEL_MAP}) for _ in x.spatial)
+def input_state(x: TensorType, integer: bool = False) -> State:
+    """Each input position reads itself: size 1, jump 1 on every spatial (non-channel) axis;
+    an integer input (indices) has no channels, so every one of its axes is a position."""
+    return tuple(frozenset({PIXEL_MAP}) for _ in (x.shape if integer else x.spatial))
 
 
 def field_of(state: State) -> Field:
@@ -354,7 +355,7 @@ def measure(shapes: Shapes) -> Costs:
     """MACs, memory and receptive fields of every inferred layer; peak and symbol constraints."""
     costs = Costs(shapes)
     for x in shapes.model.inputs:
-        costs.states[x.name] = input_state(x.type)
+        costs.states[x.name] = input_state(x.type, x.integer)
         costs.fields[x.name] = field_of(costs.states[x.name])
     for layer in shapes.model.layers:
         info = shapes.layers.get(layer.name)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from specc import codes
 from specc.diagnostics import Diagnostic, Note, diag
-from specc.dims import Dim, product
-from specc.ir import Layer, Model, TensorType, format_shape
+from specc.dims import Dim, format_dim, product
+from specc.ir import Input, Layer, Model, TensorType, format_shape
 from specc.limits import DEFAULT_LIMITS, Limits
 from specc.ops import Param, Problem
 from specc.passes.congruence import merge_conditions
@@ -65,6 +65,11 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
         if len(known) != len(ins):
             shapes.types[layer.name] = None
             continue
+        wrong = _not_indices(model, layer)
+        if wrong is not None:
+            shapes.diagnostics.append(wrong)
+            shapes.types[layer.name] = None
+            continue
         try:
             out = layer.op.infer(known)
             params = layer.op.params(known)
@@ -84,6 +89,32 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
         shapes.types[layer.name] = out
         shapes.layers[layer.name] = LayerShapes(layer, tuple(known), out, params)
     return shapes
+
+
+def _not_indices(model: Model, layer: Layer) -> Diagnostic | None:
+    """S111 when a layer that reads indices (an embedding) reads something other than an
+    integer model input."""
+    if layer.op.index_bound() is None:
+        return None
+    declared = {x.name: x for x in model.inputs}
+    for name in layer.inputs:
+        x = declared.get(name)
+        if x is not None and x.integer:
+            continue
+        what = (
+            f"the output of layer '{name}', which is float32 (every layer's output is)"
+            if x is None
+            else f"the input '{name}', declared float32; write it as "
+            f"{name}: {{shape: {_shape_list(x)}, dtype: int32}}"
+        )
+        notes = () if x is None or x.span is None else (Note(f"'{name}' is declared here", x.span),)
+        message = f"{layer.name}: {layer.type} reads integer indices, but its input is {what}"
+        return diag(codes.INDEX_DTYPE, message, layer.span, *notes)
+    return None
+
+
+def _shape_list(x: Input) -> str:
+    return "[" + ", ".join(format_dim(d) for d in x.type.shape) + "]"
 
 
 def _merge_notes(layer: Layer, inputs: list[TensorType]) -> tuple[Note, ...]:

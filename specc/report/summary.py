@@ -32,8 +32,9 @@ COLUMNS = (
 DEFAULT_COLUMNS = ("name", "type", "inputs", "output", "kernel", "params")
 
 CONVENTIONS = {
-    "macs": "1 MAC = one multiply plus one add; FLOPs = 2 x MACs; only convolutions and dense "
-    "layers count (batch norm, activations, pooling, merges and reshapes are 0; biases too)",
+    "macs": "1 MAC = one multiply plus one add; FLOPs = 2 x MACs; only convolutions, dense "
+    "and recurrent layers count (batch norm, activations, pooling, merges and reshapes are 0; "
+    "biases too)",
     "memory": "activation memory = output elements x 4 bytes (float32); the peak counts every "
     "tensor from the layer that makes it to its last reader, in spec order",
     "receptive_field": "per spatial axis, in input pixels: size = extent one output reads, "
@@ -96,6 +97,7 @@ class Summary:
     bounds: tuple[MinBound, ...] = ()
     congruences: tuple[Congruence, ...] = ()
     unchecked: tuple[Unchecked, ...] = ()
+    input_dtypes: tuple[tuple[str, str], ...] = ()  # the inputs that are not float32
 
     @property
     def non_trainable_params(self) -> Dim:
@@ -176,6 +178,7 @@ def summarize(
         name=shapes.model.name,
         layout=layout,
         inputs=tuple((x.name, evs(x.type.shape)) for x in shapes.model.inputs),
+        input_dtypes=tuple((x.name, x.dtype) for x in shapes.model.inputs if x.integer),
         rows=tuple(rows),
         outputs=shapes.model.outputs,
         params=total,
@@ -239,6 +242,7 @@ def to_json(summary: Summary) -> dict[str, object]:
         "batch": summary.batch,
         "dims": dict(summary.dims),
         "inputs": {name: shape_json(shape) for name, shape in summary.inputs},
+        **({"input_dtypes": dict(summary.input_dtypes)} if summary.input_dtypes else {}),
         "outputs": list(summary.outputs),
         "layers": [
             {

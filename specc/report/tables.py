@@ -100,14 +100,17 @@ def _caption(summary: Summary) -> str:
     layout = (
         "(k..., C_in/groups, C_out)" if summary.layout == "keras" else "(C_out, C_in/groups, k...)"
     )
-    ins = ", ".join(f"{n} {fmt_shape(s)}" for n, s in summary.inputs)
+    dtypes = dict(summary.input_dtypes)
+    ins = ", ".join(
+        f"{n} {fmt_shape(s)}" + (f" {dtypes[n]}" if n in dtypes else "") for n, s in summary.inputs
+    )
     return f"inputs: {ins}; kernel layout {summary.layout} {layout}; shapes exclude the batch axis"
 
 
 def conventions_note() -> str:
     return (
-        "1 MAC = 1 multiply + 1 add, FLOPs = 2 x MACs, convolution and dense layers only; "
-        "memory: float32 outputs, peak over live tensors in spec order."
+        "1 MAC = 1 multiply + 1 add, FLOPs = 2 x MACs, convolution, dense and recurrent layers "
+        "only; memory: float32 outputs, peak over live tensors in spec order."
     )
 
 

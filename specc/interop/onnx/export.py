@@ -55,10 +55,14 @@ def export_model(
     g = Graph(opset)
     values: dict[str, Tensor] = {}
     graph_inputs = []
+    integer = {x.name for x in model.inputs if x.integer}
     for x in model.inputs:
-        t = Tensor(g.claim(x.name), layout, x.type.shape)
+        # Indices have no channel axis: an integer input keeps its layout.
+        t = Tensor(g.claim(x.name), LAST if x.integer else layout, x.type.shape)
         values[x.name] = t
-        graph_inputs.append(helper.make_tensor_value_info(t.name, elem, onnx_shape(t)))
+        kind = TensorProto.INT32 if x.integer else elem
+        graph_inputs.append(helper.make_tensor_value_info(t.name, kind, onnx_shape(t)))
+    real: dict[str, Tensor] = {}  # integer inputs cast to the float type, made once
     outputs = set(model.outputs)
     for layer in model.layers:
         if layer.name not in _needed(model):
@@ -68,7 +72,12 @@ def export_model(
             g,
             layer.name,
             layer.op,
-            tuple(values[n] for n in layer.inputs),
+            tuple(
+                _real(g, values[n], real, elem)
+                if n in integer and layer.op.index_bound() is None
+                else values[n]
+                for n in layer.inputs
+            ),
             info.output,
             {p.name: p for p in info.params},
             weights,
@@ -80,8 +89,11 @@ def export_model(
     for t in values.values():
         if t.name not in outputs and t.name not in {x.name for x in model.inputs}:
             g.annotate(t, elem)
-    graph_outputs = [
-        helper.make_tensor_value_info(n, elem, onnx_shape(values[n])) for n in model.outputs
+    graph_outputs = [  # an input returned as an output keeps its type
+        helper.make_tensor_value_info(
+            n, TensorProto.INT32 if n in integer else elem, onnx_shape(values[n])
+        )
+        for n in model.outputs
     ]
     graph = helper.make_graph(
         g.nodes, _identifier(model.name), graph_inputs, graph_outputs, g.initializers,
@@ -95,6 +107,13 @@ def export_model(
     )
     proto.ir_version = _ir_version(opset)
     return proto
+
+
+def _real(g: Graph, t: Tensor, made: dict[str, Tensor], elem: int) -> Tensor:
+    """The integer input `t` as real values, for a layer that is not an embedding."""
+    if t.name not in made:
+        made[t.name] = Tensor(g.node("Cast", [t.name], t.name, to=elem), t.layout, t.shape)
+    return made[t.name]
 
 
 def _named(g: Graph, t: Tensor, name: str, layout: Layout) -> Tensor:
