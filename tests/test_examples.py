@@ -83,3 +83,13 @@ def test_residual_and_concat_examples() -> None:
     assert res["probs"].output.shape == (10,)
     cat = shapes("inception_concat.yaml")
     assert cat["mixed"].output.shape == (28, 28, 64 + 128 + 32 + 32)
+
+
+def test_speech_model_keeps_t_from_the_front_end_through_the_gru() -> None:
+    layers = shapes("speech_bigru.yaml")
+    assert format_shape(layers["frames"].output.shape) == "(ceil(T/4), 640)"  # 20 x 32 per frame
+    assert format_shape(layers["bigru"].output.shape) == "(ceil(T/4), 512)"  # 2 x 256, concat
+    # Keras's GRU(256, reset_after=True) on 640 features, once per direction
+    assert layers["bigru"].param_count == 2 * 3 * (256 * (640 + 256) + 2 * 256) == 1_379_328
+    assert format_shape(layers["scores"].output.shape) == "(ceil(T/4), 29)"
+    assert layers["scores"].param_count == 512 * 29 + 29
