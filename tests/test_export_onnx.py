@@ -26,7 +26,7 @@ from tests.strategies import Network, network_with, networks
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-EXAMPLE_DIMS = {"T": 37}
+EXAMPLE_DIMS = {"T": 37, "H": 32, "W": 48}
 
 
 def _random_stats(weights: dict[str, NDArray], seed: int) -> None:

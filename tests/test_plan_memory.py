@@ -90,7 +90,7 @@ CASES |= {"wrapped": WRAPPED, "late-outputs": LATE_OUTPUTS}
 def cases() -> list[Any]:
     out = []
     for path in sorted((ROOT / "examples").glob("*.yaml")):
-        dims = {"T": 64} if path.stem == "speech_frontend" else None
+        dims = {"speech_frontend": {"T": 64}, "unet_symbolic": {"H": 32, "W": 48}}.get(path.stem)
         batches = (1,) if path.stem in ("resnet18", "mobilenet_v2") else (1, 8)
         out += [
             pytest.param(path.read_text(), dims, b, "float32", id=f"{path.stem}-b{b}")

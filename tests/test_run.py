@@ -22,7 +22,8 @@ from tests.conftest import spec
 from tests.strategies import Network, network_with, networks
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DIMS = {"speech_frontend.yaml": {"T": 37}}  # the examples' symbolic dims, bound for running
+# The examples' symbolic dims, bound for running.
+DIMS = {"speech_frontend.yaml": {"T": 37}, "unet_symbolic.yaml": {"H": 32, "W": 48}}
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)

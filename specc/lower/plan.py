@@ -99,7 +99,13 @@ class Plan:
                 )
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RunError(f"dimension {name} must be a positive integer, not {value!r}")
+        self._check_assumptions(dims)
         return dict(dims)
+
+    def _check_assumptions(self, dims: Mapping[str, int]) -> None:
+        broken = self.model.assume.broken(dims)
+        if broken:
+            raise RunError("\n".join(broken))
 
     # -- programs -------------------------------------------------------------------------
     @property
@@ -118,6 +124,7 @@ class Plan:
         if key in self._programs:
             self._programs.move_to_end(key)
             return self._programs[key]
+        self._check_assumptions(env)  # values from the data too: H/16 is exact only if H % 16 == 0
         program = Program(self.shapes, batch, env, self.dtype, self.workspace, self.fold)
         self._programs[key] = program
         while len(self._programs) > _CACHE:

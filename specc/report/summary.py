@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from specc.assume import Assumption
 from specc.dims import Dim, format_count, format_dim, substitute
 from specc.ir import FLOAT32_BYTES, format_shape
 from specc.passes.costs import Congruence, Costs, Field, MinBound, Unchecked, measure
@@ -93,6 +94,7 @@ class Summary:
     peak_at: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (layer, live tensors) per candidate
     batch: int = 1
     dims: tuple[tuple[str, int], ...] = ()  # symbol values the report was evaluated at
+    assumed: tuple[Assumption, ...] = ()  # the spec's `assume:` entries on unbound symbols
     bounds: tuple[MinBound, ...] = ()
     congruences: tuple[Congruence, ...] = ()
     unchecked: tuple[Unchecked, ...] = ()
@@ -185,6 +187,7 @@ def summarize(
         peak_at=tuple((s.layer, s.live) for s in costs.peak.candidates) if costs.peak else (),
         batch=batch,
         dims=tuple(sorted(env.items())),
+        assumed=tuple(a for a in shapes.model.assume.entries if a.symbol not in env),
         bounds=tuple(b for n, b in sorted(costs.bounds.items()) if n not in env),
         congruences=tuple(c for c in costs.congruences if c.symbol not in env),
         unchecked=tuple(u for u in costs.unchecked if not isinstance(substitute(u.dim, env), int)),
@@ -275,7 +278,9 @@ def to_json(summary: Summary) -> dict[str, object]:
 
 
 def constraints_json(summary: Summary) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+    out: list[dict[str, object]] = [
+        {"kind": "assumed", "symbol": a.symbol, "assumption": str(a)} for a in summary.assumed
+    ]
     for b in summary.bounds:
         out.append(
             {"kind": "min", "symbol": b.symbol, "value": b.value, "where": b.where,

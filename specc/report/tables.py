@@ -78,6 +78,8 @@ def _totals(summary: Summary) -> list[tuple[str, str]]:
         if len(summary.peak_at) == 1:
             layer, live = summary.peak_at[0]
             rows.append(("Peak while running", f"{layer} (live: {', '.join(live)})"))
+    if summary.assumed:
+        rows.append(("Assumed (assume:)", ", ".join(str(a) for a in summary.assumed)))
     rows += [(f"Constraint on {b.symbol}", _bound(b)) for b in summary.bounds]
     rows += [
         (f"Constraint on {c.symbol}", f"{c} (where {c.where} merges)") for c in summary.congruences
