@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,42 @@ def test_a_value_that_breaks_the_spec_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "T=6 is below 7" in result.output
     assert invoke("report", spec, "--dim", "T=7").exit_code == 0
+
+
+CONV_BN = (
+    "specc: 1\nname: t\ninputs:\n  x: [8, 8, 2]\nlayers:\n"
+    "  - {name: conv, type: conv2d, filters: 3, kernel: 3, bias: false}\n"
+    "  - {name: bn, type: batch_norm}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("layout", "totals", "bn"),
+    [
+        # conv 3 x 3 x 2 x 3 = 54; bn gamma + beta = 6 trainable, moving mean + var = 6.
+        ("keras", (66, 60, 6, 0), (12, 6, 0, "partial")),
+        # PyTorch keeps running_mean and running_var as buffers: not parameters at all.
+        ("torch", (60, 60, 0, 6), (6, 6, 6, True)),
+    ],
+)
+def test_torch_counts_batch_norm_statistics_as_buffers(
+    tmp_path: Path, layout: str, totals: tuple[int, ...], bn: tuple[object, ...]
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(CONV_BN)
+    data = report_json(path, "--layout", layout)
+    got = data["totals"]
+    assert (
+        got["params"],
+        got["trainable_params"],
+        got["non_trainable_params"],
+        got["buffers"],
+    ) == totals
+    assert got["weight_bytes"] == 66 * 4  # every stored array, either way
+    layer = data["layers"][1]
+    assert (layer["params"], layer["trainable_params"], layer["buffers"], layer["trainable"]) == bn
+    assert list(Draft202012Validator(SCHEMA).iter_errors(data)) == []
+    table = invoke("report", path, "--layout", layout).output
+    assert re.search(rf"Total params: +{totals[0]}\n", table)
+    buffers = re.search(r"Buffers \(batch-norm running mean and var\): +(\d+)\n", table)
+    assert (buffers and buffers[1]) == ("6" if layout == "torch" else None)

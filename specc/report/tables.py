@@ -66,6 +66,10 @@ def _totals(summary: Summary) -> list[tuple[str, str]]:
         ("Total params", format_count(summary.params)),
         ("Trainable params", format_count(summary.trainable_params)),
         ("Non-trainable params", format_count(summary.non_trainable_params)),
+    ]
+    if summary.buffers != 0:
+        rows.append(("Buffers (batch-norm running mean and var)", format_count(summary.buffers)))
+    rows += [
         ("Weight memory (float32)", fmt_bytes(summary.weight_bytes)),
         (f"Total MACs ({per})", _with_si(summary.macs)),
         ("Total FLOPs (2 x MACs)", _with_si(summary.flops)),
