@@ -158,8 +158,8 @@ def summarize(
         )
         kernel = next((s for n, s, _ in pshapes if n == "kernel"), None)
         cost = costs.layers[layer.name]
-        trainable = ev(info.trainable_count)
-        count = trainable if layout == "torch" else ev(info.param_count)
+        learned = ev(info.trainable_count)
+        count = learned if layout == "torch" else ev(info.param_count)
         buffers = tuple(p.name for p in info.params if layout == "torch" and not p.trainable)
         rows.append(
             Row(
@@ -171,7 +171,7 @@ def summarize(
                 kernel_shape=kernel,
                 param_shapes=pshapes,
                 params=count,
-                trainable_params=trainable,
+                trainable_params=learned,
                 macs=ev(cost.macs) * batch,
                 memory=ev(cost.memory) * batch,
                 field=cost.field,
