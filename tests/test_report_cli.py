@@ -101,7 +101,7 @@ def test_default_table_is_unchanged_and_columns_select() -> None:
     assert chosen.exit_code == 0, chosen.output
     # display order is fixed, whatever order the columns were asked in
     assert "| Layer | MACs | Memory | Receptive field |" in chosen.output
-    assert "| `conv2` | 45,315,200 | 451.56 KiB | 17x17 jump 1x1 |" in chosen.output
+    assert "| `conv2` | 45,315,200 | 451.6 KiB | 17x17 jump 1x1 |" in chosen.output
     assert "Total MACs (per sample):** 53,331,208 (53.33 M)" in chosen.output
 
 

@@ -11,7 +11,8 @@ from specc.explain.formulas import field_lines, n
 from specc.ir import Layer, TensorType
 from specc.passes.costs import Costs
 from specc.passes.shapes import Shapes, infer
-from specc.report.summary import fmt_bytes, fmt_field, fmt_max, fmt_si
+from specc.report.summary import fmt_field, fmt_max, fmt_si
+from specc.units import format_bytes
 
 __all__ = ["Section", "bind", "explain_layer", "explain_model", "render"]
 
@@ -111,7 +112,7 @@ def _compact(costs: Costs, layer: Layer) -> str:
         lines.append(f"  kernel {shape}: {sentence}")
     if "Parameters" in sections:
         lines.append(f"  params {sections['Parameters'].lines[0]}")
-    memory = fmt_bytes(costs.layers[layer.name].memory)
+    memory = format_bytes(costs.layers[layer.name].memory)
     lines.append(f"  MACs {n(f.macs)}; memory {memory}; receptive field {fmt_field(f.field)}")
     return "\n".join(lines)
 
@@ -123,7 +124,7 @@ def _totals(costs: Costs) -> list[str]:
     ]
     if costs.peak is not None:
         values = tuple(c.bytes for c in costs.peak.candidates)
-        peak = fmt_bytes(values[0]) if len(values) == 1 else fmt_max(values) + " B"
+        peak = format_bytes(values[0]) if len(values) == 1 else fmt_max(values) + " B"
         where = ""
         if len(values) == 1:
             step = costs.peak.candidates[0]

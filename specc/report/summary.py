@@ -326,17 +326,6 @@ def fmt_si(d: Dim) -> str:
     raise AssertionError("unreachable")
 
 
-def fmt_bytes(d: Dim) -> str:
-    if not isinstance(d, int):
-        return f"{format_dim(d)} B"
-    value = float(d)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
 def fmt_max(values: tuple[Dim, ...]) -> str:
     return "max(" + ", ".join(format_dim(v) for v in values) + ")"
 
