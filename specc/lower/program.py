@@ -99,6 +99,14 @@ class Program:
         self._arena: list[NDArray] | None = None
         self._views: dict[int, NDArray] = {}
 
+    def __repr__(self) -> str:
+        """`<Program 'mnist' (batch 8, float32, T=100): 7 steps, peak memory 1.52 MiB>`."""
+        setting = ", ".join(
+            [f"batch {self.batch}", str(self.dtype), *(f"{k}={v}" for k, v in self.dims.items())]
+        )
+        steps, peak = len(self.steps), format_bytes(self.memory.peak)
+        return f"<Program {self.model.name!r} ({setting}): {steps} steps, peak memory {peak}>"
+
     # -- memory ---------------------------------------------------------------------------
     def _layout(self) -> None:
         """Liveness of every storage, where each lives, and arena slots reused by dead values."""
