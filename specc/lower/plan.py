@@ -98,7 +98,10 @@ class Plan:
         if unbound:
             verb = "is" if len(unbound) == 1 else "are"
             return f"{head}, steps once {', '.join(unbound)} {verb} bound ({setting})>"
-        program = self.program()
+        try:
+            program = self.program()
+        except RunError as exc:  # dims that leave an axis empty: a repr never raises
+            return f"{head}, no steps: {exc} ({setting})>"
         steps, peak = len(program.steps), format_bytes(program.memory.peak)
         return f"{head}, {steps} steps, peak memory {peak} ({setting})>"
 
