@@ -180,3 +180,14 @@ def test_torch_counts_batch_norm_statistics_as_buffers(
     assert re.search(rf"Total params: +{totals[0]}\n", table)
     buffers = re.search(r"Buffers \(batch-norm running mean and var\): +(\d+)\n", table)
     assert (buffers and buffers[1]) == ("6" if layout == "torch" else None)
+
+
+def test_the_readme_shows_what_specc_report_prints_when_piped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    (shown,) = re.findall(r"\$ specc report examples/keras_question.yaml\n(.*?)```", readme, re.S)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.chdir(ROOT)
+    result = invoke("report", "examples/keras_question.yaml")
+    assert result.exit_code == 0 and result.stdout == shown
