@@ -202,3 +202,16 @@ def test_the_report_lists_the_assumptions() -> None:
     assert code == 0
     assert "Assumed (assume:):" in out and "H % 16 == 0, W % 16 == 0" in out
     assert "(H/16, W/16, 128)" in out and "Constraint on H" not in out
+
+
+def test_explain_lists_the_assumptions_until_the_symbols_are_bound() -> None:
+    code, out, _ = cli("explain", UNET)
+    assert code == 0
+    assert out.splitlines()[-4:] == [
+        "assumed (assume:): H % 16 == 0",
+        "assumed (assume:): W % 16 == 0",
+        "smallest valid H: 16",
+        "smallest valid W: 16",
+    ]
+    code, out, _ = cli("explain", UNET, "--dim", "H=32", "--dim", "W=48")
+    assert code == 0 and "assume" not in out

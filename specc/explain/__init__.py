@@ -141,7 +141,8 @@ def _with_si(d: Dim) -> str:
 
 def constraint_lines(costs: Costs) -> list[str]:
     """What the spec requires of its symbols, in words."""
-    out = []
+    assumed = costs.shapes.model.assume
+    out = [f"assumed (assume:): {a}" for a in assumed.entries if a.symbol in costs.symbols]
     for name, b in sorted(costs.bounds.items()):
         out.append(
             f"{name} >= {b.value}: below that, {b.where} axis {b.axis} ({n(b.dim)}) "
@@ -152,7 +153,11 @@ def constraint_lines(costs: Costs) -> list[str]:
     for u in costs.unchecked:
         out.append(f"{u.where} axis {u.axis} ({n(u.dim)}): no lower bound found; check it by hand")
     for name in costs.symbols:
-        if name in costs.bounds or any(c.symbol == name for c in costs.congruences):
+        if (
+            name in costs.bounds
+            or assumed.about(name)
+            or any(c.symbol == name for c in costs.congruences)
+        ):
             smallest = costs.smallest(name)
             out.append(f"smallest valid {name}: {smallest}")
     return out
