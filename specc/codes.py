@@ -128,6 +128,14 @@ SCHEMA_VERSION = _code(
     "E107", "unsupported-version", "The `specc:` format version is not supported."
 )
 SCHEMA_LENGTH = _code("E108", "wrong-length", "A list has too few or too many entries.")
+BAD_ASSUMPTION = _code(
+    "E109",
+    "bad-assumption",
+    "An `assume:` entry says nothing possible: a remainder not below its modulus, a symbol "
+    "no input has, or a congruence that contradicts another.",
+    bad='inputs: {image: [H, W, 1]}\nassume: ["H % 16 == 0", "H % 4 == 1"]',
+    good='inputs: {image: [H, W, 1]}\nassume: ["H % 16 == 0", "W % 16 == 0"]',
+)
 
 # -- S0xx: names and graph structure ----------------------------------------------------------
 UNKNOWN_REF = _code(

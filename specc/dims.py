@@ -14,6 +14,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _RESERVED = frozenset({"floor", "ceil"})
 # min_value gives up past this bound rather than loop on an expression that never reaches 1.
 _SEARCH_LIMIT = 1 << 62
+# Exact quotients are printed more simply only for floors of at most this divisor.
+MAX_TIDY = 4096
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,23 @@ class _Floor:
         return _floor_text(self.num, self.den)
 
 
-_Atom = _Symbol | _Floor
+@dataclass(frozen=True)
+class _Unit:
+    """(name - residue) / modulus for a symbol known to be `residue` mod `modulus` (a spec's
+    `assume:`): an integer, and the unit that symbol's dims are counted in, so that
+    floor(name / modulus) is exactly this atom. Expressions print it back in terms of `name`."""
+
+    name: str
+    modulus: int
+    residue: int
+
+    @property
+    def text(self) -> str:
+        top = f"({self.name}-{self.residue})" if self.residue else self.name
+        return f"{top}/{self.modulus}"
+
+
+_Atom = _Symbol | _Floor | _Unit
 _Mono = tuple[_Atom, ...]  # sorted by text; a repeated atom is a power
 _Poly = dict[_Mono, int]  # the empty monomial holds the constant
 
@@ -67,7 +85,15 @@ class Expr:
     def _symbols(self) -> frozenset[str]:
         atoms = [atom for mono, _ in self._terms for atom in mono]
         return frozenset().union(
-            *({a.name} if isinstance(a, _Symbol) else symbols(a.num) for a in atoms)
+            *(symbols(a.num) if isinstance(a, _Floor) else {a.name} for a in atoms)
+        )
+
+    @cached_property
+    def _has_units(self) -> bool:
+        return any(
+            isinstance(a, _Unit) or (isinstance(a, _Floor) and a.num._has_units)
+            for mono, _ in self._terms
+            for a in mono
         )
 
     def __str__(self) -> str:
@@ -167,6 +193,18 @@ def symbol(name: str) -> Expr:
     if not _NAME.match(name) or name in _RESERVED:
         raise ValueError(f"{name!r} is not a valid dimension name (an identifier, not floor/ceil)")
     return Expr((((_Symbol(name),), 1),))
+
+
+def congruent(name: str, modulus: int, residue: int = 0) -> Dim:
+    """The symbol `name` known to be `residue` mod `modulus`, as modulus*q + residue where
+    q = (name - residue)/modulus is an integer: floors then simplify exactly (ceil(H/16) is
+    H/16 when H % 16 == 0). It prints as `name`; `parse_dim` reads its dims given this form."""
+    if modulus < 1 or not 0 <= residue < modulus:
+        raise ValueError(f"need 0 <= residue < modulus, got {name} % {modulus} == {residue}")
+    base = symbol(name)
+    if modulus == 1:
+        return base
+    return _build({(_Unit(name, modulus, residue),): modulus, (): residue})
 
 
 def is_symbolic(d: Dim) -> bool:
@@ -283,7 +321,11 @@ def substitute(d: Dim, env: Mapping[str, int]) -> Dim:
 def _substitute_atom(atom: _Atom, env: Mapping[str, int]) -> Dim:
     if isinstance(atom, _Floor):
         return floordiv(substitute(atom.num, env), atom.den)
-    return env[atom.name] if atom.name in env else _build({(atom,): 1})
+    if atom.name not in env:
+        return _build({(atom,): 1})
+    if isinstance(atom, _Unit):  # exact for the values the assumption admits (checked before)
+        return (env[atom.name] - atom.residue) // atom.modulus
+    return env[atom.name]
 
 
 def equal(a: Dim, b: Dim) -> bool | None:
@@ -318,6 +360,12 @@ def min_value(d: Dim, name: str) -> int | None:
     return high
 
 
+def grows(d: Dim) -> bool:
+    """Whether `d` visibly never decreases as any of its symbols grows, for symbol values of
+    at least 1 that the spec's assumptions admit (a sufficient check, as for min_value)."""
+    return isinstance(d, int) or _non_decreasing(d)
+
+
 def _non_decreasing(e: Expr) -> bool:
     """A sufficient check for values >= 1: positive coefficients on symbol products and on
     floors of non-decreasing expressions."""
@@ -329,7 +377,7 @@ def _non_decreasing(e: Expr) -> bool:
         if len(mono) == 1 and isinstance(mono[0], _Floor):
             if not _non_decreasing(mono[0].num):
                 return False
-        elif not all(isinstance(atom, _Symbol) for atom in mono):
+        elif not all(isinstance(atom, _Symbol | _Unit) for atom in mono):
             return False
     return True
 
@@ -347,7 +395,23 @@ def format_count(d: Dim) -> str:
     return f"{d:,}" if isinstance(d, int) else format_dim(d)
 
 
+def period(d: Dim) -> int:
+    """A period of the floors and units in `d`: with one symbol, d(v + p) - d(v) is a
+    polynomial in v (floor((H-16)/32) over H/16 repeats every 32)."""
+    if isinstance(d, int):
+        return 1
+    return math.lcm(1, *(_atom_period(atom) for mono, _ in d._terms for atom in mono))
+
+
+def _atom_period(atom: _Atom) -> int:
+    if isinstance(atom, _Floor):
+        return atom.den * period(atom.num)
+    return atom.modulus if isinstance(atom, _Unit) else 1
+
+
 def _format_expr(e: Expr) -> str:
+    if e._has_units:
+        return _quotient_text(*_in_symbols(e))
     const = e.constant
     single = _single_floor(e)
     if single is not None and single[1] > 0 and const % single[1] == 0:
@@ -357,6 +421,78 @@ def _format_expr(e: Expr) -> str:
     parts = [_term_text(c, "*".join(a.text for a in m)) for m, c in e._terms if m]
     text = "".join(p if i == 0 or p.startswith("-") else "+" + p for i, p in enumerate(parts))
     return f"{text}{const:+d}" if const else text
+
+
+def _quotient_text(num: Dim, den: int) -> str:
+    """num/den with the terms den divides taken out: H/2-1 rather than (H-2)/2."""
+    if den == 1:
+        return format_dim(num)
+    poly = _poly(num)
+    whole = _build({m: c // den for m, c in poly.items() if c % den == 0})
+    rest = _build({m: c for m, c in poly.items() if c % den})
+    many = isinstance(rest, Expr) and len(rest._terms) > 1
+    text = f"({rest})/{den}" if many else f"{rest}/{den}"
+    if isinstance(whole, int):
+        return f"{text}{whole:+d}" if whole else text
+    tail = str(whole)
+    return text + (tail if tail.startswith("-") else "+" + tail)
+
+
+def _in_symbols(d: Dim) -> tuple[Dim, int]:
+    """(num, den) with d == num/den exactly and num free of units: H/16 is (H, 16), 16*(H/16)
+    is (H, 1), floor((H/16 - 1)/2) is (floor((H-16)/32), 1). The quotient is exact because a
+    unit is: the spec assumes it."""
+    if isinstance(d, int):
+        return d, 1
+    total: Dim = 0
+    den = 1
+    for mono, coef in d._terms:
+        term: Dim = coef
+        q = 1
+        for atom in mono:
+            n, k = _atom_in_symbols(atom)
+            term, q = _multiply(term, n), q * k
+        common = math.lcm(den, q)
+        total = _combine(_multiply(total, common // den), _multiply(term, common // q), 1)
+        den = common
+    g = math.gcd(den, *_poly(total).values())
+    quotient = exact_div(total, g)
+    assert quotient is not None
+    return quotient, den // g
+
+
+def _atom_in_symbols(atom: _Atom) -> tuple[Dim, int]:
+    if isinstance(atom, _Unit):
+        return symbol(atom.name) - atom.residue, atom.modulus
+    if isinstance(atom, _Floor):
+        num, den = _in_symbols(atom.num)
+        return _tidy(floordiv(num, den * atom.den), atom.num), 1
+    return _build({(atom,): 1}), 1
+
+
+def _tidy(plain: Dim, num: Expr) -> Dim:
+    """`plain` = floor((X + c)/d), or floor(X/d) or ceil(X/d) when that is equal for every
+    value the unit in `num` admits: ceil(H/32) rather than ceil((H-15)/32) when H % 16 == 0."""
+    units = {a for mono, _ in num._terms for a in mono}
+    single = _single_floor(plain) if isinstance(plain, Expr) else None
+    if len(units) != 1 or single is None or single[1] != 1:
+        return plain
+    (unit,) = units
+    atom, x = single[0], single[0].num - single[0].num.constant
+    if not isinstance(unit, _Unit) or atom.den > MAX_TIDY or not isinstance(x, Expr):
+        return plain
+    if any(len(mono) > 1 for mono, _ in x._terms):
+        return plain  # not linear: the difference need not repeat
+    # The difference of two such floors repeats every d in the symbol: one period of the
+    # values the assumption admits decides it.
+    admitted = [unit.residue + unit.modulus * k for k in range(atom.den)]
+    for candidate in (floordiv(x, atom.den), ceildiv(x, atom.den)):
+        if all(
+            substitute(candidate, {unit.name: v}) == substitute(plain, {unit.name: v})
+            for v in admitted
+        ):
+            return candidate
+    return plain
 
 
 def _term_text(coef: int, body: str) -> str:
@@ -381,16 +517,21 @@ def _floor_text(num: Dim, den: int) -> str:
 _TOKEN = re.compile(r"\s*(?:(\d+|[A-Za-z_][A-Za-z0-9_]*|[-+*/()])|(\S))")
 
 
-def parse_dim(text: str) -> Dim:
-    """Read a dimension written as format_dim writes it; ValueError on anything else."""
-    return _Parser(text).parse()
+def parse_dim(text: str, forms: Mapping[str, Dim] | None = None) -> Dim:
+    """Read a dimension written as format_dim writes it; ValueError on anything else.
+
+    `forms` gives the symbols a spec's `assume:` constrains, as `congruent` builds them: with
+    {"H": congruent("H", 16)}, `H/2` reads as the exact quotient that inference prints."""
+    return _Parser(text, forms or {}).parse()
 
 
 class _Parser:
-    """Recursive descent over + - * ( ) with floor(a/n) and ceil(a/n) as the only division."""
+    """Recursive descent over + - * ( ) with floor(a/n) and ceil(a/n), and a/n where the
+    quotient is exact."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, forms: Mapping[str, Dim]) -> None:
         self.text = text
+        self.forms = forms
         self.tokens: list[tuple[str, int]] = []  # (token, column), then ("", end) as a sentinel
         for match in _TOKEN.finditer(text):
             if match.group(2):
@@ -411,7 +552,11 @@ class _Parser:
         token, column = self.tokens[self.index]
         if token != wanted if wanted is not None else not token:
             expected = "a value" if wanted is None else repr(wanted) if wanted else "the end"
-            hint = " ('/' is only allowed as floor(a/n) or ceil(a/n))" if token == "/" else ""
+            hint = (
+                " ('/' is only allowed as floor(a/n), ceil(a/n) or an exact a/n)"
+                if token == "/"
+                else ""
+            )
             self.fail(column, f"expected {expected}, found {_describe(token)}{hint}")
         self.index += 1
         return token
@@ -423,18 +568,29 @@ class _Parser:
         self.take("")
         return value
 
-    def sum(self) -> Dim:
-        value = self.product()
+    def sum(self, divide: bool = True) -> Dim:
+        """Terms; `divide` is False in floor(a/n), whose '/' is the floor's own."""
+        value = self.product(divide)
         while self.peek() in ("+", "-"):
             sign = 1 if self.take() == "+" else -1
-            value = _combine(value, self.product(), sign)
+            value = _combine(value, self.product(divide), sign)
         return value
 
-    def product(self) -> Dim:
+    def product(self, divide: bool) -> Dim:
         value = self.unary()
-        while self.peek() == "*":
-            self.take()
-            value = _multiply(value, self.unary())
+        while self.peek() == "*" or (divide and self.peek() == "/"):
+            if self.take() == "*":
+                value = _multiply(value, self.unary())
+                continue
+            den = self.divisor("a quotient")
+            quotient = exact_div(value, den)
+            if quotient is None:
+                self.fail(
+                    self.tokens[self.index - 1][1],
+                    f"{format_dim(value)} is not always a multiple of {den}; "
+                    f"write floor(.../{den}) or ceil(.../{den})",
+                )
+            value = quotient
         return value
 
     def unary(self) -> Dim:
@@ -451,7 +607,7 @@ class _Parser:
         if token in _RESERVED:
             return self.division(token)
         if _NAME.match(token):
-            return symbol(token)
+            return self.forms.get(token) or symbol(token)
         if token != "(":
             self.fail(column, f"expected a number, a name or '(', found {token!r}")
         value = self.sum()
@@ -460,14 +616,18 @@ class _Parser:
 
     def division(self, name: str) -> Dim:
         self.take("(")
-        num = self.sum()
+        num = self.sum(divide=False)
         self.take("/")
+        den = self.divisor(f"{name}()")
+        self.take(")")
+        return floordiv(num, den) if name == "floor" else ceildiv(num, den)
+
+    def divisor(self, what: str) -> int:
         den, column = self.tokens[self.index]
         if not den.isdigit() or int(den) < 1:
-            self.fail(column, f"{name}() needs a positive integer divisor, found {_describe(den)}")
+            self.fail(column, f"{what} needs a positive integer divisor, found {_describe(den)}")
         self.index += 1
-        self.take(")")
-        return floordiv(num, int(den)) if name == "floor" else ceildiv(num, int(den))
+        return int(den)
 
 
 def _describe(token: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from specc.assume import NONE, Assumptions
 from specc.dims import Dim, format_dim
 from specc.source import NodePath, SourceMap, Span
 
@@ -101,6 +102,7 @@ class Model:
     inputs: tuple[Input, ...]
     layers: tuple[Layer, ...]
     outputs: tuple[str, ...]
+    assume: Assumptions = NONE  # what the spec's `assume:` says of its symbols
     # Where each node of the spec stands; empty for a model built in code (an importer's).
     source: SourceMap = field(
         default_factory=lambda: SourceMap("<model>"), compare=False, repr=False

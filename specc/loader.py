@@ -19,6 +19,7 @@ from specc.diagnostics import Diagnostic, Note, diag, sort_diagnostics
 from specc.limits import DEFAULT_LIMITS, MAX_DEPTH, Limits
 from specc.safe_text import clip, printable
 from specc.source import NodePath, SourceMap, Span
+from specc.units import format_bytes
 
 __all__ = ["Limits", "Loaded", "load_file", "load_text", "read_limited"]
 
@@ -176,17 +177,12 @@ def _reason(error: Exception) -> str:
 
 def _too_large(path: str, size: int, limits: Limits) -> Diagnostic:
     if size == limits.max_bytes + 1:  # read up to one byte past the limit: the size is unknown
-        message = f"the file holds more than the limit of {_human(limits.max_bytes)}"
+        message = f"the file holds more than the limit of {format_bytes(limits.max_bytes)}"
     else:
-        message = f"the file is {_human(size)}, over the limit of {_human(limits.max_bytes)}"
+        message = (
+            f"the file is {format_bytes(size)}, over the limit of {format_bytes(limits.max_bytes)}"
+        )
     return diag(codes.TOO_LARGE, message, Span(path, 1, 1))
-
-
-def _human(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    power = min(3, (size.bit_length() - 1) // 10)
-    return f"{size / 1024**power:.1f} {('KiB', 'MiB', 'GiB')[power - 1]}"
 
 
 # -- text -> nodes ----------------------------------------------------------------------------

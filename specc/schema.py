@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
-from specc import codes
+from specc import assume, codes
 from specc.diagnostics import Diagnostic, Note, diag
 from specc.ir import INPUT_DTYPES
 from specc.ops import REGISTRY
@@ -117,6 +117,16 @@ def build_schema() -> Json:
                 "minProperties": 1,
                 "propertyNames": {"pattern": NAME},
                 "additionalProperties": {"$ref": "#/$defs/input"},
+            },
+            "assume": {
+                "description": "what is known about the symbols of the inputs, e.g. "
+                "['H % 16 == 0', 'T >= 7']; inference, lint and costs use it",
+                "type": "array",
+                "items": {
+                    "description": assume.DESCRIPTION,
+                    "type": "string",
+                    "pattern": assume.PATTERN,
+                },
             },
             "layers": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}},
             "outputs": {

@@ -14,6 +14,19 @@ from specc.api import Checked, check_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# Values for the examples' symbolic dims when they run (H and W multiples of 16 for the U-Net).
+EXAMPLE_DIMS = {"T": 37, "H": 32, "W": 48}
+
+
+def example_dims(path: Path) -> dict[str, int]:
+    """EXAMPLE_DIMS for the symbols the example at `path` has."""
+    from specc.dims import symbols
+
+    checked = check_text(path.read_text(), str(path))
+    assert checked.shapes is not None, path
+    found = {s for t in checked.shapes.types.values() if t for d in t.shape for s in symbols(d)}
+    assert found <= set(EXAMPLE_DIMS), f"give the symbols {found - set(EXAMPLE_DIMS)} values"
+    return {k: v for k, v in EXAMPLE_DIMS.items() if k in found}
 
 
 def spec(body: str, inputs: str = "x: [28, 28, 3]") -> str:

@@ -101,3 +101,42 @@ def test_every_error_line_starts_the_same_way(args: list[str]) -> None:
     done = specc(*args, stdin="")
     assert done.returncode in (1, 2)
     assert done.stderr.startswith("specc: error: "), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "message"),
+    [
+        (["reprt", KERAS], "Usage: specc [OPTIONS] COMMAND [ARGS]...", "No such command 'reprt'."),
+        (["report"], "Usage: specc report [OPTIONS] {spec}", "Missing argument 'spec'."),
+        (
+            ["check", "--bogus"],
+            "Usage: specc check [OPTIONS] [paths]...",
+            "No such option: --bogus",
+        ),
+        (
+            ["report", KERAS, "--batch", "0"],
+            "Usage: specc report [OPTIONS] {spec}",
+            "Invalid value for '--batch': 0 is not in the range x>=1.",
+        ),
+        (
+            ["report", KERAS, "--dim", "T"],
+            "Usage: specc report [OPTIONS] {spec}",
+            "Invalid value for --dim: 'T': expected NAME=POSITIVE_INT, e.g. T=1000",
+        ),
+    ],
+)
+def test_usage_errors_keep_the_usage_line_and_speak_as_specc(
+    args: list[object], usage: str, message: str
+) -> None:
+    done = specc(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert lines[0] == usage and lines[1].startswith("Try 'specc") and lines[2] == ""
+    assert lines[3].startswith(f"specc: error: {message}")
+    assert not any(line.startswith("Error:") for line in lines)
+
+
+def test_specc_alone_still_prints_the_help() -> None:
+    done = specc()
+    assert done.returncode == 2 and "Commands" in done.stdout + done.stderr
+    assert "error" not in done.stdout + done.stderr

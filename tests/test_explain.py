@@ -56,7 +56,7 @@ def test_the_keras_question_second_conv() -> None:
         # cost
         "MACs: 85 x 85 x 16 outputs x (7 x 7 x 8) each = 45,315,200",
         "FLOPs: 2 x MACs = 90,630,400",
-        "85 x 85 x 16 x 4 B = 462,400 B (451.56 KiB) per sample",
+        "85 x 85 x 16 x 4 B = 462,400 B (451.6 KiB) per sample",
         # receptive field: conv1 reads 11 pixels, conv2 adds (7 - 1) x 1
         "axis 0 (height): size 11 + (7 - 1) x 1 = 17; jump 1 x 1 = 1",
         # the (7, 7, 16) the question expected: 16 filters of 7 x 7 that each see one channel

@@ -20,13 +20,11 @@ from specc.interop.onnx import export_model
 from specc.interop.onnx.export import unsupported
 from specc.lower import Plan
 from specc.ops import REGISTRY
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, example_dims
 from tests.strategies import Network, network_with, networks
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-
-EXAMPLE_DIMS = {"T": 37}
 
 
 def _random_stats(weights: dict[str, NDArray], seed: int) -> None:
@@ -110,17 +108,7 @@ def _shapes_agree(model: Any, checked: Checked, dims: dict[str, int], layout: st
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_exports_and_runs_the_same(path: Path) -> None:
-    checked = check_text(path.read_text(), str(path))
-    assert checked.shapes is not None
-    symbols = {"T"} & {s for t in checked.shapes.types.values() if t for s in map(str, t.shape)}
-    _agree(checked, {k: v for k, v in EXAMPLE_DIMS.items() if k in symbols or _has(checked, k)})
-
-
-def _has(checked: Checked, symbol: str) -> bool:
-    from specc.dims import symbols
-
-    assert checked.shapes is not None
-    return any(symbol in symbols(d) for t in checked.shapes.types.values() if t for d in t.shape)
+    _agree(check_text(path.read_text(), str(path)), example_dims(path))
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))

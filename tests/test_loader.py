@@ -247,7 +247,7 @@ def test_aliases_cannot_nest_past_the_depth_limit() -> None:
 def test_too_large_text() -> None:
     result = load_text("name: a long one\n", limits=Limits(max_bytes=8))
     assert problems(result) == [("E005", 1, 1)] and result.data is None
-    assert result.diagnostics[0].message == "the file is 17 bytes, over the limit of 8 bytes"
+    assert result.diagnostics[0].message == "the file is 17 B, over the limit of 8 B"
 
 
 def test_too_large_file_is_not_read(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_too_large_file_is_not_read(tmp_path: Path) -> None:
     path.write_bytes(b"a: 1\n" * 600_000)
     (problem,) = load_file(path, Limits(max_bytes=2 * 1024 * 1024)).diagnostics
     assert problem.code == "E005"
-    assert problem.message == "the file is 2.9 MiB, over the limit of 2.0 MiB"
+    assert problem.message == "the file is 2.86 MiB, over the limit of 2.00 MiB"
 
 
 # -- encoding -------------------------------------------------------------------------------------
@@ -317,3 +317,21 @@ def test_file_loads_like_text(tmp_path: Path) -> None:
     assert result.diagnostics == [] and result.data == load_text(SPEC).data
     assert result.source.values["layers", 1, "kernel"].line == 9
     assert result.source.line_text(9) == "    kernel: 3"
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1000, "1,000 B"),
+        (1024, "1.00 KiB"),
+        (462_400, "451.6 KiB"),
+        (3 * 1024**2 // 2, "1.50 MiB"),
+        (50 * 1024**2, "50.0 MiB"),
+        (5000 * 1024**4, "5,000.0 TiB"),
+    ],
+)
+def test_one_byte_format_for_every_message(size: int, text: str) -> None:
+    from specc.units import format_bytes
+
+    assert format_bytes(size) == text

@@ -13,6 +13,7 @@ from specc.api import compile
 from specc.lower import RunError, SpecError
 from specc.lower.builder import LOWERINGS
 from specc.lower.program import INFINITY, Program
+from specc.units import format_bytes
 from tests.conftest import spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,3 +186,30 @@ def test_plan_counts_flops_of_a_known_layer() -> None:
     conv2 = next(s for s in program.steps if s.layers == ("conv2",))
     assert conv2.flops == 2 * 85 * 85 * 16 * 7 * 7 * 8
     assert conv2.const_bytes == (7 * 7 * 8 * 16 + 16) * 4
+
+
+def test_plans_and_programs_say_what_they_are() -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    plan = compile(examples / "keras_question.yaml")
+    program = plan.program()
+    assert repr(plan) == (
+        f"<Plan 'keras-question': 2 layers, {len(program.steps)} steps, peak memory "
+        f"{format_bytes(program.memory.peak)} (batch 1, float32)>"
+    )
+    eight = plan.program(batch=8)
+    assert repr(eight) == (
+        f"<Program 'keras-question' (batch 8, float32): {len(eight.steps)} steps, "
+        f"peak memory {format_bytes(eight.memory.peak)}>"
+    )
+    speech = compile(examples / "speech_frontend.yaml")
+    assert (
+        repr(speech)
+        == "<Plan 'speech-frontend': 6 layers, steps once T is bound (batch 1, float32)>"
+    )
+    assert repr(speech.program(dims={"T": 100})).startswith(
+        "<Program 'speech-frontend' (batch 1, float32, T=100): 5 steps, peak memory "
+    )
+    unet = compile(examples / "unet_symbolic.yaml", dims={"H": 32}, dtype="float64")
+    assert repr(unet) == (
+        "<Plan 'unet-symbolic': 22 layers, steps once W is bound (batch 1, float64, H=32)>"
+    )

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import spec
+from conftest import example_dims, spec
 
 import specc
 from specc.lower.ops.activation import erf
@@ -120,7 +120,7 @@ CASES |= {"wrapped": WRAPPED, "late-outputs": LATE_OUTPUTS}
 def cases() -> list[Any]:
     out = []
     for path in sorted((ROOT / "examples").glob("*.yaml")):
-        dims = {"T": 64} if path.stem == "speech_frontend" else None
+        dims = example_dims(path) or None
         batches = (1,) if path.stem in ("resnet18", "mobilenet_v2") else (1, 8)
         out += [
             pytest.param(path.read_text(), dims, b, "float32", id=f"{path.stem}-b{b}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,7 @@ def test_default_table_is_unchanged_and_columns_select() -> None:
     assert chosen.exit_code == 0, chosen.output
     # display order is fixed, whatever order the columns were asked in
     assert "| Layer | MACs | Memory | Receptive field |" in chosen.output
-    assert "| `conv2` | 45,315,200 | 451.56 KiB | 17x17 jump 1x1 |" in chosen.output
+    assert "| `conv2` | 45,315,200 | 451.6 KiB | 17x17 jump 1x1 |" in chosen.output
     assert "Total MACs (per sample):** 53,331,208 (53.33 M)" in chosen.output
 
 
@@ -140,3 +141,53 @@ def test_a_value_that_breaks_the_spec_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "T=6 is below 7" in result.output
     assert invoke("report", spec, "--dim", "T=7").exit_code == 0
+
+
+CONV_BN = (
+    "specc: 1\nname: t\ninputs:\n  x: [8, 8, 2]\nlayers:\n"
+    "  - {name: conv, type: conv2d, filters: 3, kernel: 3, bias: false}\n"
+    "  - {name: bn, type: batch_norm}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("layout", "totals", "bn"),
+    [
+        # conv 3 x 3 x 2 x 3 = 54; bn gamma + beta = 6 trainable, moving mean + var = 6.
+        ("keras", (66, 60, 6, 0), (12, 6, 0, "partial")),
+        # PyTorch keeps running_mean and running_var as buffers: not parameters at all.
+        ("torch", (60, 60, 0, 6), (6, 6, 6, True)),
+    ],
+)
+def test_torch_counts_batch_norm_statistics_as_buffers(
+    tmp_path: Path, layout: str, totals: tuple[int, ...], bn: tuple[object, ...]
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(CONV_BN)
+    data = report_json(path, "--layout", layout)
+    got = data["totals"]
+    assert (
+        got["params"],
+        got["trainable_params"],
+        got["non_trainable_params"],
+        got["buffers"],
+    ) == totals
+    assert got["weight_bytes"] == 66 * 4  # every stored array, either way
+    layer = data["layers"][1]
+    assert (layer["params"], layer["trainable_params"], layer["buffers"], layer["trainable"]) == bn
+    assert list(Draft202012Validator(SCHEMA).iter_errors(data)) == []
+    table = invoke("report", path, "--layout", layout).output
+    assert re.search(rf"Total params: +{totals[0]}\n", table)
+    buffers = re.search(r"Buffers \(batch-norm running mean and var\): +(\d+)\n", table)
+    assert (buffers and buffers[1]) == ("6" if layout == "torch" else None)
+
+
+def test_the_readme_shows_what_specc_report_prints_when_piped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    (shown,) = re.findall(r"\$ specc report examples/keras_question.yaml\n(.*?)```", readme, re.S)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.chdir(ROOT)
+    result = invoke("report", "examples/keras_question.yaml")
+    assert result.exit_code == 0 and result.stdout == shown

@@ -18,16 +18,15 @@ from specc.dims import substitute
 from specc.lower import DataNote, DataWarning, RunError
 from specc.ops import REGISTRY
 from tests import reference as ref
-from tests.conftest import spec
+from tests.conftest import example_dims, spec
 from tests.strategies import Network, network_with, networks
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DIMS = {"speech_frontend.yaml": {"T": 37}}  # the examples' symbolic dims, bound for running
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
 def test_runtime_shapes_equal_static_shapes(path: Path) -> None:
-    dims = DIMS.get(path.name, {})
+    dims = example_dims(path)
     plan = compile(path, batch=2, dims=dims)
     outputs = plan.run_all()
     for name, array in outputs.items():
@@ -81,7 +80,7 @@ def _random_stats(weights: dict[str, NDArray], seed: int) -> None:
 def test_folding_batch_norm_changes_outputs_by_rounding_only(
     name: str, dtype: str, rtol: float
 ) -> None:
-    dims = DIMS.get(name, {})
+    dims = example_dims(EXAMPLES / name)
     folded = compile(EXAMPLES / name, batch=2, dtype=dtype, dims=dims)
     plain = compile(EXAMPLES / name, batch=2, dtype=dtype, dims=dims)
     plain.fold = False

@@ -73,10 +73,20 @@ def main() -> None:
     exits.terminate_on_sigterm()
     try:
         try:
-            # One name for help and shell completion, however specc was started.
-            only_invoked(sys.argv[1:])(prog_name="specc", complete_var="_SPECC_COMPLETE")
+            # One name for help and shell completion, however specc was started; click's own
+            # errors come back here (standalone_mode=False) to be worded as specc's are.
+            code = only_invoked(sys.argv[1:])(
+                prog_name="specc", complete_var="_SPECC_COMPLETE", standalone_mode=False
+            )
         finally:
             sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.TyperException as exc:  # click's usage errors (typer vendors click)
+        _show_usage_error(exc)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:  # end of input at a prompt
+        sys.stderr.write("specc: error: aborted\n")
+        sys.exit(1)
     except BrokenPipeError:
         _silence_stdout()  # `specc check | head`: the reader has all it wanted
         sys.exit(exits.FINDINGS)
@@ -109,6 +119,24 @@ def main() -> None:
             "This is a bug in specc; run again with SPECC_DEBUG=1 for the traceback.\n"
         )
         sys.exit(exits.BUG)
+
+
+def _show_usage_error(exc: typer.TyperException) -> None:
+    """A usage error as click shows it (the usage line, where to find help), but with the
+    error line starting `specc: error:` as all of specc's do."""
+    show = getattr(exc, "show", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and callable(show):
+        show()  # `specc` alone: the help, which is no error
+        return
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        hint = ""
+        if ctx.command.get_help_option(ctx) is not None:
+            hint = f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help.\n"
+        typer.echo(f"{ctx.get_usage()}\n{hint}", err=True)
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    typer.echo(f"specc: error: {message}", err=True)
 
 
 def _silence_stdout() -> None:

@@ -11,7 +11,8 @@ from specc.explain.formulas import field_lines, n
 from specc.ir import Layer, TensorType
 from specc.passes.costs import Costs
 from specc.passes.shapes import Shapes, infer
-from specc.report.summary import fmt_bytes, fmt_field, fmt_max, fmt_si
+from specc.report.summary import fmt_field, fmt_max, fmt_si
+from specc.units import format_bytes
 
 __all__ = ["Section", "bind", "explain_layer", "explain_model", "render"]
 
@@ -111,7 +112,7 @@ def _compact(costs: Costs, layer: Layer) -> str:
         lines.append(f"  kernel {shape}: {sentence}")
     if "Parameters" in sections:
         lines.append(f"  params {sections['Parameters'].lines[0]}")
-    memory = fmt_bytes(costs.layers[layer.name].memory)
+    memory = format_bytes(costs.layers[layer.name].memory)
     lines.append(f"  MACs {n(f.macs)}; memory {memory}; receptive field {fmt_field(f.field)}")
     return "\n".join(lines)
 
@@ -123,7 +124,7 @@ def _totals(costs: Costs) -> list[str]:
     ]
     if costs.peak is not None:
         values = tuple(c.bytes for c in costs.peak.candidates)
-        peak = fmt_bytes(values[0]) if len(values) == 1 else fmt_max(values) + " B"
+        peak = format_bytes(values[0]) if len(values) == 1 else fmt_max(values) + " B"
         where = ""
         if len(values) == 1:
             step = costs.peak.candidates[0]
@@ -140,7 +141,8 @@ def _with_si(d: Dim) -> str:
 
 def constraint_lines(costs: Costs) -> list[str]:
     """What the spec requires of its symbols, in words."""
-    out = []
+    assumed = costs.shapes.model.assume
+    out = [f"assumed (assume:): {a}" for a in assumed.entries if a.symbol in costs.symbols]
     for name, b in sorted(costs.bounds.items()):
         out.append(
             f"{name} >= {b.value}: below that, {b.where} axis {b.axis} ({n(b.dim)}) "
@@ -151,7 +153,11 @@ def constraint_lines(costs: Costs) -> list[str]:
     for u in costs.unchecked:
         out.append(f"{u.where} axis {u.axis} ({n(u.dim)}): no lower bound found; check it by hand")
     for name in costs.symbols:
-        if name in costs.bounds or any(c.symbol == name for c in costs.congruences):
+        if (
+            name in costs.bounds
+            or assumed.about(name)
+            or any(c.symbol == name for c in costs.congruences)
+        ):
             smallest = costs.smallest(name)
             out.append(f"smallest valid {name}: {smallest}")
     return out

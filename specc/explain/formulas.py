@@ -11,7 +11,8 @@ from specc.ops.common import Pads
 from specc.ops.window import effective, same_pads, window_out
 from specc.passes.congruence import MAX_PERIOD
 from specc.passes.costs import AxisField, AxisMap, State, field_of
-from specc.report.summary import fmt_bytes, fmt_field, fmt_fraction
+from specc.report.summary import fmt_field, fmt_fraction
+from specc.units import format_bytes
 
 AXIS_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -70,7 +71,7 @@ def transpose_axis(size: Dim, k: int, s: int, padding: str, out: Dim) -> str:
 
 
 def memory_line(elements: Sequence[Dim], total: Dim) -> str:
-    short = fmt_bytes(total)
+    short = format_bytes(total)
     size = f"{n(total)} B" + (f" ({short})" if isinstance(total, int) and total >= 1024 else "")
     return f"{times(elements)} x 4 B = {size} per sample (float32)"
 

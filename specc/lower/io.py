@@ -19,8 +19,8 @@ from specc.exits import IO_ERROR
 from specc.ir import format_shape
 from specc.lower.arrays import refusal
 from specc.lower.errors import RunError
-from specc.lower.program import human
 from specc.safe_text import clip, printable
+from specc.units import format_bytes
 
 SUFFIXES = (".npy", ".npz")
 _NPY_MAGIC = b"\x93NUMPY"
@@ -40,7 +40,7 @@ class Header:
         return math.prod(self.shape) * self.dtype.itemsize
 
     def describe(self) -> str:
-        return f"{format_shape(self.shape)} {self.dtype} ({human(self.nbytes)})"
+        return f"{format_shape(self.shape)} {self.dtype} ({format_bytes(self.nbytes)})"
 
     def stand_in(self) -> NDArray:
         """An array of this shape and dtype that costs no memory (a broadcast zero): enough for
@@ -151,7 +151,7 @@ def _check_fits(label: str, name: str, header: Header, room: int) -> None:
         array = f" array {printable(name)!r}" if name else ""
         raise RunError(
             f"{label}:{array} the header says {header.describe()}, but the file holds only "
-            f"{human(max(room, 0))} of data; the file is corrupt or truncated"
+            f"{format_bytes(max(room, 0))} of data; the file is corrupt or truncated"
         )
 
 
@@ -162,8 +162,8 @@ def _check_budget(label: str, headers: Mapping[str, Header], budget: int | None)
             f"{printable(n)!r} {h.describe()}" if n else h.describe() for n, h in headers.items()
         )
         raise RunError(
-            f"{label}: its arrays need {human(total)} ({clip(parts, 300)}), over the memory "
-            f"budget of {human(budget)}; raise --max-memory to load them"
+            f"{label}: its arrays need {format_bytes(total)} ({clip(parts, 300)}), over the memory "
+            f"budget of {format_bytes(budget)}; raise --max-memory to load them"
         )
 
 

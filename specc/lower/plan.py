@@ -20,6 +20,7 @@ from specc.lower.errors import RunError, SpecError
 from specc.lower.gemm import WORKSPACE
 from specc.lower.program import Executable, Memory, Program, param_specs
 from specc.lower.steps import Step
+from specc.units import format_bytes
 
 if TYPE_CHECKING:
     from specc.api import Checked
@@ -87,11 +88,33 @@ class Plan:
         self._programs: OrderedDict[tuple[object, ...], Program] = OrderedDict()
         self._seeded: OrderedDict[tuple[object, ...], Executable] = OrderedDict()
 
-    def _check_dims(self, dims: Mapping[str, int]) -> dict[str, int]:
-        known = set()
+    def __repr__(self) -> str:
+        """`<Plan 'mnist': 4 layers, 7 steps, peak memory 1.52 MiB (batch 1, float32)>`; with
+        symbols left unbound, which ones the steps wait for."""
+        setting = ", ".join(
+            [f"batch {self.batch}", str(self.dtype), *(f"{k}={v}" for k, v in self.dims.items())]
+        )
+        head = f"<Plan {self.model.name!r}: {len(self.model.layers)} layers"
+        unbound = sorted(self._symbols() - self.dims.keys())
+        if unbound:
+            verb = "is" if len(unbound) == 1 else "are"
+            return f"{head}, steps once {', '.join(unbound)} {verb} bound ({setting})>"
+        try:
+            program = self.program()
+        except RunError as exc:  # dims that leave an axis empty: a repr never raises
+            return f"{head}, no steps: {exc} ({setting})>"
+        steps, peak = len(program.steps), format_bytes(program.memory.peak)
+        return f"{head}, {steps} steps, peak memory {peak} ({setting})>"
+
+    def _symbols(self) -> set[str]:
+        known: set[str] = set()
         for t in self.shapes.types.values():
             if t is not None:
                 known |= set().union(*(symbols(d) for d in t.shape))
+        return known
+
+    def _check_dims(self, dims: Mapping[str, int]) -> dict[str, int]:
+        known = self._symbols()
         for name, value in dims.items():
             if name not in known:
                 have = ", ".join(sorted(known)) or "none"
@@ -100,7 +123,13 @@ class Plan:
                 )
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RunError(f"dimension {name} must be a positive integer, not {value!r}")
+        self._check_assumptions(dims)
         return dict(dims)
+
+    def _check_assumptions(self, dims: Mapping[str, int]) -> None:
+        broken = self.model.assume.broken(dims)
+        if broken:
+            raise RunError("\n".join(broken))
 
     # -- programs -------------------------------------------------------------------------
     @property
@@ -119,6 +148,7 @@ class Plan:
         if key in self._programs:
             self._programs.move_to_end(key)
             return self._programs[key]
+        self._check_assumptions(env)  # values from the data too: H/16 is exact only if H % 16 == 0
         program = Program(self.shapes, batch, env, self.dtype, self.workspace, self.fold)
         self._programs[key] = program
         while len(self._programs) > _CACHE:

@@ -24,6 +24,7 @@ from specc.passes.fold import FoldBatchNorm
 from specc.passes.padding import ExplicitPadding, FusePadding
 from specc.passes.rewrite import Fold, Pass, PassResult, run_passes
 from specc.passes.shapes import Shapes, infer
+from specc.units import format_bytes
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,14 @@ class Program:
         self._arena: list[NDArray] | None = None
         self._views: dict[int, NDArray] = {}
 
+    def __repr__(self) -> str:
+        """`<Program 'mnist' (batch 8, float32, T=100): 7 steps, peak memory 1.52 MiB>`."""
+        setting = ", ".join(
+            [f"batch {self.batch}", str(self.dtype), *(f"{k}={v}" for k, v in self.dims.items())]
+        )
+        steps, peak = len(self.steps), format_bytes(self.memory.peak)
+        return f"<Program {self.model.name!r} ({setting}): {steps} steps, peak memory {peak}>"
+
     # -- memory ---------------------------------------------------------------------------
     def _layout(self) -> None:
         """Liveness of every storage, where each lives, and arena slots reused by dead values."""
@@ -169,14 +178,14 @@ class Program:
         """Refuse, before allocating anything, a run whose peak exceeds `max_memory` bytes."""
         if max_memory is not None and self.memory.peak > max_memory:
             m = self.memory
+            b = format_bytes
             parts = (
-                f"activations {human(m.arena)}, weights {human(m.weights)}, "
-                f"inputs {human(m.inputs)}, outputs and temporaries {human(m.dynamic)}, "
-                f"workspace {human(m.workspace)}"
+                f"activations {b(m.arena)}, weights {b(m.weights)}, inputs {b(m.inputs)}, "
+                f"outputs and temporaries {b(m.dynamic)}, workspace {b(m.workspace)}"
             )
             raise RunError(
-                f"running {self.model.name} at batch {self.batch} needs about {human(m.peak)} "
-                f"at peak ({parts}), over the memory budget of {human(max_memory)}; "
+                f"running {self.model.name} at batch {self.batch} needs about {b(m.peak)} "
+                f"at peak ({parts}), over the memory budget of {b(max_memory)}; "
                 "use a smaller batch or raise --max-memory"
             )
 
@@ -405,15 +414,3 @@ def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.Pa
             key = weight_key(name, p.name)
             specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init)
     return specs
-
-
-def human(n: int) -> str:
-    """Bytes as text with a binary unit: 512 B, 3.1 KiB, 44.7 MiB, 1.50 GiB."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"

@@ -9,9 +9,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from specc.ir import format_shape
-from specc.lower.program import Memory, Program, human
+from specc.lower.program import Memory, Program
 from specc.lower.steps import Step, Value
 from specc.report.plain import table, wrap_text
+from specc.units import format_bytes
 
 
 def _where(step: Step) -> str:
@@ -47,7 +48,7 @@ def plan_text(program: Program, width: int | None = None) -> str:
             _reads(s),
             format_shape(s.output.shape),
             _number(s.flops / 1e6),
-            human(s.traffic),
+            format_bytes(s.traffic),
             _where(s),
             s.detail,
         ]
@@ -79,13 +80,14 @@ def _dims(program: Program) -> str:
 
 
 def memory_lines(m: Memory) -> list[str]:
+    b = format_bytes
     return [
-        f"peak memory: {human(m.peak)}",
-        f"  activations  {human(m.arena)} in reused buffers ({human(m.unshared)} without reuse)",
-        f"  weights      {human(m.weights)} (batch norms folded)",
-        f"  inputs       {human(m.inputs)}",
-        f"  outputs and kernel temporaries  {human(m.dynamic)} at most at once",
-        f"  workspace    {human(m.workspace)} (kernels' reusable buffers: patch tiles, padding)",
+        f"peak memory: {b(m.peak)}",
+        f"  activations  {b(m.arena)} in reused buffers ({b(m.unshared)} without reuse)",
+        f"  weights      {b(m.weights)} (batch norms folded)",
+        f"  inputs       {b(m.inputs)}",
+        f"  outputs and kernel temporaries  {b(m.dynamic)} at most at once",
+        f"  workspace    {b(m.workspace)} (kernels' reusable buffers: patch tiles, padding)",
     ]
 
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from specc import codes
+from specc import assume, codes
 from specc.diagnostics import Diagnostic, Note, diag
-from specc.dims import Dim, symbol
+from specc.dims import Dim
 from specc.ir import Input, InputDType, Layer, Model, TensorType
 from specc.ops import REGISTRY
 from specc.schema import layer_label
@@ -39,6 +39,7 @@ class _Builder:
         self.defined: dict[str, tuple[str, int]] = {}  # name -> ("input" | "layer", index)
 
     def run(self) -> Built:
+        self.assume = self._assumptions()
         inputs = self._inputs()
         raw_layers = self.data["layers"]
         names = [self._name(i, raw) for i, raw in enumerate(raw_layers)]
@@ -60,9 +61,42 @@ class _Builder:
             inputs=inputs,
             layers=tuple(layers),
             outputs=outputs,
+            assume=self.assume,
             source=self.source,
         )
         return Built(model, self.diagnostics, frozenset(broken))
+
+    def _assumptions(self) -> assume.Assumptions:
+        """The `assume:` entries that say something possible about a symbol of the inputs."""
+        names = sorted(
+            {d for dims in self.data["inputs"].values() for d in dims if isinstance(d, str)}
+        )
+        known = assume.NONE
+        for i, text in enumerate(self.data.get("assume", [])):
+            node = ("assume", i)
+            try:
+                entry = assume.parse(text)
+            except ValueError as exc:
+                self._error(codes.BAD_ASSUMPTION, node, f"assume: {exc}")
+                continue
+            if entry.symbol not in names:
+                listed = ", ".join(names) or "none"
+                hint = did_you_mean(entry.symbol, names) or f" (the inputs' symbols: {listed})"
+                self._error(
+                    codes.BAD_ASSUMPTION,
+                    node,
+                    f"assume: '{entry.symbol}' is not a symbol of the inputs{hint}",
+                )
+                continue
+            known, clash = known.add(entry)
+            if clash is not None:
+                self._error(
+                    codes.BAD_ASSUMPTION,
+                    node,
+                    f"assume: '{entry}' contradicts '{clash}': "
+                    f"no value of {entry.symbol} meets both",
+                )
+        return known
 
     def _inputs(self) -> tuple[Input, ...]:
         out = []
@@ -72,7 +106,9 @@ class _Builder:
             dtype: InputDType = (
                 declared.get("dtype", "float32") if isinstance(declared, dict) else "float32"
             )
-            shape: tuple[Dim, ...] = tuple(symbol(d) if isinstance(d, str) else d for d in dims)
+            shape: tuple[Dim, ...] = tuple(
+                self.assume.form(d) if isinstance(d, str) else d for d in dims
+            )
             span = self.source.key(("inputs", name))
             out.append(Input(name, TensorType(shape), span, dtype))
             self.defined[name] = ("input", i)

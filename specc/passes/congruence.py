@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from specc.dims import Dim, format_dim, substitute, symbols
+from specc import dims
+from specc.assume import NONE, Assumptions
+from specc.dims import Dim, substitute, symbols
 from specc.ir import Layer, TensorType
 from specc.ops import Problem
 
-_DIVISOR = re.compile(r"/(\d+)\)")
 # Periods above this are not searched: a hostile spec can make the lcm of its floors' divisors
 # astronomical, and each residue costs shape inferences. Real networks stay far below (a
 # U-Net of five halvings has period 32).
@@ -60,12 +60,11 @@ class Congruence:
         return f"{self.symbol} mod {self.modulus} is {listed}"
 
 
-def period(dims: Iterable[Dim]) -> int:
-    """A period of the floors in `dims`: with one symbol, d(v + p) - d(v) is a polynomial in v.
-
-    Callers that search every residue check it against MAX_PERIOD first.
+def period(values: Iterable[Dim]) -> int:
+    """A period of the floors in `values`: with one symbol, d(v + p) - d(v) is a polynomial
+    in v. Callers that search every residue check it against MAX_PERIOD first.
     """
-    return math.lcm(1, *(int(m) for d in dims for m in _DIVISOR.findall(format_dim(d))))
+    return math.lcm(1, *(dims.period(d) for d in values))
 
 
 def merge_condition(
@@ -77,7 +76,10 @@ def merge_condition(
 
 
 def merge_conditions(
-    layer: Layer, inputs: Sequence[TensorType], least: Callable[[str], int] = lambda _: 1
+    layer: Layer,
+    inputs: Sequence[TensorType],
+    least: Callable[[str], int] = lambda _: 1,
+    assume: Assumptions = NONE,
 ) -> tuple[Congruence, ...]:
     """For each symbol in `inputs`, the residues for which `layer` accepts them, when the
     accepted values are exactly those where every symbol is in its residues (an H by W
@@ -85,12 +87,15 @@ def merge_conditions(
 
     Each residue combination is checked over two (three for one symbol) periods of the floors from
     `least(symbol)` on (exact when the dims are linear in the symbols per residue class, as
-    window and upsampling formulas are)."""
-    dims = [d for t in inputs for d in t.shape]
-    names = sorted(set().union(*(symbols(d) for d in dims)))
+    window and upsampling formulas are). Only values that `assume` admits are tried: `least`
+    must give one of them."""
+    found = [d for t in inputs for d in t.shape]
+    names = sorted(set().union(*(symbols(d) for d in found)))
     if not names:
         return ()
-    cycles = [period(d for d in dims if name in symbols(d)) for name in names]
+    cycles = [period(d for d in found if name in symbols(d)) for name in names]
+    steps = [assume.on(name).modulus for name in names]  # admitted values lie this far apart
+    cycles = [math.lcm(c, s) for c, s in zip(cycles, steps, strict=True)]
     if math.prod(cycles) > MAX_PERIOD:
         return ()
     starts = [least(name) for name in names]
@@ -119,18 +124,19 @@ def merge_conditions(
             for shift in shifts
         )
 
-    good = {
-        offsets for offsets in itertools.product(*(range(c) for c in cycles)) if always(offsets)
-    }
-    every = math.prod(cycles)
+    admitted = [range(0, c, s) for c, s in zip(cycles, steps, strict=True)]
+    good = {offsets for offsets in itertools.product(*admitted) if always(offsets)}
+    every = math.prod(len(r) for r in admitted)
     if not good or len(good) == every:
         return ()
     per_symbol = [sorted({o[i] for o in good}) for i in range(len(names))]
     if len(good) != math.prod(len(r) for r in per_symbol):
         return ()  # the symbols interact: no condition on each one alone says it
     out = []
-    for name, start, cycle, offsets in zip(names, starts, cycles, per_symbol, strict=True):
-        if len(offsets) == cycle:
+    for name, start, cycle, offsets, step in zip(
+        names, starts, cycles, per_symbol, steps, strict=True
+    ):
+        if len(offsets) == cycle // step:
             continue  # this symbol is free
         residues = sorted((start + r) % cycle for r in offsets)
         modulus = _smallest_modulus(cycle, residues)

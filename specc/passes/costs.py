@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from specc.dims import Dim, format_dim, min_value, product, substitute, symbols
+from specc.dims import Dim, format_dim, grows, min_value, product, substitute, symbols
 from specc.ir import FLOAT32_BYTES, Layer, TensorType
 from specc.ops.base import AxisStep, Footprint, KeepAxes
 from specc.passes.congruence import MAX_PERIOD, Congruence, merge_conditions, period
@@ -317,18 +317,23 @@ class Costs:
         return tuple(sorted(names))
 
     def smallest(self, name: str) -> int:
-        """The smallest value of `name` that meets its bound and every congruence on it."""
-        bound = self.bounds[name].value if name in self.bounds else 1
+        """The smallest value of `name` that meets its bound, the spec's assumptions and every
+        congruence on it."""
+        assumed = self.shapes.model.assume
+        bound = max(self.bounds[name].value if name in self.bounds else 1, assumed.least(name))
         rules = [c for c in self.congruences if c.symbol == name]
-        period = math.lcm(1, *(c.modulus for c in rules))
+        known = assumed.on(name)
+        period = math.lcm(known.modulus, *(c.modulus for c in rules))
         for v in range(bound, bound + period):
-            if all(c.holds(v) for c in rules):
+            if known.holds(v) and all(c.holds(v) for c in rules):
                 return v
         return bound  # the congruences contradict each other; the check reports them
 
     def problems(self, env: Mapping[str, int]) -> list[str]:
         """Why these symbol values do not fit the spec (empty when they do)."""
-        out = []
+        out = self.shapes.model.assume.broken(env)
+        if out:  # the values below assume what they contradict
+            return out
         for name, value in sorted(env.items()):
             bound = self.bounds.get(name)
             if bound is not None and value < bound.value:
@@ -479,7 +484,8 @@ def _at_least(a: Dim, b: Dim, start: Mapping[str, int]) -> bool:
         return diff >= 0
     names = symbols(diff)
     if len(names) != 1:
-        return False
+        # Several symbols: enough when it starts >= 0 and grows with each (36*H*W vs 60*H*W).
+        return grows(diff) and _value(diff, start) >= 0
     (name,) = names
     return _nonneg_from(diff, name, start.get(name, 1))
 
@@ -502,13 +508,16 @@ def _find_bounds(costs: Costs) -> None:
                 costs.unchecked.append(Unchecked(where, axis, d))
                 continue
             (name,) = names
+            assumed = costs.shapes.model.assume
+            if assumed.about(name) and value <= assumed.least(name):
+                continue  # what the spec assumes already says it
             best = costs.bounds.get(name)
             if best is None or value > best.value:
                 costs.bounds[name] = MinBound(name, value, where, axis, d)
 
 
 def _least(costs: Costs, name: str) -> int:
-    return costs.smallest(name) if name in costs.bounds else 1
+    return costs.smallest(name) if name in costs.bounds else costs.shapes.model.assume.least(name)
 
 
 def _find_congruences(costs: Costs) -> None:
@@ -522,4 +531,6 @@ def _find_congruences(costs: Costs) -> None:
         known = [t for t in ins if t is not None]
         if len(known) != len(ins):
             continue
-        costs.congruences += merge_conditions(layer, known, lambda name: _least(costs, name))
+        costs.congruences += merge_conditions(
+            layer, known, lambda name: _least(costs, name), shapes.model.assume
+        )

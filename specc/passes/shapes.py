@@ -76,7 +76,7 @@ def infer(model: Model, limits: Limits = DEFAULT_LIMITS) -> Shapes:
         except Problem as p:
             node = (*layer.node, p.attr) if p.attr else layer.node
             span = model.source.value(node) if p.attr and layer.span else layer.span
-            notes = _merge_notes(layer, known) if p.code == codes.MERGE_MISMATCH else ()
+            notes = _merge_notes(layer, known, model) if p.code == codes.MERGE_MISMATCH else ()
             shapes.diagnostics.append(diag(p.code, f"{layer.name}: {p.message}", span, *notes))
             shapes.types[layer.name] = None
             continue
@@ -117,9 +117,11 @@ def _shape_list(x: Input) -> str:
     return "[" + ", ".join(format_dim(d) for d in x.type.shape) + "]"
 
 
-def _merge_notes(layer: Layer, inputs: list[TensorType]) -> tuple[Note, ...]:
-    """For branches that differ only for some values of a symbol: the values where they agree."""
-    conditions = merge_conditions(layer, inputs)
+def _merge_notes(layer: Layer, inputs: list[TensorType], model: Model) -> tuple[Note, ...]:
+    """For branches that differ only for some values of a symbol (among those the spec
+    assumes): the values where they agree."""
+    assumed = model.assume
+    conditions = merge_conditions(layer, inputs, assumed.least, assumed)
     if not conditions:
         return ()
     clauses = " and ".join(c.clause() for c in conditions)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from specc.assume import Assumption
 from specc.dims import Dim, format_count, format_dim, substitute
 from specc.ir import FLOAT32_BYTES, format_shape
 from specc.passes.costs import Congruence, Costs, Field, MinBound, Unchecked, measure
@@ -66,6 +67,8 @@ class Row:
     macs: Dim = 0  # for the whole batch
     memory: Dim = 0  # output activation bytes for the whole batch
     field: Field = ()
+    buffers: Dim = 0  # elements of the arrays PyTorch keeps as buffers (torch layout only)
+    buffer_names: tuple[str, ...] = ()
 
     @property
     def flops(self) -> Dim:
@@ -73,8 +76,8 @@ class Row:
 
     @property
     def trainable(self) -> Trainable:
-        """True or False when every weight is (not) trainable, "partial" when mixed."""
-        flags = {t for _, _, t in self.param_shapes}
+        """True or False when every parameter is (not) trainable, "partial" when mixed."""
+        flags = {t for n, _, t in self.param_shapes if n not in self.buffer_names}
         if not flags:
             return None
         return flags.pop() if len(flags) == 1 else "partial"
@@ -89,11 +92,13 @@ class Summary:
     outputs: tuple[str, ...]
     params: Dim
     trainable_params: Dim
+    buffers: Dim = 0  # torch layout: batch-norm running statistics, which are not parameters
     macs: Dim = 0
     peak: tuple[Dim, ...] = ()  # max() of these; one value when it is known
     peak_at: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (layer, live tensors) per candidate
     batch: int = 1
     dims: tuple[tuple[str, int], ...] = ()  # symbol values the report was evaluated at
+    assumed: tuple[Assumption, ...] = ()  # the spec's `assume:` entries on unbound symbols
     bounds: tuple[MinBound, ...] = ()
     congruences: tuple[Congruence, ...] = ()
     unchecked: tuple[Unchecked, ...] = ()
@@ -105,7 +110,8 @@ class Summary:
 
     @property
     def weight_bytes(self) -> Dim:
-        return self.params * FLOAT32_BYTES
+        """Every stored array: the parameters and the buffers."""
+        return (self.params + self.buffers) * FLOAT32_BYTES
 
     @property
     def flops(self) -> Dim:
@@ -130,7 +136,9 @@ def summarize(
     """Rows for every layer whose shapes are known, in spec order.
 
     `dims` binds symbols (every number is evaluated with them); MACs and memory are per
-    sample times `batch`.
+    sample times `batch`. With the torch layout, arrays that are not trainable (batch-norm
+    running mean and variance) are buffers, not parameters, as PyTorch and torchinfo count
+    them.
     """
     env = dict(dims or {})
     costs = costs or measure(shapes)
@@ -152,6 +160,9 @@ def summarize(
         )
         kernel = next((s for n, s, _ in pshapes if n == "kernel"), None)
         cost = costs.layers[layer.name]
+        learned = ev(info.trainable_count)
+        count = learned if layout == "torch" else ev(info.param_count)
+        buffers = tuple(p.name for p in info.params if layout == "torch" and not p.trainable)
         rows.append(
             Row(
                 name=layer.name,
@@ -161,19 +172,22 @@ def summarize(
                 output_shape=evs(info.output.shape),
                 kernel_shape=kernel,
                 param_shapes=pshapes,
-                params=ev(info.param_count),
-                trainable_params=ev(info.trainable_count),
+                params=count,
+                trainable_params=learned,
                 macs=ev(cost.macs) * batch,
                 memory=ev(cost.memory) * batch,
                 field=cost.field,
+                buffers=ev(info.param_count) - count,
+                buffer_names=buffers,
             )
         )
     total: Dim = 0
     trainable: Dim = 0
+    buffered: Dim = 0
     macs: Dim = 0
     for row in rows:
         total, trainable = total + row.params, trainable + row.trainable_params
-        macs = macs + row.macs
+        buffered, macs = buffered + row.buffers, macs + row.macs
     return Summary(
         name=shapes.model.name,
         layout=layout,
@@ -183,11 +197,13 @@ def summarize(
         outputs=shapes.model.outputs,
         params=total,
         trainable_params=trainable,
+        buffers=buffered,
         macs=macs,
         peak=_peak(costs, env, batch),
         peak_at=tuple((s.layer, s.live) for s in costs.peak.candidates) if costs.peak else (),
         batch=batch,
         dims=tuple(sorted(env.items())),
+        assumed=tuple(a for a in shapes.model.assume.entries if a.symbol not in env),
         bounds=tuple(b for n, b in sorted(costs.bounds.items()) if n not in env),
         congruences=tuple(c for c in costs.congruences if c.symbol not in env),
         unchecked=tuple(u for u in costs.unchecked if not isinstance(substitute(u.dim, env), int)),
@@ -255,6 +271,7 @@ def to_json(summary: Summary) -> dict[str, object]:
                 "params": dim_json(r.params),
                 "trainable_params": dim_json(r.trainable_params),
                 "trainable": r.trainable,
+                "buffers": dim_json(r.buffers),
                 "macs": dim_json(r.macs),
                 "flops": dim_json(r.flops),
                 "activation_bytes": dim_json(r.memory),
@@ -266,6 +283,7 @@ def to_json(summary: Summary) -> dict[str, object]:
             "params": dim_json(summary.params),
             "trainable_params": dim_json(summary.trainable_params),
             "non_trainable_params": dim_json(summary.non_trainable_params),
+            "buffers": dim_json(summary.buffers),
             "weight_bytes": dim_json(summary.weight_bytes),
             "macs": dim_json(summary.macs),
             "flops": dim_json(summary.flops),
@@ -279,7 +297,9 @@ def to_json(summary: Summary) -> dict[str, object]:
 
 
 def constraints_json(summary: Summary) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+    out: list[dict[str, object]] = [
+        {"kind": "assumed", "symbol": a.symbol, "assumption": str(a)} for a in summary.assumed
+    ]
     for b in summary.bounds:
         out.append(
             {"kind": "min", "symbol": b.symbol, "value": b.value, "where": b.where,
@@ -307,17 +327,6 @@ def fmt_si(d: Dim) -> str:
         value /= 1000
         if abs(value) < 1000 or unit == "T":
             return f"{value:,.2f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def fmt_bytes(d: Dim) -> str:
-    if not isinstance(d, int):
-        return f"{format_dim(d)} B"
-    value = float(d)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.2f} {unit}"
-        value /= 1024
     raise AssertionError("unreachable")
 
 

@@ -11,13 +11,13 @@ from specc.report.summary import (
     DEFAULT_COLUMNS,
     Row,
     Summary,
-    fmt_bytes,
     fmt_field,
     fmt_max,
     fmt_shape,
     fmt_si,
     fmt_trainable,
 )
+from specc.units import format_bytes
 
 if TYPE_CHECKING:
     from specc.diff import Diff, LayerDiff, Total
@@ -35,7 +35,7 @@ COLUMN_SPECS: dict[str, tuple[str, Cell, bool]] = {
     "trainable": ("Trainable", lambda r: fmt_trainable(r.trainable), False),
     "macs": ("MACs", lambda r: format_count(r.macs), True),
     "flops": ("FLOPs", lambda r: format_count(r.flops), True),
-    "memory": ("Memory", lambda r: fmt_bytes(r.memory), True),
+    "memory": ("Memory", lambda r: format_bytes(r.memory), True),
     "rf": ("Receptive field", lambda r: fmt_field(r.field), False),
 }
 
@@ -66,18 +66,26 @@ def _totals(summary: Summary) -> list[tuple[str, str]]:
         ("Total params", format_count(summary.params)),
         ("Trainable params", format_count(summary.trainable_params)),
         ("Non-trainable params", format_count(summary.non_trainable_params)),
-        ("Weight memory (float32)", fmt_bytes(summary.weight_bytes)),
+    ]
+    if summary.buffers != 0:
+        rows.append(("Buffers (batch-norm running mean and var)", format_count(summary.buffers)))
+    rows += [
+        ("Weight memory (float32)", format_bytes(summary.weight_bytes)),
         (f"Total MACs ({per})", _with_si(summary.macs)),
         ("Total FLOPs (2 x MACs)", _with_si(summary.flops)),
     ]
     if summary.peak:
         peak = (
-            fmt_bytes(summary.peak[0]) if len(summary.peak) == 1 else fmt_max(summary.peak) + " B"
+            format_bytes(summary.peak[0])
+            if len(summary.peak) == 1
+            else fmt_max(summary.peak) + " B"
         )
         rows.append((f"Peak activation memory ({per})", peak))
         if len(summary.peak_at) == 1:
             layer, live = summary.peak_at[0]
             rows.append(("Peak while running", f"{layer} (live: {', '.join(live)})"))
+    if summary.assumed:
+        rows.append(("Assumed (assume:)", ", ".join(str(a) for a in summary.assumed)))
     rows += [(f"Constraint on {b.symbol}", _bound(b)) for b in summary.bounds]
     rows += [
         (f"Constraint on {c.symbol}", f"{c} (where {c.where} merges)") for c in summary.congruences
