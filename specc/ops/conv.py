@@ -282,8 +282,10 @@ class SeparableConvND(WindowOp, KernelOp):
         """The depthwise step (each of its out... x C_in*m outputs reads k... taps of one
         channel) plus the pointwise step (each of the out... x filters outputs reads the
         C_in*m channels): out... x C_in*m x (k... + filters)."""
-        return product(output.spatial) * self.middle(inputs[0]) * (
-            product(self.kernel_size) + self.filters
+        return (
+            product(output.spatial)
+            * self.middle(inputs[0])
+            * (product(self.kernel_size) + self.filters)
         )
 
     def middle(self, x: TensorType) -> Dim:

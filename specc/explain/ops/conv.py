@@ -3,6 +3,8 @@ separable convolution gets its numbers, and what the full convolution would cost
 
 from __future__ import annotations
 
+import math
+
 from specc.dims import exact_div, product
 from specc.explain.facts import (
     EXPLAINS,
@@ -210,9 +212,13 @@ def _transpose(f: Facts) -> Sections:
     axes = [
         f"{axis_name(i, op.spatial)}: "
         + transpose_axis(
-            size, op.kernel_size[i], op.strides[i], op.padding, f.output.shape[i],
+            size,
+            op.kernel_size[i],
+            op.strides[i],
+            op.padding,
+            f.output.shape[i],
             op.dilations[i],
-        )  # fmt: skip
+        )
         for i, size in enumerate(x.spatial)
     ]
     what = (
@@ -286,7 +292,7 @@ def _against_full(f: Facts, op: SeparableConvND, c: int) -> Section:
     x = f.inputs[0]
     name = f"{full.type} filters: {op.filters}"
     lines = alt(name, full, x, params_total(f.params), f.macs)
-    k, m, filters = product(op.kernel_size), op.depth_multiplier, op.filters
+    k, m, filters = math.prod(op.kernel_size), op.depth_multiplier, op.filters
     window = taps(op.kernel_size)
     lines.append(
         f"per output position the full convolution does {window} x {c} x {filters} = "

@@ -14,7 +14,6 @@ from specc.lower.gemm import add_bias, conv, conv_memory
 from specc.lower.linear import bias_of, linear
 from specc.lower.padding import no_pads, padded_input, window_text
 from specc.lower.steps import Consts, Value
-from specc.ops.window import effective
 from specc.lower.window import (
     Block,
     KernelMemory,
@@ -29,6 +28,7 @@ from specc.lower.window import (
     windows,
 )
 from specc.ops.conv import ConvND, ConvTransposeND, DepthwiseConv2D, SeparableConvND
+from specc.ops.window import effective
 
 
 @lowers(ConvND)
