@@ -353,3 +353,21 @@ def test_keras_counts_and_computes_the_same(body: str, shape: tuple[int, ...], m
     got = np.asarray(plan.run(x, weights))
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("length", [9, 10, 11, 12])
+def test_onnx_same_padding_of_a_dilated_strided_conv_on_a_symbolic_axis(length: int) -> None:
+    # onnxruntime refuses SAME_UPPER with a dilation: the pads are computed from the runtime
+    # length instead, and one exported file serves every length
+    pytest.importorskip("onnxruntime")
+    from test_export_onnx import _agree
+
+    text = spec(
+        """
+        - {name: c, type: conv1d, filters: 3, kernel: 3, stride: 2, dilation: 2, padding: same}
+        - {name: s, type: separable_conv1d, filters: 2, kernel: 2, stride: 3, dilation: 2,
+           padding: same}
+        """,
+        "x: [T, 2]",
+    )
+    _agree(run(text), {"T": length})

@@ -37,6 +37,9 @@ def _conv_node(site: Site, op: WindowOp, group: int) -> Tensor:
 def _conv(site: Site, op: WindowOp, x: str, kernel: str, group: int, bias: bool = True) -> str:
     """One Conv node over `x` (channels-first) with the parameter `kernel` and, if asked and
     the layer has one, its bias."""
+    pads = window_pads(op, site.inputs[0])
+    if "auto_pad" in pads and max(op.dilations) > 1:
+        x, pads = _same_padded(site, op, x), {"pads": [0] * (2 * op.spatial)}
     ins = [x, site.weight(kernel, "torch")]
     if bias and site.has("bias"):
         ins.append(site.weight("bias"))
@@ -48,8 +51,34 @@ def _conv(site: Site, op: WindowOp, x: str, kernel: str, group: int, bias: bool 
         strides=list(op.strides),
         dilations=list(op.dilations),
         group=group,
-        **window_pads(op, site.inputs[0]),
+        **pads,
     )
+
+
+def _same_padded(site: Site, op: WindowOp, x: str) -> str:
+    """`x` (channels-first) with TensorFlow's `same` zeros, computed from its runtime sizes:
+    onnxruntime runs SAME_UPPER only without dilation. Per axis the total is
+    max((ceil(n/s) - 1)*s + K - n, 0) = max(ceil(n/s)*s - n + K - s, 0), the odd one after."""
+    g = site.graph
+
+    def const(v: int) -> str:
+        return g.ints([v], f"{site.name}/same")
+
+    before, after = [], []
+    for i, (k, s, d) in enumerate(zip(op.kernel_size, op.strides, op.dilations, strict=True)):
+        n = g.node("Shape", [x], site.name, start=2 + i, end=3 + i)
+        q = g.node("Div", [g.node("Add", [n, const(s - 1)], site.name), const(s)], site.name)
+        over = g.node("Sub", [g.node("Mul", [q, const(s)], site.name), n], site.name)
+        total = g.node(
+            "Max", [g.node("Add", [over, const(effective(k, d) - s)], site.name), const(0)],
+            site.name,
+        )  # fmt: skip
+        half = g.node("Div", [total, const(2)], site.name)
+        before.append(half)
+        after.append(g.node("Sub", [total, half], site.name))
+    zeros = g.ints([0, 0], f"{site.name}/same")
+    pads = g.node("Concat", [zeros, *before, zeros, *after], site.name, axis=0)
+    return g.node("Pad", [x, pads], site.name, mode="constant")
 
 
 @EXPORTS.register(ConvND)
