@@ -195,6 +195,15 @@ SYMBOLIC = _code(
     "unprovable-dim",
     "A dimension depends on a symbol in a way specc cannot prove valid.",
 )
+INCOMPATIBLE = _code(
+    "S112",
+    "incompatible-attributes",
+    "A layer's attribute values cannot be combined, or this layer type does not take the value.",
+    why="Keras refuses them too: a transposed convolution with both a stride and a dilation "
+    "above 1, or `padding: causal` on anything but conv1d.",
+    bad="- {type: conv2d_transpose, filters: 8, kernel: 3, stride: 2, dilation: 2}",
+    good="- {type: conv2d_transpose, filters: 8, kernel: 3, stride: 2}",
+)
 UNKNOWN_SYMBOL = _code("S109", "unbound-symbol", "A symbolic dimension is not bound to a value.")
 INDEX_DTYPE = _code(
     "S111",

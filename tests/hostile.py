@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import threading
@@ -31,9 +30,15 @@ class Outcome:
         return self.stdout + self.stderr
 
 
-def _cap() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (_ADDRESS_SPACE, _ADDRESS_SPACE))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# The child caps itself before specc loads: a preexec_fn would run between fork and exec, which
+# is unsafe once the test process has threads (JAX and PyTorch start some when imported).
+_CAPPED_MAIN = (
+    "import resource\n"
+    f"resource.setrlimit(resource.RLIMIT_AS, ({_ADDRESS_SPACE}, {_ADDRESS_SPACE}))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "from specc.cli import main\n"
+    "main()\n"
+)
 
 
 def specc(
@@ -47,7 +52,7 @@ def specc(
     environment = {k: v for k, v in os.environ.items() if k != "SPECC_DEBUG"}
     environment |= {"PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "NO_COLOR": "1"}
     environment |= env or {}
-    command = [sys.executable, "-c", "from specc.cli import main; main()", *map(str, argv)]
+    command = [sys.executable, "-c", _CAPPED_MAIN, *map(str, argv)]
     child = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
@@ -55,7 +60,6 @@ def specc(
         stderr=subprocess.PIPE,
         cwd=cwd or ROOT,
         env=environment,
-        preexec_fn=_cap,
     )
     out: list[bytes] = []
     err: list[bytes] = []

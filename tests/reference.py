@@ -79,19 +79,27 @@ def depthwise_conv(
 
 
 def conv_transpose(
-    x: NDArray, w: NDArray, b: NDArray | None, stride: tuple[int, ...], padding: str
+    x: NDArray,
+    w: NDArray,
+    b: NDArray | None,
+    stride: tuple[int, ...],
+    padding: str,
+    dilation: tuple[int, ...] | None = None,
 ) -> NDArray:
-    """Each input pixel paints w[..., f, c] * x[c] onto a k-sized patch at i*s; Keras then crops."""
+    """Each input pixel paints w[..., f, c] * x[c] onto a patch whose tap t lands at i*s + t*d;
+    Keras then crops (its lengths use the dilated extent K = d*(k-1) + 1)."""
     x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
     rank = x.ndim - 2
+    dilation = dilation or (1,) * rank
     spatial = x.shape[1:-1]
     kernel, filters = w.shape[:rank], w.shape[rank]
-    full = [(n - 1) * s + k for n, k, s in zip(spatial, kernel, stride, strict=True)]
+    extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    full = [(n - 1) * s + e for n, e, s in zip(spatial, extent, stride, strict=True)]
     if padding == "valid":
         crop = [0] * rank
-        length = [n * s + max(k - s, 0) for n, k, s in zip(spatial, kernel, stride, strict=True)]
+        length = [n * s + max(e - s, 0) for n, e, s in zip(spatial, extent, stride, strict=True)]
     else:
-        crop = [max(k - s, 0) // 2 for k, s in zip(kernel, stride, strict=True)]
+        crop = [max(e - s, 0) // 2 for e, s in zip(extent, stride, strict=True)]
         length = [n * s for n, s in zip(spatial, stride, strict=True)]
     canvas = np.zeros(
         (x.shape[0], *[max(f, c + n) for f, c, n in zip(full, crop, length, strict=True)], filters)
@@ -99,12 +107,33 @@ def conv_transpose(
     for n in range(x.shape[0]):
         for i in _positions(spatial):
             for t in _positions(kernel):
-                o = tuple(i[a] * stride[a] + t[a] for a in range(rank))
+                o = tuple(i[a] * stride[a] + t[a] * dilation[a] for a in range(rank))
                 for f in range(filters):
                     canvas[(n, *o, f)] += sum(
                         x[(n, *i, c)] * w[(*t, f, c)] for c in range(x.shape[-1])
                     )
     y = canvas[(slice(None), *(slice(c, c + n) for c, n in zip(crop, length, strict=True)))]
+    return y if b is None else y + b
+
+
+def separable_conv(
+    x: NDArray,
+    depthwise: NDArray,
+    pointwise: NDArray,
+    b: NDArray | None,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    pads: Pairs,
+) -> NDArray:
+    """The depthwise convolution (channel c*M + m from channel c), then at every position
+    y[f] = sum over the C*M channels j of mid[j] * pointwise[..., j, f], plus the bias."""
+    mid = depthwise_conv(x, depthwise, None, stride, dilation, pads)
+    rank = x.ndim - 2
+    kernel = np.asarray(pointwise, np.float64).reshape(pointwise.shape[rank:])
+    y = np.zeros((*mid.shape[:-1], kernel.shape[1]))
+    for p in _positions(mid.shape[:-1]):
+        for f in range(kernel.shape[1]):
+            y[(*p, f)] = sum(mid[(*p, j)] * kernel[j, f] for j in range(kernel.shape[0]))
     return y if b is None else y + b
 
 
@@ -267,6 +296,8 @@ def evaluate(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
 def _pairs(op: Any, x: NDArray) -> Pairs:
     """Explicit padding pairs; 'same' as TensorFlow pads: the total the windows need to give
     ceil(n / stride) outputs, the odd cell after."""
+    if op.padding == "causal":  # Keras: dilation * (kernel - 1) zeros before, none after
+        return tuple((d * (k - 1), 0) for k, d in zip(op.kernel_size, op.dilations, strict=True))
     if op.pads != "same":
         return tuple(op.pads)
     pairs = []
@@ -295,9 +326,19 @@ def _depthwise(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
     return _activated(op, y)
 
 
-@naive("conv2d_transpose")
+@naive("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
 def _conv_transpose(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
-    y = conv_transpose(xs[0], w["kernel"], w.get("bias"), op.strides, op.padding)
+    y = conv_transpose(xs[0], w["kernel"], w.get("bias"), op.strides, op.padding, op.dilations)
+    return _activated(op, y)
+
+
+@naive("separable_conv1d", "separable_conv2d")
+def _separable(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    y = separable_conv(
+        x, w["depthwise_kernel"], w["pointwise_kernel"], w.get("bias"), op.strides,
+        op.dilations, _pairs(op, x),
+    )  # fmt: skip
     return _activated(op, y)
 
 

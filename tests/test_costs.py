@@ -57,6 +57,20 @@ MAC_CASES = [
      7 * 7 * 8 * 9 * 4),
     ("{type: conv2d_transpose, filters: 4, kernel: 3, stride: 2, padding: same}",
      "x: [7, 7, 8]", 7 * 7 * 8 * 9 * 4),
+    # transposed 1-d: each of the 9 x 6 input values into a 4-tap x 5-filter patch
+    ("{type: conv1d_transpose, filters: 5, kernel: 4, stride: 3}", "x: [9, 6]", 9 * 6 * 4 * 5),
+    # transposed 3-d, dilated: the dilation spreads the taps but keeps 2 x 2 x 2 of them
+    ("{type: conv3d_transpose, filters: 3, kernel: 2, dilation: 2}", "x: [3, 4, 5, 2]",
+     3 * 4 * 5 * 2 * 8 * 3),
+    # separable 2-d = depthwise + pointwise: 4 x 4 positions x (5 x 2) channels x 3 x 3 taps,
+    # then 4 x 4 positions x 7 filters x (5 x 2) channels
+    ("{type: separable_conv2d, filters: 7, kernel: 3, depth_multiplier: 2, stride: 2, "
+     "padding: same}", "x: [8, 8, 5]", 4 * 4 * 10 * 9 + 4 * 4 * 7 * 10),
+    # separable 1-d: 96 steps x 4 channels x 5 taps + 96 steps x 8 filters x 4 channels
+    ("{type: separable_conv1d, filters: 8, kernel: 5}", "x: [100, 4]", 96 * 4 * 5 + 96 * 8 * 4),
+    # causal conv1d: 100 + 2 x (3 - 1) zeros, dilated window 5: 100 steps x 6 x (3 x 4)
+    ("{type: conv1d, filters: 6, kernel: 3, dilation: 2, padding: causal}", "x: [100, 4]",
+     100 * 6 * 12),
     # dense: 10 outputs x 64 inputs; on (4, 4, 64) it runs at each of the 16 positions
     ("{type: dense, units: 10}", "x: [64]", 10 * 64),
     ("{type: dense, units: 10, bias: false}", "x: [4, 4, 64]", 4 * 4 * 10 * 64),

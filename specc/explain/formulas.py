@@ -61,12 +61,15 @@ def window_axis(size: Dim, k: int, s: int, d: int, pads: Pads, axis: int) -> str
     return f"{formula}  (padding {before} before, {after} after; {kernel}; stride {s})"
 
 
-def transpose_axis(size: Dim, k: int, s: int, padding: str, out: Dim) -> str:
+def transpose_axis(size: Dim, k: int, s: int, padding: str, out: Dim, d: int = 1) -> str:
+    """One transposed-convolution output length; a dilated kernel counts its extent."""
+    eff = effective(k, d)
+    kernel = f"kernel {k}" if d == 1 else f"kernel {k} dilated by {d}: extent {eff}"
     if padding == "same":
-        return f"same: {term(size)} x {s} = {n(out)}  (kernel {k}, stride {s})"
+        return f"same: {term(size)} x {s} = {n(out)}  ({kernel}, stride {s})"
     return (
-        f"valid: {term(size)} x {s} + max({k} - {s}, 0) = {n(out)}  "
-        f"(each of the {term(size)} inputs paints {k} outputs, {s} apart)"
+        f"valid: {term(size)} x {s} + max({eff} - {s}, 0) = {n(out)}  "
+        f"(each of the {term(size)} inputs paints {eff} outputs, {s} apart)"
     )
 
 

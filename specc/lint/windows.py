@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from specc.diagnostics import Severity
-from specc.dims import format_count, product
+from specc.dims import format_count, format_dim, product
 from specc.ir import format_shape
 from specc.lint.registry import Context, Finding, rule
 from specc.lint.words import axes_label, group_axes, is_are, size_label, units
 from specc.ops.common import Pads
-from specc.ops.conv import Conv2DTranspose, ConvND, WindowOp
+from specc.ops.conv import ConvND, ConvTransposeND, SeparableConvND, WindowOp
 from specc.ops.pool import Pool
 from specc.ops.window import effective, same_pads
 from specc.passes.shapes import LayerShapes
@@ -41,7 +41,7 @@ def _windows(ctx: Context) -> list[Window]:
 def _find_windows(ctx: Context) -> Iterator[Window]:
     for info in ctx.applied():
         op = info.layer.op
-        if isinstance(op, WindowOp) and not isinstance(op, Conv2DTranspose):
+        if isinstance(op, WindowOp) and not isinstance(op, ConvTransposeND):
             yield Window(info, op, op.kernel_size, op.strides, op.dilations, op.pads)
 
 
@@ -267,7 +267,9 @@ _POINT = {1: "step", 2: "pixel", 3: "voxel"}
         "A kernel of size 1 on every spatial axis mixes channels and nothing else: each output "
         "pixel is the same dense layer applied to that pixel's channels. That is often the intent "
         "(bottlenecks, projections, the second half of a separable convolution); this note is "
-        "there so that the equivalence is never a surprise when counting parameters."
+        "there so that the equivalence is never a surprise when counting parameters. A "
+        "separable convolution with a size-1 kernel is one too: its depthwise step only scales "
+        "each channel, which the pointwise kernel could do itself."
     ),
     bad=(
         "specc: 1\nname: pointwise\ninputs: {features: [32, 32, 64]}\nlayers:\n"
@@ -289,3 +291,20 @@ def pointwise_conv(ctx: Context) -> Iterator[Finding]:
             f"{info.inputs[0].channels} -> {op.filters} channels"
         )
         yield Finding(message, info.layer, "kernel")
+    for w in _windows(ctx):
+        if isinstance(w.op, SeparableConvND) and set(w.kernel) == {1}:
+            yield _pointwise_separable(w, w.op)
+
+
+def _pointwise_separable(w: Window, op: SeparableConvND) -> Finding:
+    info = w.info
+    c = info.inputs[0].channels
+    label = "size-1" if op.spatial == 1 else size_label(w.kernel)
+    extra = op.middle(info.inputs[0]) * (op.filters + 1) - c * op.filters
+    message = (
+        f"a {label} separable convolution is a dense layer applied at every "
+        f"{_POINT[op.spatial]}: its depthwise step only scales each channel, so a {label} "
+        f"convolution ({format_dim(c)} -> {op.filters} channels) computes the same with "
+        f"{format_dim(extra)} fewer parameters"
+    )
+    return Finding(message, info.layer, "kernel")

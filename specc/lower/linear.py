@@ -56,9 +56,11 @@ def activate(
     return b.elementwise(name, node, x, run, flops=x.size, memory=memory, name=label)
 
 
-def _affine(node: Node, kernel_shape: tuple[int, ...] | None = None) -> Binder:
-    """The binder of a kernel and optional bias."""
-    kernel_key, bias_key = node.key("kernel"), node.key("bias")
+def _affine(
+    node: Node, kernel_shape: tuple[int, ...] | None = None, kernel: str = "kernel"
+) -> Binder:
+    """The binder of a kernel (the parameter `kernel`) and optional bias."""
+    kernel_key, bias_key = node.key(kernel), node.key("bias")
 
     def bind(weights: Mapping[str, NDArray]) -> Consts:
         kernel, bias = weights[kernel_key], weights.get(bias_key)
@@ -86,11 +88,12 @@ def linear(
     memory: KernelMemory = NO_MEMORY,
     temp: int = 0,
     detail: str = "",
+    kernel: str = "kernel",
 ) -> Value:
-    """A layer with a kernel and optional bias, then its activation."""
+    """A layer with a kernel (the parameter `kernel`) and optional bias, then its activation."""
     out_shape = node.out_shape
     params = dict(node.params)
-    const_bytes = (prod(params["kernel"]) + (out_shape[-1] if "bias" in params else 0)) * b.itemsize
+    const_bytes = (prod(params[kernel]) + (out_shape[-1] if "bias" in params else 0)) * b.itemsize
     out = b.new(node.name, out_shape, kind="arena")
     b.emit(
         kind,
@@ -103,7 +106,7 @@ def linear(
         scratch=memory.scratch,
         temp=temp + memory.temp,
         detail=detail + (" +bias" if "bias" in params else ""),
-        bind=_affine(node, kernel_shape),
+        bind=_affine(node, kernel_shape, kernel),
         const_bytes=const_bytes,
     )
     return activate(b, node, out, node.op.output_activation())

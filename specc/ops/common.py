@@ -49,6 +49,11 @@ PADDING: Json = {
     "oneOf": [{"enum": ["valid", "same"]}, *EXPLICIT_PADDING["oneOf"]],
 }
 MODE_PADDING: Json = {"description": "'valid' or 'same'", "enum": ["valid", "same"]}
+CAUSAL_PADDING: Json = {
+    "description": "'valid', 'same', 'causal', a non-negative integer, or a list with one entry "
+    "per spatial axis (an integer, or a [before, after] pair)",
+    "oneOf": [{"enum": ["valid", "same", "causal"]}, *EXPLICIT_PADDING["oneOf"]],
+}
 
 Window = int | tuple[int, ...]
 PaddingValue = str | int | tuple[Any, ...]

@@ -1,6 +1,9 @@
-"""How convolutions get their numbers, and the per-channel and separable alternatives."""
+"""How convolutions get their numbers, and the per-channel and separable alternatives; how a
+separable convolution gets its numbers, and what the full convolution would cost."""
 
 from __future__ import annotations
+
+import math
 
 from specc.dims import exact_div, product
 from specc.explain.facts import (
@@ -22,7 +25,15 @@ from specc.explain.facts import (
 from specc.explain.formulas import axis_name, n, term, times, transpose_axis
 from specc.ir import format_shape
 from specc.ops.base import Op
-from specc.ops.conv import Conv2D, Conv2DTranspose, ConvND, DepthwiseConv2D
+from specc.ops.conv import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    ConvND,
+    ConvTransposeND,
+    DepthwiseConv2D,
+    SeparableConvND,
+)
 from specc.ops.dense import Dense
 
 
@@ -59,11 +70,26 @@ def _conv(f: Facts) -> Sections:
         window_outputs(f, op, f"channels: {filters} = filters"),
         cost(f, f"{times(f.output.shape)} outputs x ({inner}) each"),
     ]
+    if op.padding == "causal":
+        sections.insert(3, _causal(op))
     if all(k == 1 for k in op.kernel_size) and g == 1:
         sections.append(_pointwise_is_dense(f, op))
     elif g == 1:
         sections.append(_per_channel(f, op))
     return sections
+
+
+def _causal(op: ConvND) -> Section:
+    (k,), (d,) = op.kernel_size, op.dilations
+    return Section(
+        "Causal padding",
+        (
+            f"dilation x (kernel - 1) = {d} x ({k} - 1) = {d * (k - 1)} zeros before the input, "
+            "none after: output t reads inputs t and earlier only",
+            f"the output has what 'valid' gives on the padded input: ceil(n / "
+            f"{op.strides[0]}) steps",
+        ),
+    )
 
 
 def _pointwise_is_dense(f: Facts, op: ConvND) -> Section:
@@ -175,17 +201,24 @@ def _depthwise(f: Facts) -> Sections:
     return sections
 
 
-@EXPLAINS.register(Conv2DTranspose)
+@EXPLAINS.register(ConvTransposeND)
 def _transpose(f: Facts) -> Sections:
     op = f.op
-    assert isinstance(op, Conv2DTranspose)
+    assert isinstance(op, ConvTransposeND)
     x = f.inputs[0]
     c, filters = x.channels, op.filters
     window = taps(op.kernel_size)
     weights = formula(str(filters), f"{window} x {term(c)}", params_total(f.params), op.bias)
     axes = [
-        f"{axis_name(i, 2)}: "
-        + transpose_axis(size, op.kernel_size[i], op.strides[i], op.padding, f.output.shape[i])
+        f"{axis_name(i, op.spatial)}: "
+        + transpose_axis(
+            size,
+            op.kernel_size[i],
+            op.strides[i],
+            op.padding,
+            f.output.shape[i],
+            op.dilations[i],
+        )
         for i, size in enumerate(x.spatial)
     ]
     what = (
@@ -199,3 +232,72 @@ def _transpose(f: Facts) -> Sections:
         Section(f"Output {f.output}", (*axes, f"channels: {filters} = filters")),
         cost(f, f"{times(x.shape)} inputs x ({window} x {filters}) each"),
     ]
+
+
+FULL: dict[int, type[ConvND]] = {1: Conv1D, 2: Conv2D, 3: Conv3D}
+
+
+@EXPLAINS.register(SeparableConvND)
+def _separable_conv(f: Facts) -> Sections:
+    op = f.op
+    assert isinstance(op, SeparableConvND)
+    x = f.inputs[0]
+    c, m, filters, r = x.channels, op.depth_multiplier, op.filters, op.spatial
+    mid = op.middle(x)
+    window = taps(op.kernel_size)
+    depthwise, pointwise = param(f, "depthwise_kernel"), param(f, "pointwise_kernel")
+    assert depthwise is not None and pointwise is not None
+    title = (
+        f"Kernel {format_shape(depthwise.shape)} + {format_shape(pointwise.shape)}  layouts "
+        f"(k..., C_in, depth_multiplier) and (1..., C_in x depth_multiplier, filters); PyTorch "
+        f"stores {format_shape(depthwise.layout_torch)} and {format_shape(pointwise.layout_torch)}"
+    )
+    what = (
+        f"the depthwise kernel gives each of the {plural(c, 'input channel')} its own "
+        f"{plural(m, 'filter')} of {window} (channels are not mixed); the pointwise kernel, a "
+        f"{taps((1,) * r)} convolution, then mixes those {times((c, m))} = {n(mid)} channels "
+        f"into {filters}; the bias and activation come after it"
+    )
+    parts = [f"{window} x {times((c, m))}", f"{times((c, m))} x {filters}"]
+    values = [n(product(depthwise.shape)), n(product(pointwise.shape))]
+    if op.bias:
+        parts.append(str(filters))
+        values.append(str(filters))
+    params = (
+        f"{' + '.join(parts)} = {' + '.join(values)} = {n(params_total(f.params))}  "
+        f"(depthwise + pointwise{' + bias' if op.bias else ''})"
+    )
+    spatial = times(f.output.spatial)
+    macs = (
+        f"{spatial} x {n(mid)} depthwise outputs x {window} taps + {spatial} x {filters} "
+        f"outputs x {n(mid)} channels"
+    )
+    sections = [
+        Section(title, (what,)),
+        Section("Parameters", (params,)),
+        window_outputs(f, op, f"channels: {filters} = filters ({n(mid)} between the steps)"),
+        cost(f, macs),
+    ]
+    if isinstance(c, int):
+        sections.append(_against_full(f, op, c))
+    return sections
+
+
+def _against_full(f: Facts, op: SeparableConvND, c: int) -> Section:
+    """The full convolution with the same window and filters, and MobileNet's cost ratio."""
+    full = FULL[op.spatial](
+        filters=op.filters, kernel=op.kernel, stride=op.stride, padding=op.padding,
+        dilation=op.dilation, bias=op.bias,
+    )  # fmt: skip
+    x = f.inputs[0]
+    name = f"{full.type} filters: {op.filters}"
+    lines = alt(name, full, x, params_total(f.params), f.macs)
+    k, m, filters = math.prod(op.kernel_size), op.depth_multiplier, op.filters
+    window = taps(op.kernel_size)
+    lines.append(
+        f"per output position the full convolution does {window} x {c} x {filters} = "
+        f"{n(k * c * filters)} multiply-adds, the separable one {c} x {m} x ({window} + "
+        f"{filters}) = {n(c * m * (k + filters))}: {m} / {filters} + {m} / {k} = "
+        f"{m / filters + m / k:.3f} of them"
+    )
+    return Section("Compared with a full convolution", tuple(lines))

@@ -1,7 +1,9 @@
-"""Convolutions in NumPy: the lowerings of conv, depthwise and transposed conv, their kernels."""
+"""Convolutions in NumPy: the lowerings of conv, depthwise, separable and transposed conv, their
+kernels."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from math import prod
 
 import numpy as np
@@ -25,7 +27,8 @@ from specc.lower.window import (
     taps,
     windows,
 )
-from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D
+from specc.ops.conv import ConvND, ConvTransposeND, DepthwiseConv2D, SeparableConvND
+from specc.ops.window import effective
 
 
 @lowers(ConvND)
@@ -98,21 +101,80 @@ def _depthwise(b: Builder, node: Node) -> Value:
     )
 
 
-@lowers(Conv2DTranspose)
+@lowers(SeparableConvND)
+def _separable(b: Builder, node: Node) -> Value:
+    """Two steps: the depthwise convolution into a buffer of C_in x depth_multiplier channels,
+    then the pointwise GEMM with the bias (a folded batch_norm lands there) and activation."""
+    op = node.op
+    assert isinstance(op, SeparableConvND)
+    k, s, d = op.kernel_size, op.strides, op.dilations
+    x = padded_input(b, node, op)
+    zeros, rank = no_pads(op.spatial), op.spatial
+    channels, mult = x.shape[-1], op.depth_multiplier
+    mid = b.new(f"{node.name}:depthwise", (*node.out_shape[:-1], channels * mult))
+    depthwise_key = node.key("depthwise_kernel")
+
+    def bind(weights: Mapping[str, NDArray]) -> Consts:
+        return (weights[depthwise_key],)
+
+    def run_depthwise(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return depthwise_conv(ins[0], c[0], None, stride=s, dilation=d, pads=zeros, out=out)
+
+    scratch, temp = depthwise_memory(
+        x.shape, (*k, channels, mult), stride=s, dilation=d, itemsize=b.itemsize
+    )
+    b.emit(
+        "depthwise",
+        node,
+        (x,),
+        mid,
+        run_depthwise,
+        flops=2 * mid.size * prod(k),
+        scratch=scratch,
+        temp=temp,
+        detail=window_text(k, s, d) + (f" x{mult}" if mult > 1 else ""),
+        bind=bind,
+        const_bytes=prod(k) * channels * mult * b.itemsize,
+    )
+    ones = (1,) * rank
+
+    def run_pointwise(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
+        return conv(ins[0], c[0], bias_of(c), stride=ones, dilation=ones, pads=zeros, out=out)
+
+    memory = conv_memory(
+        mid.shape, (*ones, channels * mult, op.filters), stride=ones, dilation=ones, groups=1,
+        itemsize=b.itemsize, workspace_bytes=b.workspace,
+    )  # fmt: skip
+    return linear(
+        b,
+        node,
+        "gemm",
+        (mid,),
+        run_pointwise,
+        flops=2 * prod(node.out_shape) * channels * mult,
+        memory=memory,
+        detail="pointwise",
+        kernel="pointwise_kernel",
+    )
+
+
+@lowers(ConvTransposeND)
 def _conv_transpose(b: Builder, node: Node) -> Value:
     op = node.op
-    assert isinstance(op, Conv2DTranspose)
+    assert isinstance(op, ConvTransposeND)
     (x,) = node.inputs
-    k, s, padding = op.kernel_size, op.strides, op.padding
+    k, s, d, padding = op.kernel_size, op.strides, op.dilations, op.padding
     filters = op.filters
 
     def run(ins: list[NDArray], out: NDArray | None, c: Consts) -> NDArray:
-        return conv_transpose(ins[0], c[0], bias_of(c), stride=s, padding=padding, out=out)
+        return conv_transpose(
+            ins[0], c[0], bias_of(c), stride=s, padding=padding, dilation=d, out=out
+        )
 
     # The GEMM's columns (one row per input position, k... x filters wide) and the uncropped
     # buffer the taps add up in are alive together while the step runs.
     cols = x.size // x.shape[-1] * prod(k) * filters * b.itemsize
-    full = x.shape[0] * prod(transpose_full(x.shape[1:-1], k, s, padding))
+    full = x.shape[0] * prod(transpose_full(x.shape[1:-1], k, s, padding, d))
     return linear(
         b,
         node,
@@ -121,7 +183,7 @@ def _conv_transpose(b: Builder, node: Node) -> Value:
         run,
         flops=2 * x.size * prod(k) * filters,
         temp=cols + full * filters * b.itemsize,
-        detail=window_text(k, s) + f" {padding}",
+        detail=window_text(k, s, d) + f" {padding}",
     )
 
 
@@ -212,25 +274,30 @@ def conv_transpose(
     *,
     stride: tuple[int, ...],
     padding: str,
+    dilation: tuple[int, ...] | None = None,
     out: NDArray | None = None,
 ) -> NDArray:
     """Transposed convolution (Keras/TF lengths) by one GEMM, then a scatter-add per tap.
 
-    The taps add up in an uncropped buffer (`transpose_full`), which is then cropped into `out`.
+    Tap t of input i lands on output i*s + t*d. The taps add up in an uncropped buffer
+    (`transpose_full`), which is then cropped into `out`.
     """
     rank = len(stride)
+    dilation = dilation or (1,) * rank
     window, filters = w.shape[:rank], w.shape[rank]
     spatial = x.shape[1:-1]
     cols = x.reshape(-1, x.shape[-1]) @ w.reshape(-1, w.shape[-1]).astype(x.dtype, copy=False).T
     cols = cols.reshape(*x.shape[:-1], *window, filters)
     lengths = [
-        _transpose_len(n, k, s, padding) for n, k, s in zip(spatial, window, stride, strict=True)
+        _transpose_len(n, effective(k, dd), s, padding)
+        for n, k, s, dd in zip(spatial, window, stride, dilation, strict=True)
     ]
-    full = transpose_full(spatial, window, stride, padding)
+    full = transpose_full(spatial, window, stride, padding, dilation)
     y = np.zeros((x.shape[0], *full, filters), x.dtype)
     for tap in np.ndindex(*window):
         dst = tuple(
-            slice(t, t + (n - 1) * s + 1, s) for t, n, s in zip(tap, spatial, stride, strict=True)
+            slice(t * dd, t * dd + (n - 1) * s + 1, s)
+            for t, n, s, dd in zip(tap, spatial, stride, dilation, strict=True)
         )
         y[(slice(None), *dst)] += cols[(Ellipsis, *tap, slice(None))]
     crop = y[(slice(None), *(slice(c, c + o) for c, o in lengths))]
@@ -241,17 +308,23 @@ def conv_transpose(
 
 
 def transpose_full(
-    spatial: tuple[int, ...], window: tuple[int, ...], stride: tuple[int, ...], padding: str
+    spatial: tuple[int, ...],
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: str,
+    dilation: tuple[int, ...] | None = None,
 ) -> tuple[int, ...]:
     """The uncropped lengths a transposed convolution's taps add up in."""
+    dilation = dilation or (1,) * len(stride)
     return tuple(
-        max((n - 1) * s + k, sum(_transpose_len(n, k, s, padding)))
-        for n, k, s in zip(spatial, window, stride, strict=True)
+        max((n - 1) * s + effective(k, d), sum(_transpose_len(n, effective(k, d), s, padding)))
+        for n, k, s, d in zip(spatial, window, stride, dilation, strict=True)
     )
 
 
 def _transpose_len(n: int, k: int, s: int, padding: str) -> tuple[int, int]:
-    """(crop before, output length) of one axis; `same` crops as TF's SAME forward conv pads."""
+    """(crop before, output length) of one axis for a (dilated) kernel extent `k`; `same`
+    crops as TF's SAME forward conv pads."""
     if padding == "same":
         return max(k - s, 0) // 2, n * s
     return 0, n * s + max(k - s, 0)
