@@ -372,7 +372,7 @@ def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.Pa
                 concrete(shapes, dims)  # names the unbound dims
                 raise AssertionError(f"{name}.{p.name} {p.shape} is not bound by {dims}")
             key = weight_key(name, p.name)
-            specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init)
+            specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init, p.value)
     return specs
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from specc.ops import activation, conv, dense, merge, norm, pool, reshape, wrapper
+from specc.ops import (
+    activation,
+    conv,
+    dense,
+    merge,
+    norm,
+    pool,
+    preprocess,
+    reshape,
+    wrapper,
+)
 from specc.ops.base import REGISTRY, Op, Param, Problem
 
 __all__ = [
@@ -16,6 +26,7 @@ __all__ = [
     "merge",
     "norm",
     "pool",
+    "preprocess",
     "reshape",
     "wrapper",
 ]

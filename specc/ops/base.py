@@ -28,7 +28,7 @@ class Problem(Exception):
         self.attr = attr
 
 
-Init = Literal["he_normal", "glorot_uniform", "orthogonal", "zeros", "ones"]
+Init = Literal["he_normal", "glorot_uniform", "orthogonal", "zeros", "ones", "constant"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Param:
     torch_perm: tuple[int, ...] | None = None
     torch_shape: tuple[Dim, ...] | None = None
     out_axes: tuple[int, ...] = ()
+    value: float = 0.0  # what init "constant" fills the parameter with
 
     @property
     def layout_torch(self) -> tuple[Dim, ...]:
@@ -78,9 +79,11 @@ def kernel_param(
     )  # fmt: skip
 
 
-def vector_param(name: str, size: Dim, init: Init = "zeros", trainable: bool = True) -> Param:
+def vector_param(
+    name: str, size: Dim, init: Init = "zeros", trainable: bool = True, value: float = 0.0
+) -> Param:
     """A per-channel vector (bias, beta, gamma, running statistics): one value per channel."""
-    return Param(name, (size,), init, trainable=trainable, fan_in=1, out_axes=(0,))
+    return Param(name, (size,), init, trainable=trainable, fan_in=1, out_axes=(0,), value=value)
 
 
 def with_bias(kernel: Param, channels: Dim, bias: bool) -> tuple[Param, ...]:

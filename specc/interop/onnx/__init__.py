@@ -12,6 +12,7 @@ from specc.interop.onnx import (  # noqa: F401  (registers the exporters)
     merge,
     norm,
     pool,
+    preprocess,
     reshape,
     wrapper,
 )
