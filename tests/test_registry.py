@@ -75,7 +75,7 @@ def test_issue_layer_types_are_all_present() -> None:
         "upsample2d",
         "time_distributed",
     ]
-    assert set(wanted) == set(REGISTRY)
+    assert set(wanted) <= set(REGISTRY)
 
 
 def test_layer_docs_are_up_to_date() -> None:

@@ -148,11 +148,9 @@ def _misplaced_reader(ctx: Context, name: str) -> Layer | None:
     "W203",
     "squashing-activation-inside",
     W,
-    summary="A softmax or sigmoid (or hard_sigmoid) feeds a later layer other than a gate "
-    "(multiply).",
+    summary="A softmax or sigmoid feeds a later layer other than a gate (multiply).",
     why=(
-        "softmax and sigmoid (and its piecewise-linear hard_sigmoid) squash values into (0, 1); "
-        "they belong at a network's output "
+        "softmax and sigmoid squash values into (0, 1); they belong at a network's output "
         "(class probabilities) or in a gate that scales another branch (attention, "
         "squeeze-and-excitation). "
         "Inside the network they saturate and shrink gradients, and a softmax before the loss is "

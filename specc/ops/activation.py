@@ -130,7 +130,7 @@ class HardSilu(HardSwish):
     """Keras 3 names hard_swish hard_silu; both names are accepted and compute the same."""
 
     type = "hard_silu"
-    summary = "hard_swish under Keras 3's name: x * relu6(x + 3) / 6"
+    summary = "another name for hard_swish, Keras 3's: x * relu6(x + 3) / 6"
 
 
 class Mish(Activation):

@@ -94,7 +94,10 @@ def pads(value: PaddingValue, n: int) -> Pads:
 AXES: Json = {
     "description": "an axis, or a list of distinct axes, counted without the batch axis "
     "(negative from the end)",
-    "oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}],
+    "oneOf": [
+        {"type": "integer"},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": MAX_RANK},
+    ],
 }
 
 

@@ -93,7 +93,5 @@ def _scale(f: Facts) -> Sections:
             (f"gamma, one multiplier per channel: {n(c)}, each starting at {f.op.init_value:g}",),
         ),
         Section(f"Output {f.output}", ("the input's shape",)),
-        no_macs(
-            f, "at inference it folds into the preceding convolution's or dense layer's weights"
-        ),
+        no_macs(f, "after a convolution or dense layer it folds into that layer's weights"),
     ]

@@ -20,7 +20,5 @@ def _normalization(f: Facts) -> Sections:
             ),
         ),
         Section(f"Output {f.output}", ("the input's shape",)),
-        no_macs(
-            f, "at inference it folds into the preceding convolution's or dense layer's weights"
-        ),
+        no_macs(f, "after a convolution or dense layer it folds into that layer's weights"),
     ]
