@@ -300,3 +300,18 @@ def test_keras_counts_and_computes_the_same(
             k_layer.finalize_state()
     got = np.asarray(model(x))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_exports_over_symbolic_channels() -> None:
+    """After flatten of (T, 1) the channels are T: the bound weights give their number."""
+    pytest.importorskip("onnx")
+    from specc.interop.onnx import export_model
+    from specc.lower import Plan
+
+    body = "- {type: flatten}\n- {name: bn, type: batch_norm, scale: false, center: false}"
+    checked = run(spec(body, "x: [T, 1]"))
+    assert checked.ok and checked.shapes is not None
+    plan = Plan(checked, dims={"T": 3}, max_memory=None)
+    weights = plan.weights(None, seed=0, dims={"T": 3})
+    model = export_model(checked.shapes, weights)
+    assert {i.name for i in model.graph.initializer} >= {"bn/gamma", "bn/beta"}

@@ -17,8 +17,9 @@ from specc.ops.norm import BatchNorm, GroupNorm, LayerNorm, Scale
 def _batch_norm(site: Site) -> Tensor:
     op = site.op
     assert isinstance(op, BatchNorm)
-    g, channels = site.graph, site.output.shape[-1]
-    assert isinstance(channels, int)
+    g = site.graph
+    # The bound size: after flatten of a symbolic shape the channel count is an expression.
+    channels = site.weights[weight_key(site.name, "moving_mean")].shape[0]
 
     def vector(param: str, fill: float) -> str:
         if site.has(param):
