@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +32,19 @@ class Outcome:
 
 
 # The child caps itself before specc loads: a preexec_fn would run between fork and exec, which
-# is unsafe once the test process has threads (JAX and PyTorch start some when imported).
+# is unsafe once the test process has threads (JAX and PyTorch start some when imported). At
+# exit it writes its peak resident memory since exec (VmHWM): wait4's ru_maxrss would also count
+# the test process's pages that a fork shares before the exec (hundreds of MB once JAX is in).
 _CAPPED_MAIN = (
-    "import resource\n"
+    "import atexit, os, resource\n"
     f"resource.setrlimit(resource.RLIMIT_AS, ({_ADDRESS_SPACE}, {_ADDRESS_SPACE}))\n"
     "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "def _peak():\n"
+    "    with open('/proc/self/status') as f:\n"
+    "        kib = next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))\n"
+    "    with open(os.environ['SPECC_TEST_PEAK'], 'w') as f:\n"
+    "        f.write(str(kib * 1024))\n"
+    "atexit.register(_peak)\n"
     "from specc.cli import main\n"
     "main()\n"
 )
@@ -52,6 +61,9 @@ def specc(
     environment = {k: v for k, v in os.environ.items() if k != "SPECC_DEBUG"}
     environment |= {"PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "NO_COLOR": "1"}
     environment |= env or {}
+    fd, peak_path = tempfile.mkstemp(prefix="specc-peak-")
+    os.close(fd)
+    environment["SPECC_TEST_PEAK"] = peak_path
     command = [sys.executable, "-c", _CAPPED_MAIN, *map(str, argv)]
     child = subprocess.Popen(
         command,
@@ -91,9 +103,19 @@ def specc(
         child.returncode,
         b"".join(out).decode("utf-8", "replace"),
         b"".join(err).decode("utf-8", "replace"),
-        usage.ru_maxrss * 1024,
+        _peak(peak_path, usage.ru_maxrss * 1024),
         seconds,
     )
+
+
+def _peak(path: str, fallback: int) -> int:
+    """The child's own peak since exec, or wait4's figure if it died before writing it."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    finally:
+        os.unlink(path)
+    return int(text) if text else fallback
 
 
 def assert_bounded(outcome: Outcome, what: object = "") -> None:

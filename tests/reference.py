@@ -181,6 +181,13 @@ def activation(x: NDArray, name: str, alpha: float | None = None) -> NDArray:
             return v * 0.5 * (1 + math.erf(v / math.sqrt(2)))
         if name == "silu":
             return v * one_sigmoid(v)
+        if name == "hard_sigmoid":  # Keras 3: relu6(x + 3) / 6
+            return min(max(v + 3.0, 0.0), 6.0) / 6.0
+        if name in ("hard_swish", "hard_silu"):
+            return v * min(max(v + 3.0, 0.0), 6.0) / 6.0
+        if name == "mish":  # softplus written so that exp cannot overflow
+            softplus = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+            return v * math.tanh(softplus)
         raise ValueError(name)
 
     def one_sigmoid(v: float) -> float:
@@ -188,14 +195,42 @@ def activation(x: NDArray, name: str, alpha: float | None = None) -> NDArray:
 
     flat = np.asarray(x, np.float64).ravel()
     if name == "softmax":
-        rows = flat.reshape(-1, x.shape[-1])
-        out = []
-        for row in rows:
-            top = max(row)
-            e = [math.exp(v - top) for v in row]
-            out.append([v / sum(e) for v in e])
-        return np.array(out).reshape(x.shape)
+        return softmax(x, (x.ndim - 1,))
     return np.array([one(float(v)) for v in flat]).reshape(x.shape)
+
+
+def _groups_of(shape: tuple[int, ...], axes: tuple[int, ...]) -> dict[tuple[int, ...], list]:
+    """The positions of an array grouped by their coordinates off `axes` (one group per set of
+    values that share statistics)."""
+    groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for i in _positions(shape):
+        groups.setdefault(tuple(c for a, c in enumerate(i) if a not in axes), []).append(i)
+    return groups
+
+
+def softmax(x: NDArray, axes: tuple[int, ...]) -> NDArray:
+    """exp(v - max) / sum(exp(v - max)) over each group of values that share `axes`."""
+    x = np.asarray(x, np.float64)
+    y = np.zeros(x.shape)
+    for cells in _groups_of(x.shape, axes).values():
+        top = max(x[i] for i in cells)
+        total = sum(math.exp(x[i] - top) for i in cells)
+        for i in cells:
+            y[i] = math.exp(x[i] - top) / total
+    return y
+
+
+def normalise(x: NDArray, axes: tuple[int, ...], eps: float) -> NDArray:
+    """(v - mean) / sqrt(variance + eps), the statistics of each group of values sharing `axes`
+    (the mean, then the mean squared distance from it)."""
+    x = np.asarray(x, np.float64)
+    y = np.zeros(x.shape)
+    for cells in _groups_of(x.shape, axes).values():
+        mean = sum(x[i] for i in cells) / len(cells)
+        var = sum((x[i] - mean) ** 2 for i in cells) / len(cells)
+        for i in cells:
+            y[i] = (x[i] - mean) / math.sqrt(var + eps)
+    return y
 
 
 def batch_norm(
@@ -259,7 +294,20 @@ Weights = Mapping[str, NDArray]
 Dims = Mapping[str, int]
 Naive = Callable[[Any, list[NDArray], Weights, Dims], NDArray]
 REFERENCE: dict[str, Naive] = {}
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu")
+ACTIVATIONS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "silu",
+    "hard_sigmoid",
+    "hard_swish",
+    "hard_silu",
+    "mish",
+)
 
 
 def naive(*types: str) -> Callable[[Naive], Naive]:
@@ -359,6 +407,71 @@ def _dense(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
 def _batch_norm(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
     mean, var = w["moving_mean"], w["moving_variance"]
     return batch_norm(xs[0], w.get("gamma"), w.get("beta"), mean, var, op.epsilon)
+
+
+@naive("layer_norm")
+def _layer_norm(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Keras: statistics over `axis` of each sample; gamma and beta shaped like those axes."""
+    x = xs[0]
+    given = (op.axis,) if isinstance(op.axis, int) else op.axis
+    axes = tuple(sorted(a % (x.ndim - 1) + 1 for a in given))
+    y = normalise(x, axes, op.epsilon)
+    shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+    if "gamma" in w:
+        y = y * w["gamma"].reshape(shape)
+    return y + w["beta"].reshape(shape) if "beta" in w else y
+
+
+@naive("group_norm")
+def _group_norm(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Keras: channel c is in group c // (C / groups); statistics per sample and group over
+    every position and the group's channels; then gamma and beta per channel."""
+    x = np.asarray(xs[0], np.float64)
+    c = x.shape[-1]
+    size = c // op.groups
+    y = np.zeros(x.shape)
+    for n in range(x.shape[0]):
+        for g in range(op.groups):
+            members = x[n, ..., g * size : (g + 1) * size]
+            mean = members.sum() / members.size
+            var = ((members - mean) ** 2).sum() / members.size
+            y[n, ..., g * size : (g + 1) * size] = (members - mean) / math.sqrt(var + op.epsilon)
+    for ch in range(c):
+        y[..., ch] = y[..., ch] * w["gamma"][ch] if "gamma" in w else y[..., ch]
+        y[..., ch] = y[..., ch] + w["beta"][ch] if "beta" in w else y[..., ch]
+    return y
+
+
+@naive("scale")
+def _scale(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    y = np.zeros(x.shape)
+    for ch in range(x.shape[-1]):
+        y[..., ch] = x[..., ch] * w["gamma"][ch]
+    return y
+
+
+@naive("rescaling")
+def _rescaling(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    return np.asarray(xs[0], np.float64) * op.scale + op.offset
+
+
+@naive("normalization")
+def _normalization(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    """Keras 3: (x - mean) / maximum(sqrt(variance), backend.epsilon() = 1e-7), per channel."""
+    x = xs[0]
+    y = np.zeros(x.shape)
+    for ch in range(x.shape[-1]):
+        std = max(math.sqrt(w["variance"][ch]), 1e-7)
+        y[..., ch] = (x[..., ch] - w["mean"][ch]) / std
+    return y
+
+
+@naive("softmax")
+def _softmax(op: Any, xs: list[NDArray], w: Weights, dims: Dims) -> NDArray:
+    x = xs[0]
+    given = (op.axis,) if isinstance(op.axis, int) else op.axis
+    return softmax(x, tuple(sorted(a % (x.ndim - 1) + 1 for a in given)))
 
 
 @naive("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d")

@@ -232,10 +232,14 @@ def _examples(schema: Json) -> list[Any]:
     return []
 
 
+def _default(cls: type, name: str) -> Any:
+    return next(a.default for a in cls.attributes() if a.name == name)
+
+
 def _layer(name: str, inner: LayerData | None = None) -> tuple[LayerData, tuple[int, ...]]:
     """A layer of type `name` and the smallest input in INPUTS that its op accepts: optional
-    attributes keep their defaults, required ones take values from their schemas, and a
-    wrapper's inner layer is `inner`."""
+    attributes keep their defaults where they fit (else their declared examples), required ones
+    take values from their schemas, and a wrapper's inner layer is `inner`."""
     cls = REGISTRY[name]
     choices: dict[str, list[Any]] = {}
     for a in cls.attributes():
@@ -246,10 +250,13 @@ def _layer(name: str, inner: LayerData | None = None) -> tuple[LayerData, tuple[
             values = _examples(a.schema)
             assert values, f"{name}.{a.name}: no value can be read off its schema {a.schema}"
             choices[a.name] = values
+        elif a.examples:  # a default such as group_norm's 32 groups fits no small input
+            choices[a.name] = [a.default, *(v for v in a.examples if v != a.default)]
     for shape in INPUTS:
         inputs = [TensorType(shape)] * cls.min_inputs
         for values in itertools.product(*choices.values()):
-            layer = {"type": name, **dict(zip(choices, values, strict=True))}
+            chosen = zip(choices, values, strict=True)
+            layer = {"type": name, **{k: v for k, v in chosen if v != _default(cls, k)}}
             op = cls.from_mapping(layer)
             try:
                 op.infer(inputs)

@@ -83,10 +83,10 @@ def main() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except typer.TyperException as exc:  # click's usage errors (typer vendors click)
         _show_usage_error(exc)
-        sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(getattr(exc, "exit_code", exits.USAGE))
     except typer.Abort:  # end of input at a prompt
         sys.stderr.write("specc: error: aborted\n")
-        sys.exit(1)
+        sys.exit(exits.FINDINGS)
     except BrokenPipeError:
         _silence_stdout()  # `specc check | head`: the reader has all it wanted
         sys.exit(exits.FINDINGS)

@@ -15,9 +15,9 @@ from specc.lint.words import join
 
 W = Severity.WARNING
 T = TypeVar("T")
-SQUASHING = frozenset({"softmax", "sigmoid"})
-# sigmoid and softmax weights are meant to scale another branch, of their shape or broadcast over
-# a larger one (squeeze-and-excitation's (1, 1, C) gate over an (H, W, C) map)
+SQUASHING = frozenset({"softmax", "sigmoid", "hard_sigmoid"})
+# sigmoid (hard or not) and softmax weights are meant to scale another branch, of their shape or
+# broadcast over a larger one (squeeze-and-excitation's (1, 1, C) gate over an (H, W, C) map)
 GATES = frozenset({"multiply"})
 RESHAPES = frozenset({"flatten", "reshape"})  # move values around without changing them
 MOVES = RESHAPES | {"concat"}  # ...or put them beside others, unchanged

@@ -21,20 +21,22 @@ def activate(
     name: str | None,
     alpha: float | None = None,
     label: str | None = None,
+    axis: tuple[int, ...] | None = None,
 ) -> Value:
-    """`x` through the activation `name` (nothing for None), in place when `x` is dead after."""
+    """`x` through the activation `name` (nothing for None), in place when `x` is dead after;
+    `axis` are softmax's axes of the array (batch axis 0), the last by default."""
     if name is None:
         return x
     # Imported here: the activation family's lowering is itself a call of this function.
     from specc.lower.ops.activation import activation, activation_memory
 
-    memory = activation_memory(name, x.shape, b.itemsize)
+    memory = activation_memory(name, x.shape, b.itemsize, axis)
     pairs, b.pad_output = b.pad_output, None
     if pairs is not None:
         # The reader pads its input: write the activation straight into that buffer, saving
         # a pass over the (often largest) tensor.
         def fill(interior: NDArray, src: NDArray) -> None:
-            activation(src, name, alpha=alpha, out=interior)
+            activation(src, name, alpha=alpha, axis=axis, out=interior)
 
         out = b.new(label or node.name, padded_shape(x.shape, pairs))
         fn = padder(pairs, fill)
@@ -51,7 +53,7 @@ def activate(
         )
 
     def run(ins: list[NDArray], out: NDArray | None, consts: Consts) -> NDArray:
-        return activation(ins[0], name, alpha=alpha, out=out)
+        return activation(ins[0], name, alpha=alpha, axis=axis, out=out)
 
     return b.elementwise(name, node, x, run, flops=x.size, memory=memory, name=label)
 

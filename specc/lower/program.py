@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from specc.dims import Dim, format_dim, substitute, symbols
-from specc.ir import Model, TensorType, format_shape, weight_key
+from specc.ir import Model, format_shape, weight_key
 from specc.limits import Limits
 from specc.lower import weights
 from specc.lower.builder import INFINITY, Builder, Node, lower
@@ -65,7 +65,7 @@ class Program:
         self.shapes = sizes  # per-sample output shape of every input and layer
         self.params = param_specs(shapes, self.dims)
         rewritten = rewrite(shapes.model, sizes, fold)
-        lowered = _bound_shapes(rewritten.model, sizes)
+        lowered = _bound_shapes(rewritten.model)
         self.folds = _bound_folds(rewritten.folds, lowered)
         model = rewritten.model
         b = Builder(model, self.dtype.itemsize, workspace)
@@ -91,8 +91,8 @@ class Program:
                     self.inputs[n] if reads_indices and n in indices else b.names[n]
                     for n in layer.inputs
                 ),
-                (batch, *_ints(info.output.shape)),
-                {p.name: _ints(p.shape) for p in info.params},
+                (batch, *_ints(info.output.shape, self.dims)),
+                {p.name: _ints(p.shape, self.dims) for p in info.params},
                 layer.index,
             )
             b.bind_name(layer.name, lower(b, node))
@@ -302,10 +302,10 @@ def rewrite(model: Model, sizes: Mapping[str, tuple[int, ...]], fold: bool) -> P
     return run_passes(model, [*passes, ExplicitPadding(sizes), FusePadding()])
 
 
-def _bound_shapes(model: Model, sizes: Mapping[str, tuple[int, ...]]) -> Shapes:
-    """The rewritten model's shapes and parameters, its inputs bound to concrete sizes."""
-    inputs = tuple(replace(x, type=TensorType(sizes[x.name])) for x in model.inputs)
-    shapes = infer(replace(model, inputs=inputs), Limits(max_elements=1 << 62))  # bound later
+def _bound_shapes(model: Model) -> Shapes:
+    """The rewritten model's shapes and parameters, symbols kept (attributes such as a reshape
+    target may name them); `_ints` binds them."""
+    shapes = infer(model, Limits(max_elements=1 << 62))  # the budget is checked later
     assert shapes.complete, [d.message for d in shapes.diagnostics]
     return shapes
 
@@ -352,9 +352,10 @@ def _as_real(b: Builder, x: Value) -> Value:
     return b.emit("cast", None, (x,), out, run, flops=x.size, layers=(x.name,))
 
 
-def _ints(shape: tuple[Dim, ...]) -> tuple[int, ...]:
-    assert all(isinstance(d, int) for d in shape), shape
-    return shape  # type: ignore[return-value]
+def _ints(shape: tuple[Dim, ...], dims: Mapping[str, int]) -> tuple[int, ...]:
+    out = tuple(substitute(d, dims) for d in shape)
+    assert all(isinstance(d, int) for d in out), (shape, dims)
+    return out  # type: ignore[return-value]
 
 
 def _needed(model: Model) -> set[str]:
@@ -412,5 +413,5 @@ def param_specs(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, weights.Pa
                 concrete(shapes, dims)  # names the unbound dims
                 raise AssertionError(f"{name}.{p.name} {p.shape} is not bound by {dims}")
             key = weight_key(name, p.name)
-            specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init)
+            specs[key] = weights.ParamSpec(key, name, p.name, shape, fan_in, p.init, p.value)
     return specs

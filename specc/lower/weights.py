@@ -27,6 +27,7 @@ class ParamSpec:
     shape: tuple[int, ...]
     fan_in: int
     init: Init = "zeros"
+    value: float = 0.0  # the fill of init "constant"
 
 
 def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str, NDArray]:
@@ -38,8 +39,9 @@ def init(specs: Mapping[str, ParamSpec], seed: int, dtype: np.dtype) -> dict[str
     out: dict[str, NDArray] = {}
     streams: dict[str, np.random.Generator] = {}
     for key, spec in specs.items():
-        if spec.init in ("zeros", "ones"):
-            out[key] = np.full(spec.shape, 0.0 if spec.init == "zeros" else 1.0, dtype)
+        if spec.init in ("zeros", "ones", "constant"):
+            fill = {"zeros": 0.0, "ones": 1.0}.get(spec.init, spec.value)
+            out[key] = np.full(spec.shape, fill, dtype)
             continue
         if spec.init == "unit_forget_bias":  # LSTM gates i, f, c, o: the forget gate starts at 1
             out[key] = np.zeros(spec.shape, dtype)

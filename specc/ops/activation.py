@@ -5,9 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from specc.ir import TensorType
-from specc.ops.base import Op, attr
+from specc.ops.base import Footprint, Op, attr
+from specc.ops.common import AXES, sample_axes
 
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu")
+ACTIVATIONS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "gelu",
+    "silu",
+    "hard_sigmoid",
+    "hard_swish",
+    "hard_silu",  # Keras 3's name of hard_swish: the same function
+    "mish",
+)
 ACTIVATION = {
     "description": "an activation name: " + ", ".join(ACTIVATIONS),
     "enum": [*ACTIVATIONS, None],
@@ -70,7 +85,25 @@ class Tanh(Activation):
 
 class Softmax(Activation):
     type = "softmax"
-    summary = "exp(x) / sum(exp(x)) over the last axis"
+    summary = "exp(x) / sum(exp(x)) over `axis` (default: the last)"
+    axis: int | tuple[int, ...] = attr(
+        default=-1,
+        schema=AXES,
+        doc="the axis or axes the values sum to 1 over, counted without the batch axis",
+        examples=(-1, 0, (-2, -1)),
+    )
+
+    def axes(self, rank: int) -> tuple[int, ...]:
+        """The softmax axes, sorted and non-negative (per sample)."""
+        return sample_axes(self.axis, rank, self.type)
+
+    def infer(self, inputs: Sequence[TensorType]) -> TensorType:
+        self.axes(inputs[0].rank)
+        return inputs[0]
+
+    def footprint(self, inputs: Sequence[TensorType], output: TensorType) -> Footprint:
+        # Over the channels it keeps positions, as before; over a spatial axis it reads all of it.
+        return "same" if self.axes(output.rank) == (output.rank - 1,) else "global"
 
 
 class Gelu(Activation):
@@ -81,3 +114,25 @@ class Gelu(Activation):
 class Silu(Activation):
     type = "silu"
     summary = "x * sigmoid(x) (swish)"
+
+
+class HardSigmoid(Activation):
+    type = "hard_sigmoid"
+    summary = "relu6(x + 3) / 6 (Keras 3's; 0 below -3, 1 above 3)"
+
+
+class HardSwish(Activation):
+    type = "hard_swish"
+    summary = "x * relu6(x + 3) / 6 (MobileNetV3's; also named hard_silu)"
+
+
+class HardSilu(HardSwish):
+    """Keras 3 names hard_swish hard_silu; both names are accepted and compute the same."""
+
+    type = "hard_silu"
+    summary = "another name for hard_swish, Keras 3's: x * relu6(x + 3) / 6"
+
+
+class Mish(Activation):
+    type = "mish"
+    summary = "x * tanh(softplus(x)), softplus(x) = log(1 + exp(x))"

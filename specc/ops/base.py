@@ -29,9 +29,17 @@ class Problem(Exception):
 
 
 # "uniform" is Keras's RandomUniform(-0.05, 0.05) (embeddings); "unit_forget_bias" is zeros
-# but for ones in the second of four gate blocks (an LSTM's forget gate, Keras's default).
+# but for ones in the second of four gate blocks (an LSTM's forget gate, Keras's default);
+# "constant" fills `Param.value` (a layer scale's initial value).
 Init = Literal[
-    "he_normal", "glorot_uniform", "orthogonal", "zeros", "ones", "uniform", "unit_forget_bias"
+    "he_normal",
+    "glorot_uniform",
+    "orthogonal",
+    "zeros",
+    "ones",
+    "uniform",
+    "unit_forget_bias",
+    "constant",
 ]
 
 
@@ -57,6 +65,7 @@ class Param:
     torch_perm: tuple[int, ...] | None = None
     torch_shape: tuple[Dim, ...] | None = None
     out_axes: tuple[int, ...] = ()
+    value: float = 0.0  # what init "constant" fills the parameter with
 
     @property
     def layout_torch(self) -> tuple[Dim, ...]:
@@ -84,9 +93,11 @@ def kernel_param(
     )  # fmt: skip
 
 
-def vector_param(name: str, size: Dim, init: Init = "zeros", trainable: bool = True) -> Param:
+def vector_param(
+    name: str, size: Dim, init: Init = "zeros", trainable: bool = True, value: float = 0.0
+) -> Param:
     """A per-channel vector (bias, beta, gamma, running statistics): one value per channel."""
-    return Param(name, (size,), init, trainable=trainable, fan_in=1, out_axes=(0,))
+    return Param(name, (size,), init, trainable=trainable, fan_in=1, out_axes=(0,), value=value)
 
 
 def with_bias(kernel: Param, channels: Dim, bias: bool) -> tuple[Param, ...]:

@@ -94,3 +94,40 @@ def pads(value: PaddingValue, n: int) -> Pads:
     if value == "valid":
         return ((0, 0),) * n
     return explicit_pads(value, n)
+
+
+AXES: Json = {
+    "description": "an axis, or a list of distinct axes, counted without the batch axis "
+    "(negative from the end)",
+    "oneOf": [
+        {"type": "integer"},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": MAX_RANK},
+    ],
+}
+
+
+def sample_axes(
+    value: int | tuple[int, ...], rank: int, op: str, attr: str = "axis"
+) -> tuple[int, ...]:
+    """Per-sample axes (an int or a list, negative from the end) as sorted non-negative ones;
+    S106 for an axis out of range or listed twice."""
+    given = (value,) if isinstance(value, int) else tuple(value)
+    for axis in given:
+        if not -rank <= axis < rank:
+            # Keras counts the batch axis: its axis `rank` of a channels-last map is -1 here.
+            meant = (
+                f"; Keras's axis {axis}, which counts the batch axis, is axis {axis - 1} here "
+                "(or -1), the last"
+                if axis == rank
+                else ""
+            )
+            raise Problem(
+                "S106",
+                f"{op}: axis {axis} is out of range for rank {rank}: axes are counted without "
+                f"the batch axis, from 0 to {rank - 1} (or -{rank} to -1){meant}",
+                attr,
+            )
+    axes = sorted(a % rank for a in given)
+    if len(set(axes)) != len(axes):
+        raise Problem("S106", f"{op}: axis {list(given)} names an axis twice", attr)
+    return tuple(axes)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from specc.interop.onnx.graph import ANY, FIRST, Graph, Tensor
+from specc.interop.onnx.merge import onnx_axis
 from specc.interop.onnx.site import EXPORTS, Site
 from specc.ops import activation as act
 
@@ -51,6 +52,19 @@ def _silu(g: Graph, x: Tensor, hint: str, alpha: float | None, dtype: np.dtype) 
     return g.node("Mul", [x.name, g.node("Sigmoid", [x.name], hint)], hint)
 
 
+def _hard_sigmoid(g: Graph, x: Tensor, hint: str, alpha: float | None, dtype: np.dtype) -> str:
+    """max(0, min(1, x / 6 + 1 / 2)) is relu6(x + 3) / 6."""
+    return g.node("HardSigmoid", [x.name], hint, alpha=1 / 6, beta=0.5)
+
+
+def _mish(g: Graph, x: Tensor, hint: str, alpha: float | None, dtype: np.dtype) -> str:
+    """x * tanh(softplus(x)); Mish itself is an opset-18 operator."""
+    if g.opset >= 18:
+        return g.node("Mish", [x.name], hint)
+    softplus = g.node("Softplus", [x.name], hint)
+    return g.node("Mul", [x.name, g.node("Tanh", [softplus], hint)], hint)
+
+
 # The one table of this family: ONNX for each activation name the spec accepts.
 ACTIVATIONS: dict[str, Emit] = {
     "relu": _unary("Relu"),
@@ -62,6 +76,10 @@ ACTIVATIONS: dict[str, Emit] = {
     "softmax": _softmax,
     "gelu": _gelu,
     "silu": _silu,
+    "hard_sigmoid": _hard_sigmoid,
+    "hard_swish": _unary("HardSwish"),
+    "hard_silu": _unary("HardSwish"),
+    "mish": _mish,
 }
 
 
@@ -78,3 +96,23 @@ def _activation(site: Site) -> Tensor:
     x = site.inputs[0]
     site.graph.value(x, ANY)
     return activate(site, x, site.op.type, getattr(site.op, "alpha", None))
+
+
+@EXPORTS.register(act.Softmax)
+def _softmax_layer(site: Site) -> Tensor:
+    """Softmax over one axis mapped to the value's layout; over several, exp(x - max) / sum
+    with the reductions written out."""
+    op = site.op
+    assert isinstance(op, act.Softmax)
+    g, x = site.graph, site.inputs[0]
+    rank = len(x.shape)
+    axes = [onnx_axis(a, rank, x.layout) for a in op.axes(rank)]
+    if len(axes) == 1:
+        return site.out(g.node("Softmax", [x.name], site.name, axis=axes[0]), x.layout)
+    if g.opset >= 18:  # the axes of ReduceMax became an input
+        top = g.node("ReduceMax", [x.name, g.ints(axes, f"{site.name}/axes")], site.name)
+    else:
+        top = g.node("ReduceMax", [x.name], site.name, axes=axes, keepdims=1)
+    e = g.node("Exp", [g.node("Sub", [x.name, top], site.name)], site.name)
+    total = g.node("ReduceSum", [e, g.ints(axes, f"{site.name}/axes")], site.name, keepdims=1)
+    return site.out(g.node("Div", [e, total], site.name), x.layout)

@@ -20,15 +20,28 @@ from specc.ops import activation as act
 @lowers(act.Activation)
 def _activation(b: Builder, node: Node) -> Value:
     (x,) = node.inputs
-    alpha = getattr(node.op, "alpha", None)
-    return activate(b, node, x, node.op.type, alpha, label=node.name)
+    op = node.op
+    alpha = getattr(op, "alpha", None)
+    axis = None
+    if isinstance(op, act.Softmax):
+        axis = tuple(a + 1 for a in op.axes(len(x.shape) - 1))  # past the batch axis
+    return activate(b, node, x, op.type, alpha, label=node.name, axis=axis)
 
 
 def activation(
-    x: NDArray, name: str, *, alpha: float | None = None, out: NDArray | None = None
+    x: NDArray,
+    name: str,
+    *,
+    alpha: float | None = None,
+    axis: tuple[int, ...] | None = None,
+    out: NDArray | None = None,
 ) -> NDArray:
-    """An element-wise activation (softmax over the last axis); in place when `out` is `x`."""
+    """An element-wise activation (softmax over `axis`, the last by default); in place when
+    `out` is `x`."""
     y = np.empty_like(x) if out is None else out
+    if name == "softmax":
+        _softmax(x, y, (x.ndim - 1,) if axis is None else axis)
+        return y
     fn = _ACTIVATIONS.get(name)
     if fn is None:
         raise ValueError(f"unknown activation {name!r}")
@@ -36,7 +49,9 @@ def activation(
     return y
 
 
-def activation_memory(name: str, shape: tuple[int, ...], itemsize: int) -> KernelMemory:
+def activation_memory(
+    name: str, shape: tuple[int, ...], itemsize: int, axis: tuple[int, ...] | None = None
+) -> KernelMemory:
     """What `activation(name)` allocates on an input of `shape` (kept in step with the code)."""
     size = prod(shape)
     values = size * itemsize
@@ -52,8 +67,13 @@ def activation_memory(name: str, shape: tuple[int, ...], itemsize: int) -> Kerne
         return KernelMemory({}, 2 * values)
     if name == "leaky_relu":  # the x > 0 mask and the per-value factors
         return KernelMemory({}, size + values)
-    if name == "softmax":  # the row maxima and sums
-        return KernelMemory({}, 2 * size // max(shape[-1], 1) * itemsize)
+    if name == "softmax":  # the maxima and sums over the axes
+        reduced = prod(shape[a] for a in (axis or (len(shape) - 1,)))
+        return KernelMemory({}, 2 * size // max(reduced, 1) * itemsize)
+    if name in ("hard_swish", "hard_silu"):
+        return KernelMemory({"hard-sigmoid": values}, 0)
+    if name == "mish":  # softplus, then its tanh, in one buffer
+        return KernelMemory({"softplus": values}, values)
     return NO_MEMORY
 
 
@@ -94,10 +114,10 @@ def _tanh(x: NDArray, y: NDArray, alpha: float | None) -> None:
     np.tanh(x, out=y)
 
 
-def _softmax(x: NDArray, y: NDArray, alpha: float | None) -> None:
-    np.subtract(x, x.max(axis=-1, keepdims=True), out=y)
+def _softmax(x: NDArray, y: NDArray, axis: tuple[int, ...]) -> None:
+    np.subtract(x, x.max(axis=axis, keepdims=True), out=y)
     np.exp(y, out=y)
-    y /= y.sum(axis=-1, keepdims=True)
+    y /= y.sum(axis=axis, keepdims=True)
 
 
 def _gelu(x: NDArray, y: NDArray, alpha: float | None) -> None:
@@ -113,6 +133,32 @@ def _silu(x: NDArray, y: NDArray, alpha: float | None) -> None:
     np.multiply(x, s, out=y)
 
 
+def _hard_sigmoid(x: NDArray, y: NDArray, alpha: float | None) -> None:
+    """relu6(x + 3) / 6, in Keras 3's order of operations."""
+    np.add(x, x.dtype.type(3), out=y)
+    np.clip(y, 0, 6, out=y)
+    y /= x.dtype.type(6)
+
+
+def _hard_swish(x: NDArray, y: NDArray, alpha: float | None) -> None:
+    s = scratch(x.shape, x.dtype, "hard-sigmoid")
+    _hard_sigmoid(x, s, None)
+    np.multiply(x, s, out=y)
+
+
+def _mish(x: NDArray, y: NDArray, alpha: float | None) -> None:
+    # softplus(x) = max(x, 0) + log1p(exp(-|x|)): nothing overflows, small values keep their
+    # precision.
+    t = scratch(x.shape, x.dtype, "softplus")
+    np.abs(x, out=t)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    t += np.maximum(x, 0)
+    np.tanh(t, out=t)
+    np.multiply(x, t, out=y)
+
+
 _ACTIVATIONS = {
     "relu": _relu,
     "relu6": _relu6,
@@ -120,9 +166,12 @@ _ACTIVATIONS = {
     "elu": _elu,
     "sigmoid": _sigmoid,
     "tanh": _tanh,
-    "softmax": _softmax,
     "gelu": _gelu,
     "silu": _silu,
+    "hard_sigmoid": _hard_sigmoid,
+    "hard_swish": _hard_swish,
+    "hard_silu": _hard_swish,
+    "mish": _mish,
 }
 
 # erf on [0, 6) as 24 pieces of degree-9 polynomials (Chebyshev interpolants of math.erf, within
