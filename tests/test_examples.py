@@ -93,3 +93,54 @@ def test_speech_model_keeps_t_from_the_front_end_through_the_gru() -> None:
     assert layers["bigru"].param_count == 2 * 3 * (256 * (640 + 256) + 2 * 256) == 1_379_328
     assert format_shape(layers["scores"].output.shape) == "(ceil(T/4), 29)"
     assert layers["scores"].param_count == 512 * 29 + 29
+
+
+def test_efficientnet_b0_counts_as_keras_does() -> None:
+    # keras.applications.EfficientNetB0(): 5,330,571 parameters, 5,288,548 trainable; the rest
+    # are batch norms' moving statistics (2 per channel) and Normalization's mean, variance, count
+    from specc.report.summary import summarize
+
+    result = check_file(EXAMPLES / "efficientnet_b0.yaml")
+    assert result.ok and result.shapes is not None
+    summary = summarize(result.shapes)
+    assert (summary.params, summary.trainable_params) == (5_330_571, 5_288_548)
+    layers = result.shapes.layers
+    bn_channels = sum(
+        info.output.shape[-1] for info in layers.values() if info.layer.type == "batch_norm"
+    )
+    assert summary.params - summary.trainable_params == 2 * bn_channels + (3 + 3 + 1)
+    # a squeeze-and-excitation gate (1, 1, 96) scales the (112, 112, 96) map by broadcasting
+    assert layers["block2a_se_excite"].inputs[1].shape == (1, 1, 96)
+    assert layers["predictions"].output.shape == (1000,)
+
+
+def test_mobilenet_v3_small_counts_as_keras_does() -> None:
+    # keras.applications.MobileNetV3Small(): 2,554,968 parameters, 2,542,856 trainable
+    from specc.report.summary import summarize
+
+    result = check_file(EXAMPLES / "mobilenet_v3_small.yaml")
+    assert result.ok and result.shapes is not None
+    summary = summarize(result.shapes)
+    assert (summary.params, summary.trainable_params) == (2_554_968, 2_542_856)
+    layers = result.shapes.layers
+    assert layers["b8_dw"].output.shape == (7, 7, 288)  # 14 -> 7 after the padded stride-2 5x5
+    assert layers["logits"].param_count == 1000 * (1024 + 1)
+
+
+def test_conformer_block_counts_and_keeps_the_quadratic_attention_cost() -> None:
+    from specc.dims import substitute
+    from specc.report.summary import summarize
+
+    result = check_file(EXAMPLES / "conformer_block.yaml")
+    assert result.ok and result.shapes is not None
+    layers = result.shapes.layers
+    d, h, k = 144, 4, 36
+    feed_forward = 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d)  # layer norm, two dense
+    attention = 2 * d + 3 * (d * h * k + h * k) + (h * k * d + d)  # layer norm, q k v, output
+    convolution = 2 * d + (d * 2 * d + 2 * d) + 31 * d + 4 * d + (d * d + d)
+    assert summarize(result.shapes).params == 2 * feed_forward + attention + convolution + 2 * d
+    assert format_shape(layers["glu"].output.shape) == "(T, 144)"
+    # the attention's scores and weighted values: h x T x T x (k + v) multiply-adds
+    macs = layers["mhsa"].layer.op.macs(layers["mhsa"].inputs, layers["mhsa"].output)
+    quadratic = substitute(macs, {"T": 2}) - 2 * substitute(macs, {"T": 1})
+    assert quadratic == 2 * h * (k + k)  # 2^2 - 2 x 1^2 = 2 times the T^2 coefficient

@@ -103,7 +103,7 @@ def no_macs(f: Facts, why: str) -> Section:
     return Section(
         "Cost",
         (
-            f"MACs: 0 ({why}; only convolutions, dense and recurrent layers are counted)",
+            f"MACs: 0 ({why}; only convolution, dense, recurrent and attention layers are counted)",
             f"activation memory: {memory_line(f.output.shape, mem)}",
         ),
     )

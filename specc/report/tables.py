@@ -117,8 +117,8 @@ def _caption(summary: Summary) -> str:
 
 def conventions_note() -> str:
     return (
-        "1 MAC = 1 multiply + 1 add, FLOPs = 2 x MACs, convolution, dense and recurrent layers "
-        "only; memory: float32 outputs, peak over live tensors in spec order."
+        "1 MAC = 1 multiply + 1 add, FLOPs = 2 x MACs, convolution, dense, recurrent and "
+        "attention layers only; memory: float32 outputs, peak over live tensors in spec order."
     )
 
 
