@@ -105,7 +105,8 @@ def _sigmoid(x: NDArray, y: NDArray, alpha: float | None) -> None:
     np.abs(x, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.maximum(e, x >= 0, dtype=x.dtype, out=numerator)
+    np.greater_equal(x, 0, out=numerator)  # 1.0 or 0.0, written in place: no mask array
+    np.maximum(e, numerator, out=numerator)
     np.add(e, 1, out=y)
     np.divide(numerator, y, out=y)
 
