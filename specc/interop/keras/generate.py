@@ -37,10 +37,10 @@ def generate(shapes: Shapes) -> str:
         )  # fmt: skip
         steps = generate_site(site)
         var = variables.of(layer.name)
-        current = _one_or_list([values[n] for n in layer.inputs])
+        current = [values[n] for n in layer.inputs]
         for step in steps:
-            body.append(f"{var} = {step.constructor()}({current})")
-            current = var
+            body.append(f"{var} = {step.apply(current)}")
+            current = [var]
         values[layer.name] = var
         if info.params:
             weights.append((layer.name, tuple(p.name for p in info.params)))
