@@ -148,6 +148,17 @@ def test_random_networks_compute_what_specc_run_does(network: Network) -> None:
         agree(case, Path(directory))
 
 
+def test_attention_in_time_distributed_attends_within_each_step(tmp_path: Path) -> None:
+    """Keras's TimeDistributed cannot call attention (it passes one tensor); the PyTorch
+    export folds the steps into the batch as for any inner layer."""
+    text = (
+        "specc: 1\nname: t\ninputs:\n  x: [T, 4, 6]\nlayers:\n"
+        "  - {name: td, type: time_distributed, layer: {type: multi_head_attention,"
+        " num_heads: 2, key_dim: 3, value_dim: 2, output_shape: 5}}\n"
+    )
+    agree(Case("t", text, {"T": 3}), tmp_path)
+
+
 def agree(case: Case, tmp_path: Path) -> None:
     """The generated module has the spec's trainable parameters, loads its weights and
     computes what `specc run` does."""

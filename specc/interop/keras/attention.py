@@ -31,4 +31,4 @@ def _attention(site: Site) -> None:
     how = Call(arguments)
     if site.inputs[0].rank == 2 and not op.dropout and op.head_value_dim != op.key_dim:
         how = Call(arguments, {"return_attention_scores": "True"}, pick="[0]")
-    site.layer("layers.MultiHeadAttention", how=how, **kwargs)
+    site.layer_called(how, "layers.MultiHeadAttention", **kwargs)

@@ -69,9 +69,12 @@ class Site:
     params: Mapping[str, Param]
     steps: list[Step] = field(default_factory=list)
 
-    def layer(self, function: str, *args: object, how: Call = PLAIN, **kwargs: object) -> None:
-        """Add the spec layer's own Keras layer, which takes its name (and weights), called as
-        `how` says."""
+    def layer(self, function: str, *args: object, **kwargs: object) -> None:
+        """Add the spec layer's own Keras layer, which takes its name (and weights)."""
+        self.steps.append(Step(function, args, kwargs, self.name))
+
+    def layer_called(self, how: Call, function: str, *args: object, **kwargs: object) -> None:
+        """`layer`, called on the inputs as `how` says."""
         self.steps.append(Step(function, args, kwargs, self.name, how))
 
     def helper(self, suffix: str, function: str, *args: object, **kwargs: object) -> None:
