@@ -3,7 +3,7 @@ along the axis in the layout."""
 
 from __future__ import annotations
 
-from specc.interop.torch.site import GENERATORS, LAST, Site, Value, convert
+from specc.interop.torch.site import FIRST, GENERATORS, LAST, Site, Value, convert
 from specc.ops.merge import Add, Concat, Multiply, Subtract
 
 
@@ -23,9 +23,11 @@ def _combine(site: Site, operator: str) -> Value:
     layout = next(x.layout for x in site.inputs if x.rank == rank)
     terms = []
     for x in site.inputs:
-        if x.rank < rank:
-            expanded = f"{convert(x, LAST)}[:, {', '.join(['None'] * (rank - x.rank))}]"
-            x = Value(expanded, LAST, (*(1,) * (rank - x.rank), *x.shape))
+        nones = ", ".join(["None"] * (rank - x.rank))
+        if x.rank == 1 < rank and layout == FIRST:  # per-channel: (N, C) -> (N, C, 1, 1)
+            x = Value(f"{x.code}[:, :, {nones}]", FIRST, (*(1,) * (rank - 1), *x.shape))
+        elif x.rank < rank:
+            x = Value(f"{convert(x, LAST)}[:, {nones}]", LAST, (*(1,) * (rank - x.rank), *x.shape))
         terms.append(convert(x, layout))
     return site.assign(f" {operator} ".join(terms), layout)
 
