@@ -26,9 +26,10 @@ SHRINK = {"[224, 224, 3]": "[32, 32, 3]"}
 DIMS = {"speech_frontend": {"T": 13}}
 
 
-def _spec(name: str, inputs: str, body: str) -> str:
+def _spec(name: str, inputs: str, body: str, outputs: str = "") -> str:
     layers = textwrap.indent(textwrap.dedent(body).strip("\n"), "  ")
-    return f"specc: 1\nname: {name}\ninputs:\n  {inputs}\nlayers:\n{layers}\n"
+    text = f"specc: 1\nname: {name}\ninputs:\n  {inputs}\nlayers:\n{layers}\n"
+    return text + (f"outputs: [{outputs}]\n" if outputs else "")
 
 
 # Hand-written specs: every family, padding the layers cannot express themselves (odd pixels
@@ -117,6 +118,76 @@ SPECS: dict[str, tuple[str, dict[str, int]]] = {
         ),
         {},
     ),
+    # key_dim other than features / heads, value_dim other than key_dim, an output size,
+    # cross-attention over a symbolic length, the key as a third input, and rank-3 positions.
+    "attention": (
+        _spec(
+            "attention",
+            "x: [T, 8]\n  m: [S, 5]\n  k: [S, 3]\n  g: [3, 4, 6]",
+            """
+            - {name: self, type: multi_head_attention, num_heads: 2, key_dim: 3, inputs: x}
+            - {name: cross, type: multi_head_attention, num_heads: 3, key_dim: 2, value_dim: 5, output_shape: 7, bias: false, inputs: [self, m]}
+            - {name: qvk, type: multi_head_attention, num_heads: 2, key_dim: 4, value_dim: 3, dropout: 0.1, inputs: [cross, m, k]}
+            - {name: grid, type: multi_head_attention, num_heads: 2, key_dim: 4, value_dim: 2, inputs: g}
+            """,
+            "qvk, grid",
+        ),
+        {"T": 6, "S": 4},
+    ),
+    # Broadcasting against channels-first maps: (1, 1, C) and (C,) gates, a (W, 1) input, a
+    # row (1, W, C), the lower-rank input first and second.
+    "broadcast-merges": (
+        _spec(
+            "broadcast-merges",
+            "x: [5, 4, 3]\n  y: [4, 1]",
+            """
+            - {name: c, type: conv2d, filters: 6, kernel: 3, padding: same, inputs: x}
+            - {name: squeeze, type: global_avg_pool, keepdims: true}
+            - {name: gate, type: sigmoid}
+            - {name: se, type: multiply, inputs: [c, gate]}
+            - {name: peak, type: global_max_pool, inputs: c}
+            - {name: centred, type: subtract, inputs: [se, peak]}
+            - {name: row, type: slice, axis: 0, stop: 1, inputs: c}
+            - {name: mixed, type: add, inputs: [peak, centred, row]}
+            - {name: lifted, type: subtract, inputs: [y, mixed]}
+            - {name: scaled, type: multiply, inputs: [lifted, y, gate]}
+            - {name: top, type: global_max_pool, keepdims: true, inputs: scaled}
+            """,
+            "scaled, top",
+        ),
+        {},
+    ),
+    # Permutes that keep the channels last and that move them, after channels-first layers;
+    # cropping, slices, upsampling (factor 3, bilinear) and identity in every rank, over a
+    # symbolic length too.
+    "permute-crop-upsample": (
+        _spec(
+            "permute-crop-upsample",
+            "x: [6, 5, 3]\n  s: [T, 4]\n  v: [4, 5, 6, 2]",
+            """
+            - {name: c, type: conv2d, filters: 4, kernel: 1, inputs: x}
+            - {name: swapped, type: permute, dims: [2, 1, 3]}
+            - {name: c2, type: conv2d, filters: 5, kernel: [3, 1]}
+            - {name: rolled, type: permute, dims: [3, 1, 2]}
+            - {name: crop, type: cropping2d, cropping: [[1, 0], [0, 1]]}
+            - {name: up, type: upsample2d, size: [2, 3], interpolation: bilinear}
+            - {name: up3, type: upsample2d, size: 3}
+            - {name: every2, type: slice, axis: 1, start: 1, step: 2}
+            - {name: same, type: identity}
+            - {name: trim, type: cropping1d, cropping: [[1, 2]], inputs: s}
+            - {name: frames, type: slice, axis: 0, start: 1, stop: -1, step: 2}
+            - {name: long, type: upsample1d, size: 3}
+            - {name: cols, type: permute, dims: [2, 1]}
+            - {name: back, type: permute, dims: [2, 1]}
+            - {name: vol, type: cropping3d, cropping: [1, [0, 2], 1], inputs: v}
+            - {name: vup, type: upsample3d, size: [1, 2, 3]}
+            - {name: vc, type: conv3d, filters: 3, kernel: 1}
+            - {name: vperm, type: permute, dims: [3, 2, 1, 4]}
+            """,
+            "same, back, vperm",
+        ),
+        {"T": 11},
+    ),
 }
 
 
@@ -154,6 +225,15 @@ def cases() -> list[Case]:
         out.append(Case(path.stem, text, DIMS.get(path.stem, {})))
     out += [Case(name, text, dims) for name, (text, dims) in SPECS.items()]
     return out
+
+
+def drawn(kind: str) -> Case:
+    """The small seeded network whose first layer is `kind` (tests/strategies.py), so that
+    every registered type is exported without a list to keep."""
+    from tests.strategies import network_with
+
+    network = network_with(kind)
+    return Case(f"drawn-{kind}", network.text, network.dims)
 
 
 def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:

@@ -13,10 +13,11 @@ from specc.ops.window import same_pads
 def window_arguments(site: Site, op: WindowOp) -> dict[str, object]:
     """strides, padding and dilation_rate where they are not Keras's defaults; explicit padding
     is added as a ZeroPadding layer first. Keras's `same` is TensorFlow's, the spec's, but it
-    refuses strides together with dilation: then it is padded explicitly."""
+    refuses strides together with dilation: then it is padded explicitly, and the strides are
+    left to `subsample`."""
     n, strides, dilations = op.spatial, op.strides, op.dilations
     kwargs: dict[str, object] = {}
-    if set(strides) != {1}:
+    if set(strides) != {1} and not _strided_and_dilated(op):
         kwargs["strides"] = window(strides)
     if set(dilations) != {1}:
         kwargs["dilation_rate"] = window(dilations)
@@ -38,6 +39,18 @@ def window_arguments(site: Site, op: WindowOp) -> dict[str, object]:
     return kwargs
 
 
+def _strided_and_dilated(op: WindowOp) -> bool:
+    return set(op.strides) != {1} and set(op.dilations) != {1}
+
+
+def subsample(site: Site, op: WindowOp) -> None:
+    """Where Keras refuses strides with dilation, the layer runs at stride 1 and every s-th
+    output is kept (a pooling of one cell): at positions 0, s, 2s ..., the strided outputs,
+    ceil((n - d*(k-1)) / s) of them, as many."""
+    if _strided_and_dilated(op):
+        site.helper("stride", f"layers.MaxPooling{op.spatial}D", 1, strides=window(op.strides))
+
+
 def _bias(bias: bool) -> dict[str, object]:
     return {} if bias else {"use_bias": "False"}
 
@@ -53,6 +66,7 @@ def _conv(site: Site) -> None:
         f"layers.Conv{op.spatial}D", op.filters, window(op.kernel_size),
         **kwargs, **_bias(op.bias), **fused(op.activation),
     )  # fmt: skip
+    subsample(site, op)
     after(site, op.activation)
 
 
@@ -67,6 +81,7 @@ def _depthwise(site: Site) -> None:
         "layers.DepthwiseConv2D", window(op.kernel_size),
         **kwargs, **_bias(op.bias), **fused(op.activation),
     )  # fmt: skip
+    subsample(site, op)
     after(site, op.activation)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from specc.dims import product
 from specc.interop.keras.site import Site, generate_site
-from specc.interop.pysource import GenerateError, Names, call, fit, literal
-from specc.ir import Layer, Model
+from specc.interop.pysource import GenerateError, Names, call, fit, literal, static
+from specc.ir import Layer, Model, format_shape
 from specc.passes.shapes import Shapes
 
 RESERVED = {
@@ -31,16 +32,18 @@ def generate(shapes: Shapes) -> str:
         body.append(f"{values[x.name]} = {call('keras.Input', shape=shape, name=literal(x.name))}")
     for layer in _needed(model):
         info = shapes.layers[layer.name]
+        for param in info.params:  # Keras makes its weights from the input's channels
+            static(product(param.shape), f"{layer.name}: {param.name} {format_shape(param.shape)}")
         site = Site(
             layer_names, layer.name, layer.op, info.inputs, info.output,
             {p.name: p for p in info.params},
         )  # fmt: skip
         steps = generate_site(site)
         var = variables.of(layer.name)
-        current = _one_or_list([values[n] for n in layer.inputs])
+        current = [values[n] for n in layer.inputs]
         for step in steps:
-            body.append(f"{var} = {step.constructor()}({current})")
-            current = var
+            body.append(f"{var} = {step.apply(current)}")
+            current = [var]
         values[layer.name] = var
         if info.params:
             weights.append((layer.name, tuple(p.name for p in info.params)))
@@ -100,5 +103,8 @@ def _weights_table(weights: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     head = "SPECC_WEIGHTS: dict[str, tuple[str, ...]] = {"
     if not weights:
         return [head + "}"]
-    rows = [f"{literal(name)}: {literal(params)}," for name, params in weights]
-    return [head, *(line for row in rows for line in fit(row, 1)), "}"]
+    lines = [head]
+    for name, params in weights:  # the trailing comma after the row's last bracket, if broken
+        row = fit(f"{literal(name)}: {literal(params)}", 1)
+        lines += [*row[:-1], row[-1] + ","]
+    return [*lines, "}"]

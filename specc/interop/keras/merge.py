@@ -1,14 +1,21 @@
-"""Keras export of merges: Add, Multiply and Concatenate (the axis counted with the batch)."""
+"""Keras export of merges: Add, Subtract and Multiply (which broadcast as the spec does: a
+lower-rank input gains leading axes of 1 after the batch), and Concatenate (the axis counted with
+the batch)."""
 
 from __future__ import annotations
 
 from specc.interop.keras.site import GENERATORS, Site
-from specc.ops.merge import Add, Concat, Multiply
+from specc.ops.merge import Add, Concat, Multiply, Subtract
 
 
 @GENERATORS.register(Add)
 def _add(site: Site) -> None:
     site.layer("layers.Add")
+
+
+@GENERATORS.register(Subtract)
+def _subtract(site: Site) -> None:
+    site.layer("layers.Subtract")
 
 
 @GENERATORS.register(Multiply)

@@ -28,4 +28,4 @@ def _global_pool(site: Site) -> None:
     if n > 3:
         raise site.fail(f"over {n} spatial axes is not supported (Keras pools 1 to 3)")
     name = "GlobalMaxPooling" if op.kind == "max" else "GlobalAveragePooling"
-    site.layer(f"layers.{name}{n}D")
+    site.layer(f"layers.{name}{n}D", **({"keepdims": "True"} if op.keepdims else {}))

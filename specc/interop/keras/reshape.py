@@ -1,11 +1,11 @@
-"""Keras export of the layers that move values: Flatten, Reshape, Dropout, ZeroPadding and
-UpSampling2D."""
+"""Keras export of the layers that move values: Flatten, Reshape, Permute, Identity, Dropout,
+ZeroPadding and UpSampling1D/2D/3D."""
 
 from __future__ import annotations
 
 from specc.interop.keras.site import GENERATORS, Site
 from specc.interop.pysource import window
-from specc.ops.reshape import Dropout, Flatten, Reshape, Upsample2D, ZeroPad
+from specc.ops.reshape import Dropout, Flatten, Identity, Permute, Reshape, Upsample, ZeroPad
 
 
 @GENERATORS.register(Flatten)
@@ -38,8 +38,23 @@ def _zero_pad(site: Site) -> None:
     site.layer(f"layers.ZeroPadding{op.spatial}D", pads)
 
 
-@GENERATORS.register(Upsample2D)
-def _upsample(site: Site) -> None:
+@GENERATORS.register(Permute)
+def _permute(site: Site) -> None:
+    """Keras's dims are the spec's: counted from 1, without the batch."""
     op = site.op
-    assert isinstance(op, Upsample2D)
-    site.layer("layers.UpSampling2D", window(op.factors))
+    assert isinstance(op, Permute)
+    site.layer("layers.Permute", op.dims)
+
+
+@GENERATORS.register(Identity)
+def _identity(site: Site) -> None:
+    site.layer("layers.Identity")
+
+
+@GENERATORS.register(Upsample)
+def _upsample(site: Site) -> None:
+    """Keras's bilinear resizes at half-pixel centres without antialiasing, as the spec's."""
+    op = site.op
+    assert isinstance(op, Upsample)
+    kwargs = {} if op.mode() == "nearest" else {"interpolation": f'"{op.mode()}"'}
+    site.layer(f"layers.UpSampling{op.spatial}D", window(op.factors), **kwargs)

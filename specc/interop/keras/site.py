@@ -3,12 +3,14 @@
 A generator adds the Keras layers that compute its spec layer, in order (`Site.layer`): most
 add one, named as the spec layer, which gets the weights; some add a zero padding before it or
 an activation after it, named after it. Each layer reads the previous one's output (the first
-one reads the spec layer's inputs), so a wrapper can wrap each of them alike.
+one reads the spec layer's inputs), so a wrapper can wrap each of them alike. A layer is called
+on its inputs as one list (merges) or one tensor, unless its `Call` says otherwise (attention
+takes query and value as arguments of their own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from specc.interop.pysource import GenerateError, Names, call, literal
@@ -18,16 +20,41 @@ from specc.ops.parts import Parts
 
 
 @dataclass(frozen=True)
+class Call:
+    """How a Keras layer is called: `arguments` passes these inputs (by index, an input may
+    come twice) as arguments of their own (`layer(query, value)`), where None passes them all
+    as one list (one tensor when there is one); `kwargs` are the call's keyword arguments
+    (source text or literals); `pick` follows the call to take its output (`[0]`)."""
+
+    arguments: tuple[int, ...] | None = None
+    kwargs: Mapping[str, object] = field(default_factory=dict)
+    pick: str = ""
+
+
+PLAIN = Call()
+
+
+@dataclass(frozen=True)
 class Step:
-    """One Keras layer: its class (`layers.Conv2D`), arguments as source text, and name."""
+    """One Keras layer: its class (`layers.Conv2D`), arguments as source text, name, and how
+    it is called."""
 
     function: str
     args: tuple[object, ...]
     kwargs: Mapping[str, object]
     name: str
+    how: Call = PLAIN
 
     def constructor(self) -> str:
         return call(self.function, *self.args, **self.kwargs, name=literal(self.name))
+
+    def apply(self, inputs: Sequence[str]) -> str:
+        """The layer made and called on `inputs` (variable names)."""
+        if self.how.arguments is not None:
+            args = [inputs[i] for i in self.how.arguments]
+        else:
+            args = [inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"]
+        return call(self.constructor(), *args, **self.how.kwargs) + self.how.pick
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,10 @@ class Site:
     def layer(self, function: str, *args: object, **kwargs: object) -> None:
         """Add the spec layer's own Keras layer, which takes its name (and weights)."""
         self.steps.append(Step(function, args, kwargs, self.name))
+
+    def layer_called(self, how: Call, function: str, *args: object, **kwargs: object) -> None:
+        """`layer`, called on the inputs as `how` says."""
+        self.steps.append(Step(function, args, kwargs, self.name, how))
 
     def helper(self, suffix: str, function: str, *args: object, **kwargs: object) -> None:
         """Add a Keras layer that helps the layer's own (a padding, an activation), named after

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from specc.interop.keras.site import GENERATORS, Site, Step
+from specc.interop.keras.site import GENERATORS, PLAIN, Site, Step
 from specc.ir import TensorType
 from specc.ops.wrapper import TimeDistributed
 
@@ -18,6 +18,11 @@ def _time_distributed(site: Site) -> None:
     x = site.inputs[0]
     inner = site.inner(op.layer, (TensorType(x.shape[1:]),), TensorType(site.output.shape[1:]))
     for step in inner.steps:
+        if step.how != PLAIN:
+            raise site.fail(
+                f"of {op.layer.type} is not supported: Keras's TimeDistributed calls its layer "
+                "on one tensor"
+            )
         if step.name == inner.name:
             site.layer("layers.TimeDistributed", step.constructor())
         else:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from specc.interop.pysource import GenerateError, Names, camel, fit, literal
+from specc.interop.pysource import INDENT, LINE, GenerateError, Names, camel, fit, literal
 from specc.interop.torch.site import FIRST, HELPERS, Site, Source, Value, convert, generate_site
 from specc.ir import Model
 from specc.passes.shapes import Shapes
 
-# Names the file or nn.Module already uses, which layers must not take.
+# Names the file or nn.Module already uses, which layers must not take (and the helpers').
 RESERVED = {
     "self", "torch", "nn", "F", "np", "len", "float", "max", "super", "tuple", "int", "str",
-    "SPECC_WEIGHTS", *HELPERS, "load_specc_weights", "training", "forward", "add_module",
+    "SPECC_WEIGHTS", "load_specc_weights", "training", "forward", "add_module",
     "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda", "double", "eval",
     "extra_repr", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half",
     "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children",
@@ -27,7 +27,7 @@ def generate(shapes: Shapes) -> str:
     if not shapes.complete:
         raise GenerateError("the spec has errors; `specc check` shows them")
     cls = camel(model.name)
-    source = Source(Names({*RESERVED, cls}))
+    source = Source(Names({*RESERVED, *HELPERS, cls}))
     values: dict[str, Value] = {}
     args = []
     for x in model.inputs:
@@ -62,7 +62,8 @@ def _needed(model: Model) -> set[str]:
 
 
 def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list[str]) -> str:
-    body = "\n".join(source.init + source.forward)
+    helpers = [HELPERS[name] for name in sorted(source.helpers)]
+    body = "\n".join(source.init + source.forward + helpers)
     imports = ["import numpy as np", "import torch"]
     if "F." in body:
         imports.append("import torch.nn.functional as F")
@@ -90,8 +91,8 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         *_weights_table(source.weights),
         "",
     ]
-    for name in sorted(source.helpers):
-        lines += ["", *HELPERS[name].strip("\n").splitlines(), ""]
+    for helper in helpers:
+        lines += ["", *helper.strip("\n").splitlines(), ""]
     lines += [
         "",
         f"class {cls}(nn.Module):",
@@ -101,7 +102,7 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         "        super().__init__()",
         *(line for s in source.init for line in fit(s, 2)),
         "",
-        *fit(f"def forward(self, {tensors}) -> {returns}:", 1),
+        *_signature(f"self, {tensors}", returns),
         *(line for s in source.forward for line in fit(s, 2)),
         *fit(f"return {', '.join(outputs)}", 2),
         "",
@@ -116,6 +117,17 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         "        self.load_state_dict(state)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _signature(parameters: str, returns: str) -> list[str]:
+    """`def forward(...)`, its parameters broken over lines as ruff's format breaks them."""
+    line = f"{INDENT}def forward({parameters}) -> {returns}:"
+    if len(line) <= LINE:
+        return [line]
+    head, tail = f"{INDENT}def forward(", f"{INDENT}) -> {returns}:"
+    if len(INDENT * 2 + parameters) <= LINE:
+        return [head, INDENT * 2 + parameters, tail]
+    return [head, *(f"{INDENT * 2}{p}," for p in parameters.split(", ")), tail]
 
 
 def _weights_table(weights: list[tuple[str, str, tuple[int, ...] | None]]) -> list[str]:

@@ -30,12 +30,13 @@ def _batch_norm(site: Site) -> Value:
     if affine:
         site.load("gamma", f"{bn}.weight")
         site.load("beta", f"{bn}.bias")
+    site.load("moving_mean", f"{bn}.running_mean")
+    site.load("moving_variance", f"{bn}.running_var")
+    out = site.assign(y, FIRST)
     view = f".view(-1{', 1' * (rank - 1)})" if rank > 1 else ""
     for param, op_text, init in (("gamma", "*", "ones"), ("beta", "+", "zeros")):
         if not affine and param in site.params:
             vector = site.module(f"nn.Parameter(torch.{init}({c}))", suffix=param)
             site.load(param, vector)
-            y = f"{y} {op_text} {vector}{view}"
-    site.load("moving_mean", f"{bn}.running_mean")
-    site.load("moving_variance", f"{bn}.running_var")
-    return site.assign(y, FIRST)
+            out = site.assign(f"{out.code} {op_text} {vector}{view}", FIRST)  # a line each
+    return out

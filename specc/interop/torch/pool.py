@@ -39,4 +39,5 @@ def _global_pool(site: Site) -> Value:
     x = site.inputs[0]
     dims = tuple(range(2, x.rank + 1))
     reduce = "mean" if op.kind == "avg" else "amax"
-    return site.assign(f"{site.input(0, FIRST)}.{reduce}(dim={dims!r})", FIRST)
+    keep = ", keepdim=True" if op.keepdims else ""
+    return site.assign(f"{site.input(0, FIRST)}.{reduce}(dim={dims!r}{keep})", FIRST)

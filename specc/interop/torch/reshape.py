@@ -1,11 +1,11 @@
 """PyTorch export of the layers that move values: flatten and reshape (of channels-last
-values, as the spec means them), dropout, zero padding and nearest-neighbour upsampling."""
+values, as the spec means them), permute, identity, dropout, zero padding and upsampling."""
 
 from __future__ import annotations
 
 from specc.interop.pysource import call, window
 from specc.interop.torch.site import FIRST, GENERATORS, LAST, Site, Value
-from specc.ops.reshape import Dropout, Flatten, Reshape, Upsample2D, ZeroPad
+from specc.ops.reshape import Dropout, Flatten, Identity, Permute, Reshape, Upsample, ZeroPad
 
 
 @GENERATORS.register(Flatten)
@@ -43,10 +43,37 @@ def _zero_pad(site: Site) -> Value:
     return site.assign(f"{module}({site.input(0, FIRST)})", FIRST)
 
 
-@GENERATORS.register(Upsample2D)
+@GENERATORS.register(Upsample)
 def _upsample(site: Site) -> Value:
-    """Nearest-neighbour upsampling by whole factors repeats each cell, as Keras's does."""
+    """Nearest-neighbour upsampling by whole factors repeats each cell, as Keras's does;
+    PyTorch's bilinear without aligned corners samples at half-pixel centres, as Keras's."""
     op = site.op
-    assert isinstance(op, Upsample2D)
-    module = site.module(call("nn.Upsample", scale_factor=window(op.factors), mode='"nearest"'))
+    assert isinstance(op, Upsample)
+    mode = op.mode()
+    kwargs: dict[str, object] = {"scale_factor": window(op.factors), "mode": f'"{mode}"'}
+    if mode != "nearest":
+        kwargs["align_corners"] = "False"
+    module = site.module(call("nn.Upsample", **kwargs))
     return site.assign(f"{module}({site.input(0, FIRST)})", FIRST)
+
+
+@GENERATORS.register(Permute)
+def _permute(site: Site) -> Value:
+    """The spec's axes are reordered where the input's layout keeps them, and the result is
+    in the input's layout: output axis i is input axis dims[i] - 1, with the batch first (and
+    in a channels-first result, the new last axis second)."""
+    op = site.op
+    assert isinstance(op, Permute)
+    x = site.inputs[0]
+    order = [x.axis(a) for a in op.perm]
+    if x.layout == FIRST and x.rank > 1:
+        order = [order[-1], *order[:-1]]
+    if order == sorted(order):
+        return site.assign(x.code, x.layout)
+    return site.assign(f"{x.code}.permute(0, {', '.join(map(str, order))})", x.layout)
+
+
+@GENERATORS.register(Identity)
+def _identity(site: Site) -> Value:
+    x = site.inputs[0]
+    return site.assign(x.code, x.layout)

@@ -143,8 +143,16 @@ def generate_site(site: Site) -> Value:
     return generator(site)
 
 
-# Functions a generator may ask the file to define.
-HELPERS = {
+def define(name: str, text: str) -> None:
+    """Declare a module-level function that generators may ask the file for (`Site.helper`);
+    a family defines its own where it imports."""
+    if HELPERS.get(name, text) != text:
+        raise ValueError(f"two helpers are named {name}")
+    HELPERS[name] = text
+
+
+# Functions a generator may ask the file to define, by name.
+HELPERS: dict[str, str] = {
     "same_pad": '''
 def same_pad(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's `same` padding of one axis of `size` cells: the odd cell goes after."""
