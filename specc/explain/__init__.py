@@ -120,7 +120,8 @@ def _compact(costs: Costs, layer: Layer) -> str:
 def _totals(costs: Costs) -> list[str]:
     out = [
         f"total MACs {_with_si(costs.macs)}; FLOPs = 2 x MACs = {_with_si(costs.flops)}",
-        "  (1 MAC = one multiply plus one add; only convolution, dense, recurrent and attention layers count)",
+        "  (1 MAC = one multiply plus one add; only convolution, dense, recurrent and attention "
+        "layers count)",
     ]
     if costs.peak is not None:
         values = tuple(c.bytes for c in costs.peak.candidates)

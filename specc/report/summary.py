@@ -34,8 +34,8 @@ DEFAULT_COLUMNS = ("name", "type", "inputs", "output", "kernel", "params")
 
 CONVENTIONS = {
     "macs": "1 MAC = one multiply plus one add; FLOPs = 2 x MACs; only convolutions, dense, "
-    "recurrent and attention layers count (batch norm, activations, pooling, merges and reshapes are 0; "
-    "biases too)",
+    "recurrent and attention layers count (batch norm, activations, pooling, merges and "
+    "reshapes are 0; biases too)",
     "memory": "activation memory = output elements x 4 bytes (float32); the peak counts every "
     "tensor from the layer that makes it to its last reader, in spec order",
     "receptive_field": "per spatial axis, in input pixels: size = extent one output reads, "
