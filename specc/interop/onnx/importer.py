@@ -36,7 +36,7 @@ from specc.ops.common import IDENTIFIER
 # channels last, seen through `first` (anything else keeps ONNX's order).
 CHANNELS_FIRST = frozenset({
     "Conv", "ConvTranspose", "MaxPool", "AveragePool", "BatchNormalization", "Resize",
-    "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization", "LRN", "Pad",
+    "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization", "LRN",
 })  # fmt: skip
 
 
@@ -64,6 +64,7 @@ class Builder:
         self.names: set[str] = set()
         self.users = graph.consumers()
         self.notes: list[str] = []
+        self.auto_named: set[str] = set()  # layers not named by the source
         self.chain_inputs: dict[str, list[Val]] = {}  # add/multiply layers a chain may extend
         self.static_batch = any(x.shape[:1] == (1,) for x in graph.inputs)
 
@@ -113,6 +114,8 @@ class Builder:
             raise site.unsupported(f"gives a {type_} layer that specc rejects: {problem.message}")
         name = self.name_for(site.node, hint)
         self.layers.append(Emitted(name, type_, attrs, tuple(v.ref for v in inputs), weights))
+        if name != site.node.outputs[0]:
+            self.auto_named.add(name)
         self.shapes[name] = out.shape
         rank = len(out.shape) + 1
         if perm is None:
@@ -127,16 +130,34 @@ class Builder:
             f"can read in ONNX's order (node {node.name})"
         )
 
-    def rename_last(self, new: str) -> None:
-        """Give the last layer the name `new` (its output is read only by what renamed it)."""
-        old = self.layers[-1].name
+    def rename(self, old: str, new: str) -> None:
+        """Call the layer `old` `new` everywhere (the source named its value so)."""
         self.names.discard(old)
         self.names.add(new)
-        self.layers[-1].name = new
+        self.auto_named.discard(old)
+        for e in self.layers:
+            if e.name == old:
+                e.name = new
+            e.inputs = tuple(new if i == old else i for i in e.inputs)
         self.shapes[new] = self.shapes.pop(old)
         for k, v in list(self.values.items()):
             if isinstance(v, Val) and v.ref == old:
                 self.values[k] = Val(new, v.shape, v.perm, v.flat, v.nonneg)
+        for k, vals in list(self.chain_inputs.items()):
+            self.chain_inputs[k] = [
+                Val(new, v.shape, v.perm, v.flat, v.nonneg) if v.ref == old else v for v in vals
+            ]
+        if old in self.chain_inputs:
+            self.chain_inputs[new] = self.chain_inputs.pop(old)
+
+    def adopt_names(self, node: Node) -> None:
+        """A named output that is a layer made under another name (a Transpose back to
+        channels last, an Identity copy, a fused activation) gives that layer its name."""
+        for out in node.outputs:
+            v = self.values.get(out)
+            if (isinstance(v, Val) and named(out) and v.ref in self.auto_named
+                    and out not in self.names and v.flat is None):  # fmt: skip
+                self.rename(v.ref, out)
 
 
 def layer_name(node_name: str, op_type: str) -> str:
@@ -168,6 +189,7 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
                 f"(node {node.name})"
             )
         importer(Site(b, node))
+        b.adopt_names(node)
     outputs = _outputs(b, graph)
     model = _model(name, inputs, b, outputs)
     weights = _weights(b, model)

@@ -38,9 +38,6 @@ def _fuse(site: Site, x: Val, type_: str, attrs: dict[str, Any]) -> bool:
     if alpha is not None and not np.isclose(alpha, DEFAULT_ALPHA[type_], rtol=1e-6):
         return False  # a fused activation takes the default alpha
     last.attrs["activation"] = type_
-    out = site.node.outputs[0]
-    if named(out) and out not in b.names:
-        b.rename_last(out)
     last_val = Val(b.layers[-1].name, x.shape, x.perm, nonneg=type_ in NONNEG)
     site.out(last_val)
     return True
@@ -77,8 +74,8 @@ def _elu(site: Site) -> None:
 @imports("Clip")
 def _clip(site: Site) -> None:
     lo, hi = site.const(1), site.const(2)
-    lo_v = float(lo) if lo is not None else site.attr("min")
-    hi_v = float(hi) if hi is not None else site.attr("max")
+    lo_v = float(lo.reshape(-1)[0]) if lo is not None and lo.size else site.attr("min")
+    hi_v = float(hi.reshape(-1)[0]) if hi is not None and hi.size else site.attr("max")
     if lo_v == 0.0 and hi_v == 6.0:
         activate(site, "relu6")
     elif lo_v == 0.0 and (hi_v is None or hi_v == float("inf")):

@@ -46,6 +46,9 @@ def _chain(site: Site, type_: str, v: Val) -> list[Val]:
 @imports("Concat")
 def _concat(site: Site) -> None:
     vals = [site.val(i) for i in range(len(site.node.inputs))]
+    if len(vals) == 1:  # PyTorch's torch.cat([x]): the value itself
+        site.out(vals[0])
+        return
     lead = vals[0]
     vals = [site.as_perm(v, lead.perm) for v in vals]
     axis = lead.spec_axis(int(site.attr("axis")))
