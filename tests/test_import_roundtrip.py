@@ -115,7 +115,7 @@ def round_trip(checked: Checked, dims: dict[str, int], seed: int = 0) -> None:
     assert again.shapes is not None
     # The same layers, in order, with the same attributes.
     want = [(n, c) for n in _needed(checked) if (c := _comparable(checked, n)) is not None]
-    got = [(n, _comparable(again, n)) for n in _needed(again)]
+    got = [(n, c) for n in _needed(again) if (c := _comparable(again, n)) is not None]
     assert got == want, text
     # The same parameter counts, layer by layer (batch-norm's fixed gamma/beta aside).
     for name, _ in want:
@@ -181,6 +181,8 @@ _TYPES = sorted(__import__("specc.ops", fromlist=["REGISTRY"]).REGISTRY)
 @pytest.mark.parametrize("kind", [t for t in _TYPES if t not in NOT_IMPORTED])
 def test_every_registered_type_round_trips(kind: str) -> None:
     network = network_with(kind)
+    if not _importable(network):
+        pytest.skip(f"the network drawn for {kind} holds {sorted(network.types & NOT_IMPORTED)}")
     checked = check_text(network.text)
     assert checked.ok, checked.diagnostics
     round_trip(checked, network.dims)

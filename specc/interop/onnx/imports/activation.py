@@ -98,6 +98,10 @@ def _softmax(site: Site) -> None:
 
 @imports("Identity", "Dropout")
 def _identity(site: Site) -> None:
-    """Dropout is the identity at inference; neither becomes a layer."""
+    """Dropout is the identity at inference; neither becomes a layer, unless the source
+    names the copy of a graph input as an output."""
     v = site.b.values[site.node.inputs[0]]
-    site.b.values[site.node.outputs[0]] = v
+    out = site.node.outputs[0]
+    if isinstance(v, Val) and out in site.b.graph.outputs and v.ref not in site.b.shapes:
+        v = site.emit("identity", [v], {})
+    site.b.values[out] = v

@@ -24,6 +24,9 @@ def _transpose(site: Site) -> None:
     y = Val(x.ref, x.shape, compose(x.perm, tuple(perm)), nonneg=x.nonneg)
     if named(site.node.outputs[0]) and x.flat is None:
         y = site.as_perm(y, identity(x.rank), hint=None)
+        if y.ref == x.ref and x.ref not in site.b.auto_named:  # a permute that keeps the order
+            dims = tuple(range(1, x.rank))
+            y = site.emit("permute", [y], {"dims": dims}, identity(x.rank), nonneg=x.nonneg)
     site.out(y)
 
 
@@ -41,7 +44,7 @@ def _flat_order(x: Val) -> tuple[int, ...] | None:
 def flatten(site: Site, x: Val) -> None:
     """Flatten to (N, -1): in the spec's order when dense layers alone read the result (their
     kernel rows follow ONNX's order), else in ONNX's order after a permute."""
-    if x.rank == 2 and x.flat is None:
+    if x.rank == 2 and x.flat is None and not named(site.node.outputs[0]):
         site.out(x)
         return
     order = _flat_order(x) if x.flat is None else None
