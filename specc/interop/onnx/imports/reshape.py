@@ -86,7 +86,9 @@ def _reshape(site: Site) -> None:
     if not shape or not (shape[0] in ("N", BATCH, -1) or (shape[0] == 1 and site.b.static_batch)):
         raise site.unsupported(f"to {shape}, which changes the batch axis")
     rest = [-1 if d == BATCH else d for d in shape[1:]]
-    if len(rest) == 1 and (rest[0] == -1 or rest[0] == product(x.shape)):
+    if named(site.node.outputs[0]):
+        pass  # the source's reshape layer: kept as one
+    elif len(rest) == 1 and (rest[0] == -1 or rest[0] == product(x.shape)):
         flatten(site, x)
         return
     if x.rank == 2 and len(rest) > 1 and all(d == 1 for d in rest[1:]):
