@@ -47,21 +47,28 @@ class G:
         self.n += 1
         scope = name or f"{op_type.lower()}_{self.n}"
         out = f"/{scope}/{op_type}_output_{self.n}"
-        self.nodes.append(helper.make_node(op_type, inputs, [out], name=f"/{scope}/{op_type}", **attrs))
+        self.nodes.append(
+            helper.make_node(op_type, inputs, [out], name=f"/{scope}/{op_type}", **attrs)
+        )
         return out
 
     def model(self, out: str, shape: list[Any], opset: int = 17) -> Any:
         self.nodes.append(helper.make_node("Identity", [out], ["y.0"], name="output"))
         graph = helper.make_graph(
-            self.nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-            [helper.make_tensor_value_info("y.0", TensorProto.FLOAT, None)], self.inits,
-        )  # fmt: skip
+            self.nodes,
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+            [helper.make_tensor_value_info("y.0", TensorProto.FLOAT, None)],
+            self.inits,
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
         model.ir_version = 8
         return model
 
 
-def imported(model: Any, tmp_path: Path, shape: list[int]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+def imported(
+    model: Any, tmp_path: Path, shape: list[int]
+) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     """The imported layers (type, non-default attributes), after checking that the spec runs
     as onnxruntime runs the model (the input channels first for rank > 2)."""
     path = tmp_path / "m.onnx"
@@ -70,7 +77,9 @@ def imported(model: Any, tmp_path: Path, shape: list[int]) -> tuple[list[tuple[s
     checked = check_text(done.text, "m.yaml")
     assert checked.ok, (done.text, checked.diagnostics)
     x = RNG.standard_normal(shape).astype(np.float32)
-    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[
+        0
+    ]
     feed = np.moveaxis(x, 1, -1) if len(shape) > 2 else x  # every graph here is channels first
     got = Plan(checked, batch=shape[0], max_memory=None).run(feed, done.weights)
     if want.ndim > 2:
@@ -79,7 +88,9 @@ def imported(model: Any, tmp_path: Path, shape: list[int]) -> tuple[list[tuple[s
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * scale, err_msg=done.text)
     from specc.interop.spec_yaml import non_default
 
-    layers = [(lay.type, non_default(lay.type, lay.op.attr_values())) for lay in checked.model.layers]  # type: ignore[union-attr]
+    layers = [
+        (lay.type, non_default(lay.type, lay.op.attr_values())) for lay in checked.model.layers
+    ]  # type: ignore[union-attr]
     return layers, done.text
 
 
@@ -87,7 +98,16 @@ def types(layers: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [t for t, _ in layers]
 
 
-def conv(g: G, x: str, c_in: int, c_out: int, k: int = 3, bias: bool = True, name: str | None = None, **attrs: Any) -> str:
+def conv(
+    g: G,
+    x: str,
+    c_in: int,
+    c_out: int,
+    k: int = 3,
+    bias: bool = True,
+    name: str | None = None,
+    **attrs: Any,
+) -> str:
     group = attrs.get("group", 1)
     ins = [x, g.const(weight(c_out, c_in // group, k, k))]
     if bias:
@@ -96,8 +116,18 @@ def conv(g: G, x: str, c_in: int, c_out: int, k: int = 3, bias: bool = True, nam
 
 
 def bn(g: G, x: str, c: int) -> str:
-    return g.op("BatchNormalization", [x, g.const(weight(c) + 1), g.const(weight(c)),
-                g.const(weight(c)), g.const(np.abs(weight(c)) + 0.5)], "bn", epsilon=1e-5)  # fmt: skip
+    return g.op(
+        "BatchNormalization",
+        [
+            x,
+            g.const(weight(c) + 1),
+            g.const(weight(c)),
+            g.const(weight(c)),
+            g.const(np.abs(weight(c)) + 0.5),
+        ],
+        "bn",
+        epsilon=1e-5,
+    )
 
 
 def test_conv_then_batch_norm_keeps_both_layers(tmp_path: Path) -> None:
@@ -170,8 +200,15 @@ def test_activation_patterns(tmp_path: Path) -> None:
     x = g.op("Tanh", [g.op("Dropout", [g.op("Identity", [x])])])
     x = g.op("Softmax", [x], axis=-1)
     layers, _ = imported(g.model(x, ["N", 7]), tmp_path, [2, 7])
-    assert layers == [("relu6", {}), ("silu", {}), ("gelu", {}), ("leaky_relu", {"alpha": 0.1}),
-                      ("elu", {"alpha": 0.5}), ("tanh", {}), ("softmax", {})]  # fmt: skip
+    assert layers == [
+        ("relu6", {}),
+        ("silu", {}),
+        ("gelu", {}),
+        ("leaky_relu", {"alpha": 0.1}),
+        ("elu", {"alpha": 0.5}),
+        ("tanh", {}),
+        ("softmax", {}),
+    ]
 
 
 @pytest.mark.parametrize("form", ["gap_flatten", "reduce_keep", "reduce_drop", "gmp"])
@@ -204,7 +241,14 @@ def test_pools_with_padding(tmp_path: Path) -> None:
     a = g.op("AveragePool", [m], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)
     s = g.op("AveragePool", [a], kernel_shape=[3, 3], pads=[1, 1, 1, 1])  # same: excluded
     layers, _ = imported(g.model(s, ["N", 2, 8, 8]), tmp_path, [1, 2, 8, 8])
-    assert types(layers) == ["conv2d", "zero_pad2d", "max_pool2d", "zero_pad2d", "avg_pool2d", "avg_pool2d"]
+    assert types(layers) == [
+        "conv2d",
+        "zero_pad2d",
+        "max_pool2d",
+        "zero_pad2d",
+        "avg_pool2d",
+        "avg_pool2d",
+    ]
     assert layers[-1] == ("avg_pool2d", {"pool": 3, "stride": 1, "padding": "same"})
 
 
@@ -224,16 +268,41 @@ def test_merges_depthwise_grouped_transpose_and_resize(tmp_path: Path) -> None:
     b2 = conv(g, b, 8, 4, k=1)
     s = g.op("Sub", [g.op("Mul", [g.op("Add", [a, b2]), a]), b2])
     cat = g.op("Concat", [s, a], axis=1)
-    t = g.op("ConvTranspose", [cat, g.const(weight(8, 3, 3, 3))], kernel_shape=[3, 3],
-             strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])  # fmt: skip
-    up = g.op("Resize", [t, "", g.const(np.asarray([1, 1, 2, 2], np.float32))], mode="nearest",
-              coordinate_transformation_mode="asymmetric", nearest_mode="floor")  # fmt: skip
-    bil = g.op("Resize", [up, "", g.const(np.asarray([1, 1, 2, 2], np.float32))], mode="linear",
-               coordinate_transformation_mode="pytorch_half_pixel")  # fmt: skip
+    t = g.op(
+        "ConvTranspose",
+        [cat, g.const(weight(8, 3, 3, 3))],
+        kernel_shape=[3, 3],
+        strides=[2, 2],
+        pads=[1, 1, 1, 1],
+        output_padding=[1, 1],
+    )
+    up = g.op(
+        "Resize",
+        [t, "", g.const(np.asarray([1, 1, 2, 2], np.float32))],
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
+    bil = g.op(
+        "Resize",
+        [up, "", g.const(np.asarray([1, 1, 2, 2], np.float32))],
+        mode="linear",
+        coordinate_transformation_mode="pytorch_half_pixel",
+    )
     layers, _ = imported(g.model(bil, ["N", 4, 5, 5]), tmp_path, [2, 4, 5, 5])
-    assert types(layers) == ["depthwise_conv2d", "conv2d", "conv2d", "add", "multiply",
-                             "subtract", "concat", "conv2d_transpose", "cropping2d",
-                             "upsample2d", "upsample2d"]  # fmt: skip
+    assert types(layers) == [
+        "depthwise_conv2d",
+        "conv2d",
+        "conv2d",
+        "add",
+        "multiply",
+        "subtract",
+        "concat",
+        "conv2d_transpose",
+        "cropping2d",
+        "upsample2d",
+        "upsample2d",
+    ]
     assert layers[1][1]["groups"] == 2 and layers[-1][1]["interpolation"] == "bilinear"
 
 
@@ -277,16 +346,32 @@ def test_cli_writes_spec_and_weights_and_never_overwrites(tmp_path: Path) -> Non
     assert weights["conv.kernel"].shape == (3, 3, 3, 4)
     again = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "s.yaml")])
     assert again.exit_code == 2 and "already exists" in again.output
-    forced = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "s.yaml"),
-                                 "--weights-out", str(tmp_path / "w.npz"), "--name", "net", "--force"])  # fmt: skip
+    forced = runner.invoke(
+        app,
+        [
+            "import",
+            str(path),
+            "-o",
+            str(tmp_path / "s.yaml"),
+            "--weights-out",
+            str(tmp_path / "w.npz"),
+            "--name",
+            "net",
+            "--force",
+        ],
+    )
     assert forced.exit_code == 0 and "name: net" in (tmp_path / "s.yaml").read_text()
     onto_model = runner.invoke(app, ["import", str(path), "-o", str(path), "--force"])
     assert onto_model.exit_code == 2
-    run = runner.invoke(app, ["run", str(tmp_path / "s.yaml"), "--weights", str(tmp_path / "w.npz")])
+    run = runner.invoke(
+        app, ["run", str(tmp_path / "s.yaml"), "--weights", str(tmp_path / "w.npz")]
+    )
     assert run.exit_code == 0, run.output
 
 
-def test_missing_onnx_package_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_onnx_package_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     path = tmp_path / "m.onnx"

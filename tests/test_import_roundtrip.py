@@ -6,6 +6,8 @@ Where the round trip cannot be exact, the comparison says so (`_comparable`):
   absent; the layers after them read their input;
 - batch_norm with `center: false` or `scale: false` exports a constant beta or gamma, and
   comes back with them as weights (`center`/`scale` true, the same outputs);
+- a slice that trims one spatial axis and a cropping of that axis are the same Slice node,
+  and are compared as croppings;
 - padding is compared resolved to (before, after) pairs: `padding: 1` on a 3x3, stride-1
   convolution is TensorFlow's `same`, and comes back as `same`;
 - time_distributed and multi_head_attention export as subgraphs the importer does not read
@@ -50,6 +52,10 @@ def _comparable(checked: Checked, name: str) -> tuple[str, dict[str, Any]] | Non
     attrs = op.attr_values()
     if op.type in VANISH:
         return None
+    if op.type == "slice" and (trim := _trim(op, types[0])) is not None:
+        if all(p == (0, 0) for p in trim):
+            return None
+        return f"cropping{len(trim)}d", {"pairs": trim}
     if op.type.startswith("cropping") and all(p == (0, 0) for p in op.pairs):  # type: ignore[attr-defined]
         return None
     if isinstance(op, WindowOp) and "padding" in attrs:
@@ -59,7 +65,9 @@ def _comparable(checked: Checked, name: str) -> tuple[str, dict[str, Any]] | Non
 
             pads = tuple(
                 same_pads(n, k, s, d)  # type: ignore[arg-type]
-                for n, k, s, d in zip(types[0].spatial, op.kernel_size, op.strides, op.dilations)
+                for n, k, s, d in zip(
+                    types[0].spatial, op.kernel_size, op.strides, op.dilations, strict=True
+                )
             )
         attrs["padding"] = pads
         attrs["kernel" if "kernel" in attrs else "pool"] = op.kernel_size
@@ -83,6 +91,20 @@ def _comparable(checked: Checked, name: str) -> tuple[str, dict[str, Any]] | Non
     if op.type in ("leaky_relu", "elu"):
         attrs["alpha"] = round(attrs["alpha"], 6)
     return op.type, attrs
+
+
+def _trim(op: Any, x: TensorType) -> tuple[tuple[int, int], ...] | None:
+    """A slice that trims one spatial axis as a cropping's pairs: ONNX cannot tell them apart
+    (both are one Slice), so either may come back as the other."""
+    axis = op.resolved_axis(x.rank)
+    start, stop = op.start or 0, op.stop
+    if axis == x.rank - 1 or op.step != 1 or start < 0 or (stop is not None and stop >= 0):
+        return None
+    if not 1 <= x.rank - 1 <= 3:
+        return None
+    pairs = [(0, 0)] * (x.rank - 1)
+    pairs[axis] = (start, -stop if stop else 0)
+    return tuple(pairs)
 
 
 def _needed(checked: Checked) -> list[str]:

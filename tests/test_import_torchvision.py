@@ -29,19 +29,33 @@ heavy = pytest.mark.skipif(not ALL, reason="set SPECC_TORCHVISION=1 to run every
 
 # family -> (constructor, input size); every family of docs/import.md's table.
 IMPORTED = {
-    "resnet18": 224, "resnet50": 224, "resnext50_32x4d": 224, "wide_resnet50_2": 224,
-    "densenet121": 224, "inception_v3": 299, "googlenet": 224, "mobilenet_v2": 224,
-    "shufflenet_v2_x0_5": 224, "efficientnet_b0": 224, "efficientnet_v2_s": 224,
-    "regnet_x_400mf": 224, "regnet_y_400mf": 224, "vgg11": 224, "alexnet": 224,
-    "squeezenet1_0": 224, "mnasnet0_5": 224,
-}  # fmt: skip
+    "resnet18": 224,
+    "resnet50": 224,
+    "resnext50_32x4d": 224,
+    "wide_resnet50_2": 224,
+    "densenet121": 224,
+    "inception_v3": 299,
+    "googlenet": 224,
+    "mobilenet_v2": 224,
+    "shufflenet_v2_x0_5": 224,
+    "efficientnet_b0": 224,
+    "efficientnet_v2_s": 224,
+    "regnet_x_400mf": 224,
+    "regnet_y_400mf": 224,
+    "vgg11": 224,
+    "alexnet": 224,
+    "squeezenet1_0": 224,
+    "mnasnet0_5": 224,
+}
 # What specc cannot express yet, and the operator it stops at.
 REFUSED = {"mobilenet_v3_small": "HardSwish", "convnext_tiny": "LayerNormalization"}
 
 
 def _export(name: str, size: int, path: Path) -> torch.nn.Module:
     torch.manual_seed(0)
-    kwargs = {"aux_logits": False, "init_weights": True} if name in ("inception_v3", "googlenet") else {}
+    kwargs = (
+        {"aux_logits": False, "init_weights": True} if name in ("inception_v3", "googlenet") else {}
+    )
     model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -52,11 +66,16 @@ def _export(name: str, size: int, path: Path) -> torch.nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, torch.randn(1, 3, size, size), str(path), dynamo=False, opset_version=17,
-            input_names=["image"], output_names=["logits"],
+            model,
+            torch.randn(1, 3, size, size),
+            str(path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["image"],
+            output_names=["logits"],
             dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}},
             training=torch.onnx.TrainingMode.PRESERVE,  # keeps batch norms as layers
-        )  # fmt: skip
+        )
     return model
 
 
@@ -67,7 +86,9 @@ def _check(name: str, size: int, tmp_path: Path) -> None:
     checked = check_text(done.text, f"{name}.yaml")
     assert checked.ok, checked.diagnostics
     trainable = sum(
-        p.size for k, p in done.weights.items() if not k.endswith(("moving_mean", "moving_variance"))
+        p.size
+        for k, p in done.weights.items()
+        if not k.endswith(("moving_mean", "moving_variance"))
     )
     assert trainable == sum(p.numel() for p in model.parameters())
     x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)

@@ -109,14 +109,17 @@ def import_command(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="The spec to write (default: the model's name with .yaml).",
+            "--output",
+            "-o",
+            help="The spec to write (default: the model's name with .yaml).",
             show_default=False,
         ),
     ] = None,
     weights_out: Annotated[
         Path | None,
         typer.Option(
-            "--weights-out", help="The weights to write (default: the spec's name with .npz).",
+            "--weights-out",
+            help="The weights to write (default: the spec's name with .npz).",
             show_default=False,
         ),
     ] = None,

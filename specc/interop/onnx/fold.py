@@ -117,7 +117,9 @@ FOLDS: dict[str, Fold] = {
     "Floor": lambda node, ins: np.floor(ins[0]),
     "Ceil": lambda node, ins: np.ceil(ins[0]),
     "Neg": lambda node, ins: np.negative(ins[0]),
-    "Range": lambda node, ins: np.arange(ins[0], ins[1], ins[2]).astype(ins[0].dtype),
+    "Range": lambda node, ins: np.arange(ins[0].item(), ins[1].item(), ins[2].item()).astype(
+        ins[0].dtype
+    ),
     "ConstantOfShape": _constant_of_shape,
     "Size": lambda node, ins: np.asarray(ins[0].size, np.int64),
     "Expand": lambda node, ins: ins[0] * np.ones([int(d) for d in ins[1]], ins[0].dtype),

@@ -34,10 +34,20 @@ from specc.ops.common import IDENTIFIER
 
 # Operators that want their input channels first: a graph input they read is declared
 # channels last, seen through `first` (anything else keeps ONNX's order).
-CHANNELS_FIRST = frozenset({
-    "Conv", "ConvTranspose", "MaxPool", "AveragePool", "BatchNormalization", "Resize",
-    "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization", "LRN",
-})  # fmt: skip
+CHANNELS_FIRST = frozenset(
+    {
+        "Conv",
+        "ConvTranspose",
+        "MaxPool",
+        "AveragePool",
+        "BatchNormalization",
+        "Resize",
+        "GlobalAveragePool",
+        "GlobalMaxPool",
+        "InstanceNormalization",
+        "LRN",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,8 @@ class Builder:
         try:
             out = op.infer(types)
         except Problem as problem:
-            raise site.unsupported(f"gives a {type_} layer that specc rejects: {problem.message}")
+            message = f"gives a {type_} layer that specc rejects: {problem.message}"
+            raise site.unsupported(message) from None
         name = self.name_for(site.node, hint)
         self.layers.append(Emitted(name, type_, attrs, tuple(v.ref for v in inputs), weights))
         if name != site.node.outputs[0]:
@@ -155,8 +166,13 @@ class Builder:
         channels last, an Identity copy, a fused activation) gives that layer its name."""
         for out in node.outputs:
             v = self.values.get(out)
-            if (isinstance(v, Val) and named(out) and v.ref in self.auto_named
-                    and out not in self.names and v.flat is None):  # fmt: skip
+            if (
+                isinstance(v, Val)
+                and named(out)
+                and v.ref in self.auto_named
+                and out not in self.names
+                and v.flat is None
+            ):
                 self.rename(v.ref, out)
 
 
@@ -164,8 +180,8 @@ def layer_name(node_name: str, op_type: str) -> str:
     """PyTorch's `/layer1/layer1.0/conv1/Conv` as `layer1_0_conv1`: the module path without
     the operator, each scope's repeated prefix dropped, dots as underscores."""
     parts = [p for p in re.split(r"[/:]", node_name) if p]
-    if len(parts) > 1 and parts[-1].split("_")[0] == op_type:
-        parts = parts[:-1]
+    if len(parts) > 1 and re.fullmatch(r"[A-Z][A-Za-z]*(?:_\d+)?", parts[-1]):
+        parts = parts[:-1]  # the operator: /fc/Gemm, /layer1/Add_1
     kept = [p for i, p in enumerate(parts) if i + 1 == len(parts) or not parts[i + 1].startswith(p)]
     text = "_".join(kept).replace(".", "_")
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-")
@@ -256,9 +272,7 @@ def _declare_inputs(b: Builder, graph: OnnxGraph) -> dict[str, tuple[Dim, ...]]:
         name = b.claim(x.name if named(x.name) else layer_name(x.name, "") or "input")
         shape = _per_sample(x)
         rank = len(shape) + 1
-        wants_first = rank > 2 and any(
-            u.op_type in CHANNELS_FIRST for u in b.users.get(x.name, [])
-        )
+        wants_first = rank > 2 and any(u.op_type in CHANNELS_FIRST for u in b.users.get(x.name, []))
         perm = first(rank) if wants_first else identity(rank)
         spec_shape = tuple(shape[perm.index(j) - 1] for j in range(1, rank))
         out[name] = spec_shape

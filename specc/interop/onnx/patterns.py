@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -93,8 +94,8 @@ class Rewrite:
         for n in graph.nodes:
             if id(n) not in replaced:
                 nodes.append(n)
-            elif (fused := replaced[id(n)]) is not None:
-                nodes.append(fused)
+            elif (made := replaced[id(n)]) is not None:
+                nodes.append(made)
         g = graph
         return PassResult(
             OnnxGraph(nodes, g.constants, g.inputs, g.outputs, g.opset, g.producer, g.name), True
@@ -194,8 +195,9 @@ class Dense(Rewrite):
             b = m.other(add, node.outputs[0])
             bias = m.const(b) if b else None
             if bias is not None and bias.size == w.shape[1] and bias.ndim >= 1:
-                return fused("Dense", add, [node.inputs[0], node.inputs[1], b or ""],
-                             transposed=0), [node, add]  # fmt: skip
+                return fused(
+                    "Dense", add, [node.inputs[0], node.inputs[1], b or ""], transposed=0
+                ), [node, add]
         return fused("Dense", node, [node.inputs[0], node.inputs[1]], transposed=0), [node]
 
     @staticmethod
@@ -214,8 +216,12 @@ class GlobalPool(Rewrite):
     """GlobalAveragePool / GlobalMaxPool / a ReduceMean or ReduceMax over every spatial axis,
     then an optional Flatten, Squeeze or Reshape to (N, C) that drops those axes."""
 
-    KINDS = {"GlobalAveragePool": "avg", "GlobalMaxPool": "max", "ReduceMean": "avg",
-             "ReduceMax": "max"}  # fmt: skip
+    KINDS: ClassVar[dict[str, str]] = {
+        "GlobalAveragePool": "avg",
+        "GlobalMaxPool": "max",
+        "ReduceMean": "avg",
+        "ReduceMax": "max",
+    }
 
     def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
         kind = self.KINDS.get(node.op_type)
@@ -230,15 +236,18 @@ class GlobalPool(Rewrite):
             if axes is None:
                 return None
             keep = int(node.attr("keepdims", 1))
-            fused_node = fused("GlobalPool", node, [node.inputs[0]], kind=kind, axes=list(axes),
-                               keepdims=keep)  # fmt: skip
+            fused_node = fused(
+                "GlobalPool", node, [node.inputs[0]], kind=kind, axes=list(axes), keepdims=keep
+            )
         else:
-            fused_node = fused("GlobalPool", node, [node.inputs[0]], kind=kind, axes=None,
-                               keepdims=1)  # fmt: skip
+            fused_node = fused(
+                "GlobalPool", node, [node.inputs[0]], kind=kind, axes=None, keepdims=1
+            )
         after = m.only_user(node.outputs[0]) if keep else None
         if after is not None and self._drops_axes(m, after):
-            return fused("GlobalPool", after, fused_node.inputs,
-                         **{**fused_node.attrs, "keepdims": 0}), [node, after]  # fmt: skip
+            return fused(
+                "GlobalPool", after, fused_node.inputs, **{**fused_node.attrs, "keepdims": 0}
+            ), [node, after]
         return fused_node, [node]
 
     @staticmethod
@@ -271,13 +280,23 @@ class PadIntoConv(Rewrite):
         pads = [int(p) for p in np.asarray(pads).reshape(-1)]
         rank = len(pads) // 2
         before, after = pads[:rank], pads[rank:]
-        if before[:2] != [0, 0] or after[:2] != [0, 0] or conv.attr("auto_pad", "NOTSET") != "NOTSET":
+        if (
+            before[:2] != [0, 0]
+            or after[:2] != [0, 0]
+            or conv.attr("auto_pad", "NOTSET") != "NOTSET"
+        ):
             return None
         own = conv.attr("pads") or [0] * (2 * (rank - 2))
         n = rank - 2
         total = [a + b for a, b in zip(before[2:] + after[2:], own, strict=True)]
-        merged = Node("Conv", conv.name, [node.inputs[0], *conv.inputs[1:]], list(conv.outputs),
-                      {**conv.attrs, "pads": total[:n] + total[n:]}, "")  # fmt: skip
+        merged = Node(
+            "Conv",
+            conv.name,
+            [node.inputs[0], *conv.inputs[1:]],
+            list(conv.outputs),
+            {**conv.attrs, "pads": total[:n] + total[n:]},
+            "",
+        )
         return merged, [node, conv]
 
 

@@ -92,19 +92,28 @@ def from_proto(proto: Any) -> OnnxGraph:
     nodes: list[Node] = []
     for i, n in enumerate(graph.node):
         attrs = {a.name: _attribute(a) for a in n.attribute}
-        node = Node(n.op_type, n.name or f"{n.op_type}_{i}", list(n.input), list(n.output),
-                    attrs, n.domain if n.domain != "ai.onnx" else "")  # fmt: skip
+        node = Node(
+            n.op_type,
+            n.name or f"{n.op_type}_{i}",
+            list(n.input),
+            list(n.output),
+            attrs,
+            n.domain if n.domain != "ai.onnx" else "",
+        )
         if node.op_type == "Constant" and not node.domain:
             constants[node.outputs[0]] = _constant(node)
             continue
         nodes.append(node)
-    inputs = [
-        GraphInput(v.name, _shape(v)) for v in graph.input if v.name not in constants
-    ]
+    inputs = [GraphInput(v.name, _shape(v)) for v in graph.input if v.name not in constants]
     return OnnxGraph(
-        nodes, constants, inputs, [v.name for v in graph.output], opset,
-        f"{proto.producer_name} {proto.producer_version}".strip(), graph.name,
-    )  # fmt: skip
+        nodes,
+        constants,
+        inputs,
+        [v.name for v in graph.output],
+        opset,
+        f"{proto.producer_name} {proto.producer_version}".strip(),
+        graph.name,
+    )
 
 
 def _attribute(a: Any) -> Any:

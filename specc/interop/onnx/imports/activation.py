@@ -47,9 +47,15 @@ def _simple(op_type: str, type_: str) -> None:
     imports(op_type)(lambda site: activate(site, type_))
 
 
-for _op, _type in (("Relu", "relu"), ("Sigmoid", "sigmoid"), ("Tanh", "tanh"),
-                   ("specc.Silu", "silu"), ("specc.Gelu", "gelu"),
-                   ("HardSwish", "hard_swish"), ("HardSigmoid", "hard_sigmoid")):  # fmt: skip
+for _op, _type in (
+    ("Relu", "relu"),
+    ("Sigmoid", "sigmoid"),
+    ("Tanh", "tanh"),
+    ("specc.Silu", "silu"),
+    ("specc.Gelu", "gelu"),
+    ("HardSwish", "hard_swish"),
+    ("HardSigmoid", "hard_sigmoid"),
+):
     if _type in REGISTRY:  # hard_swish and hard_sigmoid only once specc has them
         _simple(_op, _type)
 
@@ -102,6 +108,7 @@ def _identity(site: Site) -> None:
     names the copy of a graph input as an output."""
     v = site.b.values[site.node.inputs[0]]
     out = site.node.outputs[0]
-    if isinstance(v, Val) and out in site.b.graph.outputs and v.ref not in site.b.shapes:
+    b = site.b
+    if isinstance(v, Val) and out in b.graph.outputs and named(out) and v.ref not in b.auto_named:
         v = site.emit("identity", [v], {})
     site.b.values[out] = v

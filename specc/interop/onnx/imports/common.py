@@ -30,9 +30,12 @@ def explicit(pairs: tuple[tuple[int, int], ...]) -> Any:
 
 
 def is_same(
-    sizes: Sequence[Dim], kernel: Sequence[int], strides: Sequence[int],
-    dilations: Sequence[int], pairs: tuple[tuple[int, int], ...],
-) -> bool:  # fmt: skip
+    sizes: Sequence[Dim],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    pairs: tuple[tuple[int, int], ...],
+) -> bool:
     """Whether the pads are TensorFlow's `same` for these (known) sizes."""
     if not all(isinstance(n, int) for n in sizes):
         return False
@@ -43,9 +46,12 @@ def is_same(
 
 
 def window_padding(
-    site: Site, sizes: Sequence[Dim], kernel: Sequence[int], strides: Sequence[int],
+    site: Site,
+    sizes: Sequence[Dim],
+    kernel: Sequence[int],
+    strides: Sequence[int],
     dilations: Sequence[int],
-) -> Any:  # fmt: skip
+) -> Any:
     """The spec padding of a Conv or Pool node: 'valid', 'same', or explicit pairs."""
     n = len(kernel)
     auto = site.attr("auto_pad", "NOTSET")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from specc.interop.onnx.imports.common import compact, ints, pairs_of, window_padding
-from specc.interop.onnx.imports.site import Site, imports
+from specc.interop.onnx.imports.site import Site, WeightLayout, imports
 
 
-def _weights(site: Site) -> dict[str, tuple]:  # type: ignore[type-arg]
+def _weights(site: Site) -> dict[str, tuple[Any, WeightLayout]]:
     w = site.const(1)
     if w is None:
         raise site.unsupported("with weights computed by the graph")
-    out: dict[str, tuple] = {"kernel": (w, "torch")}  # type: ignore[type-arg]
+    out: dict[str, tuple[Any, WeightLayout]] = {"kernel": (w, "torch")}
     bias = site.const(2)
     if site.has(2):
         if bias is None:
@@ -32,8 +34,13 @@ def _conv(site: Site) -> None:
     attrs: dict[str, object] = {}
     padding = window_padding(site, x.shape[:-1], kernel, strides, dilations)
     group, filters, channels = int(site.attr("group", 1)), int(w.shape[0]), x.shape[-1]
-    common = {"kernel": compact(kernel), "stride": compact(strides), "padding": padding,
-              "dilation": compact(dilations), "bias": "bias" in weights}  # fmt: skip
+    common = {
+        "kernel": compact(kernel),
+        "stride": compact(strides),
+        "padding": padding,
+        "dilation": compact(dilations),
+        "bias": "bias" in weights,
+    }
     if group > 1 and group == channels and n == 2 and filters % group == 0:
         attrs = {**common, "multiplier": filters // group}
         site.out(site.emit("depthwise_conv2d", [x], attrs, weights=weights))
@@ -58,8 +65,9 @@ def _conv_transpose(site: Site) -> None:
     strides = ints(site, "strides", n, 1)
     extra = ints(site, "output_padding", n, 0)
     crops = []
-    for (before, after), k, s, op in zip(pairs_of(site.attr("pads"), n), kernel, strides, extra,
-                                         strict=True):  # fmt: skip
+    for (before, after), k, s, op in zip(
+        pairs_of(site.attr("pads"), n), kernel, strides, extra, strict=True
+    ):
         crops.append((before, after + max(s - k, 0) - op))
     if any(a < 0 or b < 0 for a, b in crops):
         raise site.unsupported("whose output_padding reaches past Keras's output")
@@ -70,8 +78,13 @@ def _conv_transpose(site: Site) -> None:
     padding = "valid"
     if any(c != (0, 0) for c in crops) and tuple(crops) == same:
         padding, crops = "same", [(0, 0)] * n
-    attrs = {"filters": int(w.shape[1]), "kernel": compact(kernel), "stride": compact(strides),
-             "padding": padding, "bias": "bias" in weights}  # fmt: skip
+    attrs = {
+        "filters": int(w.shape[1]),
+        "kernel": compact(kernel),
+        "stride": compact(strides),
+        "padding": padding,
+        "bias": "bias" in weights,
+    }
     y = site.emit("conv2d_transpose", [x], attrs, weights=weights)
     if any(c != (0, 0) for c in crops):
         y = site.emit("cropping2d", [y], {"cropping": tuple(crops)}, hint="crop")

@@ -13,12 +13,20 @@ TO_END = 2**31 - 1
 def _slice(site: Site) -> None:
     x = site.val(0)
     consts = [site.const(i) for i in range(1, 5)]
-    if consts[0] is None or consts[1] is None or (site.has(3) and consts[2] is None) or (
-            site.has(4) and consts[3] is None):  # fmt: skip
+    if (
+        consts[0] is None
+        or consts[1] is None
+        or (site.has(3) and consts[2] is None)
+        or (site.has(4) and consts[3] is None)
+    ):
         raise site.unsupported("with bounds computed from values whose shapes are unknown")
     starts = [int(v) for v in consts[0].reshape(-1)]
     ends = [int(v) for v in consts[1].reshape(-1)]
-    axes = [int(v) for v in consts[2].reshape(-1)] if consts[2] is not None else list(range(len(starts)))
+    axes = (
+        [int(v) for v in consts[2].reshape(-1)]
+        if consts[2] is not None
+        else list(range(len(starts)))
+    )
     steps = [int(v) for v in consts[3].reshape(-1)] if consts[3] is not None else [1] * len(starts)
     try:
         spec_axes = [x.spec_axis(a) for a in axes]
@@ -35,8 +43,12 @@ def _slice(site: Site) -> None:
     for axis, start, end, step in zip(spec_axes, starts, ends, steps, strict=True):
         if step < 1:
             raise site.unsupported("with a negative step")
-        attrs = {"axis": axis if axis < len(x.shape) - 1 else -1,
-                 "start": start or None, "stop": None if end >= TO_END else end, "step": step}  # fmt: skip
+        attrs = {
+            "axis": axis if axis < len(x.shape) - 1 else -1,
+            "start": start or None,
+            "stop": None if end >= TO_END else end,
+            "step": step,
+        }
         y = site.emit("slice", [y], attrs, x.perm, nonneg=x.nonneg)
     site.out(y)
 

@@ -32,8 +32,14 @@ def _chain(site: Site, type_: str, v: Val) -> list[Val]:
     b = site.b
     last = b.layers[-1] if b.layers else None
     value = next(n for n in site.node.inputs if b.values.get(n) == v)
-    if (last is None or last.name != v.ref or last.type != type_ or type_ == "subtract"
-            or named(value) or len(b.users.get(value, [])) != 1):  # fmt: skip
+    if (
+        last is None
+        or last.name != v.ref
+        or last.type != type_
+        or type_ == "subtract"
+        or named(value)
+        or len(b.users.get(value, [])) != 1
+    ):
         return [v]
     ins = b.chain_inputs.pop(last.name, None)
     if ins is None:

@@ -38,14 +38,21 @@ def _pool(site: Site) -> None:
         if is_same(sizes, kernel, strides, (1,) * n, pairs) and not include:
             padding, pairs = "same", ((0, 0),) * n
         elif (kind == "max" and x.nonneg) or include:
-            x = site.emit(f"zero_pad{n}d", [x], {"padding": _explicit(pairs)}, hint="pad",
-                          nonneg=x.nonneg)  # fmt: skip
+            x = site.emit(
+                f"zero_pad{n}d", [x], {"padding": _explicit(pairs)}, hint="pad", nonneg=x.nonneg
+            )
         else:
-            what = "a max pool of values that may be negative" if kind == "max" else (
-                "an average without the padding in its divisor")  # fmt: skip
+            what = (
+                "a max pool of values that may be negative"
+                if kind == "max"
+                else ("an average without the padding in its divisor")
+            )
             raise site.unsupported(f"with padding {list(pairs)} other than `same` on {what}")
-    attrs = {"pool": compact(kernel), "stride": None if strides == kernel else compact(strides),
-             "padding": padding}  # fmt: skip
+    attrs = {
+        "pool": compact(kernel),
+        "stride": None if strides == kernel else compact(strides),
+        "padding": padding,
+    }
     site.out(site.emit(f"{kind}_pool{n}d", [x], attrs, nonneg=x.nonneg))
 
 

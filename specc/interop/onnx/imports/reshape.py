@@ -32,9 +32,10 @@ def _transpose(site: Site) -> None:
 
 def _flat_order(x: Val) -> tuple[int, ...] | None:
     """ONNX's flattening order of a permuted map, as positions of the spec's flattening."""
-    if not all(isinstance(d, int) for d in x.shape):
+    sizes = [d for d in x.shape if isinstance(d, int)]
+    if len(sizes) != len(x.shape):
         return None
-    index = np.arange(int(product(x.shape))).reshape([int(d) for d in x.shape])  # type: ignore[arg-type]
+    index = np.arange(int(np.prod(sizes))).reshape(sizes)
     order = index.transpose([p - 1 for p in x.perm[1:]]).reshape(-1)
     if np.array_equal(order, np.arange(order.size)):
         return ()
@@ -49,10 +50,14 @@ def flatten(site: Site, x: Val) -> None:
         return
     order = _flat_order(x) if x.flat is None else None
     readers = site.b.users.get(site.node.outputs[0], [])
-    dense_only = readers and all(
-        r.domain == "specc" and r.op_type == "Dense" and r.inputs[0] == site.node.outputs[0]
-        for r in readers
-    ) and site.node.outputs[0] not in site.b.graph.outputs
+    dense_only = (
+        readers
+        and all(
+            r.domain == "specc" and r.op_type == "Dense" and r.inputs[0] == site.node.outputs[0]
+            for r in readers
+        )
+        and site.node.outputs[0] not in site.b.graph.outputs
+    )
     if order == ():
         y = site.emit("flatten", [x], {}, identity(2), nonneg=x.nonneg)
     elif order is not None and dense_only:
@@ -96,13 +101,15 @@ def _reshape(site: Site) -> None:
         return
     plain = site.as_perm(x, identity(x.rank))
     dims: tuple[int | str, ...] = tuple(d if isinstance(d, int) else -1 for d in rest)
-    site.out(site.emit("reshape", [plain], {"shape": dims}, identity(len(rest) + 1),
-                       nonneg=x.nonneg))  # fmt: skip
+    site.out(
+        site.emit("reshape", [plain], {"shape": dims}, identity(len(rest) + 1), nonneg=x.nonneg)
+    )
 
 
 def _unsqueeze_channels(site: Site, x: Val, rank: int) -> None:
     """(N, C) as (N, C, 1, ...): the spec's (1, ..., C), seen channels first."""
-    ones: tuple[int | str, ...] = (*(1,) * (rank - 1), int(x.shape[0]))  # type: ignore[call-overload]
+    c = x.shape[0]
+    ones: tuple[int | str, ...] = (*(1,) * (rank - 1), c if isinstance(c, int) else -1)
     if all(u.op_type in MERGES for u in site.b.users.get(site.node.outputs[0], [])):
         # Merges broadcast from the last axis: the (C,) value serves as it is.
         site.out(Val(x.ref, (*(1,) * (rank - 1), x.shape[0]), first(rank + 1), nonneg=x.nonneg))
@@ -124,7 +131,11 @@ def _unsqueeze(site: Site) -> None:
         _unsqueeze_channels(site, x, rank - 1)
         return
     merges_only = all(u.op_type in MERGES for u in site.b.users.get(site.node.outputs[0], []))
-    if x.perm == identity(x.rank) and axes_list == list(range(1, len(axes_list) + 1)) and merges_only:
+    if (
+        x.perm == identity(x.rank)
+        and axes_list == list(range(1, len(axes_list) + 1))
+        and merges_only
+    ):
         # Leading axes of 1: what the spec's broadcasting gives a lower-rank input anyway.
         site.out(Val(x.ref, (*(1,) * len(axes_list), *x.shape), identity(rank), nonneg=x.nonneg))
         return
@@ -152,8 +163,9 @@ def _squeeze(site: Site) -> None:
         flatten(site, x)  # (N, C, 1, 1) -> (N, C)
         return
     dims = tuple(d if isinstance(d, int) else -1 for d in shape)
-    site.out(site.emit("reshape", [plain], {"shape": dims}, identity(len(shape) + 1),
-                       nonneg=x.nonneg))  # fmt: skip
+    site.out(
+        site.emit("reshape", [plain], {"shape": dims}, identity(len(shape) + 1), nonneg=x.nonneg)
+    )
 
 
 @imports("Pad")
@@ -194,7 +206,9 @@ def _resize(site: Site) -> None:
         coords = "asymmetric"
     attrs: dict[str, object] = {"size": factors[0] if len(set(factors)) == 1 else tuple(factors)}
     if mode == "nearest":
-        if not all(_nearest_is_floor(site, coords, d, f) for d, f in zip(x.shape, factors, strict=False)):
+        if not all(
+            _nearest_is_floor(site, coords, d, f) for d, f in zip(x.shape, factors, strict=False)
+        ):
             raise site.unsupported(f"nearest with {coords} coordinates, which is not repetition")
     elif mode == "linear" and n == 2 and coords in ("half_pixel", "pytorch_half_pixel"):
         attrs["interpolation"] = "bilinear"
@@ -216,7 +230,10 @@ def _factors(site: Site, x: Val) -> list[int]:
         shape = x.onnx_shape
         if not all(isinstance(d, int) for d in shape[2:]):
             raise site.unsupported("to sizes on a symbolic axis")
-        onnx_scales = [1.0, 1.0] + [int(s) / int(d) for s, d in zip(sizes.reshape(-1)[2:], shape[2:], strict=True)]  # type: ignore[call-overload]
+        known = [d for d in shape[2:] if isinstance(d, int)]
+        onnx_scales = [1.0, 1.0] + [
+            int(s) / d for s, d in zip(sizes.reshape(-1)[2:], known, strict=True)
+        ]
     if onnx_scales[:2] != [1.0, 1.0] or not all(s == int(s) and s >= 1 for s in onnx_scales[2:]):
         raise site.unsupported(f"by {onnx_scales}: only integer factors of the spatial axes")
     return [int(s) for s in onnx_scales[2:]]

@@ -92,8 +92,9 @@ class Site:
         nonneg: bool = False,
     ) -> Val:
         """Add a spec layer; its output seen through `perm` (default: as its first input)."""
-        return self.b.emit(self, type_, inputs, dict(attrs), perm, dict(weights or {}), hint,
-                           nonneg)  # fmt: skip
+        return self.b.emit(
+            self, type_, inputs, dict(attrs), perm, dict(weights or {}), hint, nonneg
+        )
 
     def out(self, v: Val | NDArray, k: int = 0) -> None:
         """Set the node's output `k` (a computed value, or a constant)."""
