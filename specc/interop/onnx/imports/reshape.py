@@ -96,7 +96,7 @@ def _reshape(site: Site) -> None:
     elif len(rest) == 1 and (rest[0] == -1 or rest[0] == product(x.shape)):
         flatten(site, x)
         return
-    if x.rank == 2 and len(rest) > 1 and all(d == 1 for d in rest[1:]):
+    elif x.rank == 2 and len(rest) > 1 and all(d == 1 for d in rest[1:]):
         _unsqueeze_channels(site, x, len(rest))  # (N, C) -> (N, C, 1, 1)
         return
     plain = site.as_perm(x, identity(x.rank))
