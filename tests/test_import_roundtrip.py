@@ -52,6 +52,8 @@ def _comparable(checked: Checked, name: str) -> tuple[str, dict[str, Any]] | Non
     attrs = op.attr_values()
     if op.type in VANISH:
         return None
+    if op.type == "permute" and op.perm == tuple(range(len(op.perm))):  # type: ignore[attr-defined]
+        return None  # keeps the order: an output copy (of a dropout, say) comes back as one
     if op.type == "slice" and (trim := _trim(op, types[0])) is not None:
         if all(p == (0, 0) for p in trim):
             return None
