@@ -369,6 +369,14 @@ def test_cli_writes_spec_and_weights_and_never_overwrites(tmp_path: Path) -> Non
     assert run.exit_code == 0, run.output
 
 
+def test_a_file_that_is_not_onnx_is_a_usage_error(tmp_path: Path) -> None:
+    spec = tmp_path / "m.yaml"
+    spec.write_text("specc: 1\n")
+    result = CliRunner().invoke(app, ["import", str(spec)])
+    assert result.exit_code == 2 and "ONNX" in result.output
+    assert spec.read_text() == "specc: 1\n"
+
+
 def test_missing_onnx_package_is_one_clear_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

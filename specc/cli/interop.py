@@ -132,6 +132,8 @@ def import_command(
     from specc.files import FileRefused, atomic_write, refuse_special
     from specc.interop.importing import ImportFailed, import_model
 
+    if model.suffix.lower() != ".onnx":
+        fail(f"{model}: specc imports ONNX models (.onnx)", exits.USAGE)
     target = output or model.with_suffix(".yaml")
     npz = weights_out or target.with_suffix(".npz")
     refuse_writing_inputs("import", [(target, "spec file"), (npz, "weights file")], [model])
