@@ -1,6 +1,6 @@
 """Bridges to other engines: ONNX export time, and onnxruntime against the NumPy engine.
 
-    python benchmarks/bench_interop.py              # export ResNet-50, ResNet-18 on both engines
+    python benchmarks/bench_interop.py              # ResNet-50 export and import, ResNet-18 on both
     python benchmarks/bench_interop.py --quick      # fewer repeats
 
 ResNet-50 is written here as a spec (Keras's ResNet50 layout: biased convolutions, then batch
@@ -115,6 +115,30 @@ def export_resnet50(repeats: int) -> None:
     print(f"  with checking and seeded weights: median {median:.3f} s, best {best:.3f} s")
 
 
+def import_resnet50(repeats: int) -> None:
+    """`specc import` of the exported ResNet-50 (about 100 MB): read, fold, match, walk, check,
+    write the spec's text and the weights in Keras layouts (the .npz is not written here)."""
+    import tempfile
+
+    from specc.api import check_text
+    from specc.interop.importing import import_model
+    from specc.interop.onnx import export_model
+    from specc.lower import Plan
+
+    checked = check_text(resnet50_spec(), "resnet50.yaml")
+    assert checked.shapes is not None
+    weights = Plan(checked, max_memory=None).weights(None, seed=0)
+    data = export_model(checked.shapes, weights).SerializeToString()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "resnet50.onnx"
+        path.write_bytes(data)
+        done = import_model(path)
+        total = sum(a.size for a in done.weights.values())
+        median, best = timed(lambda: import_model(path), repeats)
+    print(f"import ResNet-50 from ONNX ({len(data) / 1e6:.0f} MB, {total:,} weights): "
+          f"median {median:.3f} s, best {best:.3f} s")  # fmt: skip
+
+
 def engines(batch: int, repeats: int) -> None:
     import onnxruntime as ort
 
@@ -153,6 +177,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
     export_resnet50(repeats)
+    import_resnet50(repeats)
     for batch in (1, 8):
         engines(batch, repeats)
 

@@ -166,3 +166,11 @@ def compile(
     if not checked.ok or checked.shapes is None or not checked.shapes.complete:
         raise SpecError(checked.diagnostics, {checked.path: checked.source})
     return Plan(checked, batch=batch, dtype=dtype, dims=dims, max_memory=max_memory)
+
+
+def import_model(path: str | os.PathLike[str], *, name: str | None = None):  # type: ignore[no-untyped-def]
+    """An ONNX model as a spec: `.text` (YAML), `.weights` (keyed "<layer>.<param>", Keras
+    layouts) and `.checked`. Raises specc.interop.importing.ImportFailed when it cannot be."""
+    from specc.interop.importing import import_model as run
+
+    return run(path, name=name)

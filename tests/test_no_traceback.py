@@ -17,6 +17,7 @@ from specc import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_ARGUMENTS = {"spec", "specs", "paths", "old", "new"}
+NOT_SPECS = {"model"}  # `specc import MODEL` reads another framework's model, not a spec
 
 
 def _spec_commands() -> dict[str, list[str]]:
@@ -30,6 +31,7 @@ def _spec_commands() -> dict[str, list[str]]:
             str(p.name)
             for p in command.params
             if p.param_type_name == "argument"
+            and p.name not in NOT_SPECS
             and (p.name in SPEC_ARGUMENTS or type(p.type).__name__.endswith("Path"))
         ]
         if spec_args:

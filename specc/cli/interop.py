@@ -99,3 +99,63 @@ def export_command(
     except FileRefused as exc:
         fail(str(exc), exits.USAGE)
     typer.echo(f"wrote {target}" + (f" and {npz}" if npz is not None else ""))
+
+
+@app.command("import")
+def import_command(
+    model: Annotated[
+        Path, typer.Argument(help="The model to import: an ONNX file.", show_default=False)
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The spec to write (default: the model's name with .yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    weights_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights-out",
+            help="The weights to write (default: the spec's name with .npz).",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The spec's name (default: the model file's).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
+) -> None:
+    """Import an ONNX model (PyTorch: via torch.onnx.export) as a spec with its weights."""
+    from specc.files import FileRefused, atomic_write, refuse_special
+    from specc.interop.importing import ImportFailed, import_model
+
+    if model.suffix.lower() != ".onnx":
+        fail(f"{model}: specc imports ONNX models (.onnx)", exits.USAGE)
+    target = output or model.with_suffix(".yaml")
+    npz = weights_out or target.with_suffix(".npz")
+    refuse_writing_inputs("import", [(target, "spec file"), (npz, "weights file")], [model])
+    for path, what in ((target, "spec file"), (npz, "weights file")):
+        try:
+            refuse_special(path, what)
+        except FileRefused as exc:
+            fail(str(exc), exits.USAGE)
+        if path.exists() and not force:
+            fail(f"{what} {path} already exists; pass --force to replace it", exits.USAGE)
+    if not model.is_file():
+        fail(f"cannot read {model}: no such file", exits.IO_ERROR)
+    try:
+        done = import_model(model, name=name, weights_name=npz.name)
+    except ImportFailed as exc:
+        fail(str(exc), exits.FINDINGS)
+    try:
+        import numpy as np
+
+        arrays = done.weights
+        atomic_write(npz, lambda f: np.savez(f, **arrays), force, "weights file")  # type: ignore[arg-type]
+        atomic_write(target, lambda f: f.write(done.text.encode()), force, "spec file")
+    except FileRefused as exc:
+        fail(str(exc), exits.USAGE)
+    typer.echo(f"wrote {target} and {npz}")

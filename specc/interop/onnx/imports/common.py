@@ -1,0 +1,80 @@
+"""Helpers the family importers share: compact attribute values and window padding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from specc.dims import Dim
+from specc.interop.onnx.imports.site import Site
+from specc.ops.window import same_pads
+
+
+def compact(values: Sequence[int]) -> int | tuple[int, ...]:
+    """One int when every axis has the same value (how a spec is usually written)."""
+    values = tuple(int(v) for v in values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def pairs_of(pads: Sequence[int] | None, n: int) -> tuple[tuple[int, int], ...]:
+    """ONNX's [b1, b2, ..., e1, e2, ...] as (before, after) per axis."""
+    p = [int(v) for v in pads] if pads else [0] * (2 * n)
+    return tuple((p[i], p[i + n]) for i in range(n))
+
+
+def explicit(pairs: tuple[tuple[int, int], ...]) -> Any:
+    """Explicit padding written compactly: 3, [1, 2], or [[0, 1], [0, 1]]."""
+    if all(a == b for a, b in pairs):
+        return compact([a for a, _ in pairs])
+    return tuple((a, b) for a, b in pairs)
+
+
+def is_same(
+    sizes: Sequence[Dim],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    pairs: tuple[tuple[int, int], ...],
+) -> bool:
+    """Whether the pads are TensorFlow's `same` for these (known) sizes."""
+    if not all(isinstance(n, int) for n in sizes):
+        return False
+    return all(
+        same_pads(n, k, s, d) == p  # type: ignore[arg-type]
+        for n, k, s, d, p in zip(sizes, kernel, strides, dilations, pairs, strict=True)
+    )
+
+
+def window_padding(
+    site: Site,
+    sizes: Sequence[Dim],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> Any:
+    """The spec padding of a Conv or Pool node: 'valid', 'same', or explicit pairs."""
+    n = len(kernel)
+    auto = site.attr("auto_pad", "NOTSET")
+    if auto == "VALID":
+        return "valid"
+    if auto == "SAME_UPPER":
+        return "same"
+    if auto == "SAME_LOWER":
+        if not all(isinstance(s, int) for s in sizes):
+            raise site.unsupported("with auto_pad SAME_LOWER on a symbolic axis")
+        pairs = tuple(
+            tuple(reversed(same_pads(s, k, st, d)))  # type: ignore[arg-type]
+            for s, k, st, d in zip(sizes, kernel, strides, dilations, strict=True)
+        )
+    else:
+        pairs = pairs_of(site.attr("pads"), n)
+    if all(p == (0, 0) for p in pairs):
+        return "valid"
+    if is_same(sizes, kernel, strides, dilations, pairs):  # type: ignore[arg-type]
+        return "same"
+    return explicit(pairs)  # type: ignore[arg-type]
+
+
+def ints(site: Site, key: str, n: int, default: int) -> tuple[int, ...]:
+    value = site.attr(key)
+    return tuple(int(v) for v in value) if value else (default,) * n
