@@ -11,8 +11,10 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 
 import specc
@@ -229,11 +231,26 @@ def cases() -> list[Case]:
 
 def drawn(kind: str) -> Case:
     """The small seeded network whose first layer is `kind` (tests/strategies.py), so that
-    every registered type is exported without a list to keep."""
+    every registered type is exported without a list to keep. Where a weight's size is a
+    symbol (a layer_norm over the time axis), which neither PyTorch nor Keras can hold, the
+    symbols are bound to their values in the spec."""
     from tests.strategies import network_with
 
     network = network_with(kind)
-    return Case(f"drawn-{kind}", network.text, network.dims)
+    case = Case(f"drawn-{kind}", network.text, network.dims)
+    if all(isinstance(layer.param_count, int) for layer in case.shapes.layers.values()):
+        return case
+    spec = _bound(network.spec, network.dims)
+    return Case(f"drawn-{kind}", yaml.safe_dump(spec, sort_keys=False), {})
+
+
+def _bound(data: Any, dims: dict[str, int]) -> Any:
+    """`data` with every string that names a symbol replaced by its value."""
+    if isinstance(data, dict):
+        return {k: _bound(v, dims) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_bound(v, dims) for v in data]
+    return dims.get(data, data) if isinstance(data, str) else data
 
 
 def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:
