@@ -190,6 +190,34 @@ SPECS: dict[str, tuple[str, dict[str, int]]] = {
         ),
         {"T": 11},
     ),
+    # Causal and separable convolutions, transposed ones in every rank (dilated, `same` with
+    # an odd crop), normalisations over chosen axes with either of gamma and beta, and the
+    # hard activations fused into a layer.
+    "separable-transposed-norms": (
+        _spec(
+            "separable-transposed-norms",
+            "s: [T, 4]\n  x: [9, 8, 3]\n  v: [3, 4, 5, 2]",
+            """
+            - {name: causal, type: conv1d, filters: 5, kernel: 3, dilation: 2, padding: causal, activation: hard_swish, inputs: s}
+            - {name: sep1, type: separable_conv1d, filters: 6, kernel: 3, depth_multiplier: 2, padding: same, activation: mish}
+            - {name: up1, type: conv1d_transpose, filters: 3, kernel: 3, dilation: 2, padding: same}
+            - {name: ln1, type: layer_norm, center: false}
+            - {name: sep2, type: separable_conv2d, filters: 4, kernel: 3, stride: 2, padding: same, bias: false, inputs: x}
+            - {name: ln2, type: layer_norm, axis: [0, 2], scale: false}
+            - {name: gn, type: group_norm, groups: 2}
+            - {name: ls, type: scale, init_value: 0.5}
+            - {name: sm, type: softmax, axis: [0, 1]}
+            - {name: up2, type: conv2d_transpose, filters: 3, kernel: 2, stride: 2, activation: hard_sigmoid}
+            - {name: resc, type: rescaling, scale: 0.5, offset: -1.0}
+            - {name: norm, type: normalization}
+            - {name: up3, type: conv3d_transpose, filters: 2, kernel: [2, 3, 1], stride: [1, 2, 3], padding: same, inputs: v}
+            - {name: gn3, type: group_norm, groups: 1, center: false}
+            - {name: ln3, type: layer_norm, axis: [1, 2, 3], epsilon: 0.1}
+            """,
+            "ln1, norm, ln3",
+        ),
+        {"T": 10},
+    ),
 }
 
 
@@ -259,9 +287,9 @@ def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:
     out = {}
     for key, array in weights.items():
         param = key.rsplit(".", 1)[1]
-        if param in ("moving_variance", "gamma"):
+        if param in ("moving_variance", "gamma", "variance"):
             array = rng.uniform(0.5, 1.5, array.shape)
-        elif param in ("bias", "beta", "moving_mean"):
+        elif param in ("bias", "beta", "moving_mean", "mean"):
             array = rng.normal(0.0, 0.1, array.shape)
         out[key] = np.asarray(array, weights[key].dtype)
     return out
