@@ -218,6 +218,24 @@ SPECS: dict[str, tuple[str, dict[str, int]]] = {
         ),
         {"T": 10},
     ),
+    # Integer inputs: embeddings read them as indices, other layers as real values.
+    "indices": (
+        _spec(
+            "indices",
+            "ids: {shape: [T], dtype: int32}\n  grid: {shape: [T, 3], dtype: int32}\n"
+            "  row: {shape: [5], dtype: int32}",
+            """
+            - {name: emb, type: embedding, input_dim: 7, output_dim: 4, inputs: ids}
+            - {name: c, type: conv1d, filters: 3, kernel: 2, inputs: grid}
+            - {name: emb2, type: embedding, input_dim: 5, output_dim: 2, inputs: grid}
+            - {name: d, type: dense, units: 3, inputs: row}
+            - {name: e, type: embedding, input_dim: 9, output_dim: 2, inputs: row}
+            - {name: mixed, type: conv1d, filters: 2, kernel: 1, inputs: emb}
+            """,
+            "mixed, c, emb2, d, e",
+        ),
+        {"T": 6},
+    ),
 }
 
 

@@ -170,7 +170,10 @@ def agree(case: Case, tmp_path: Path) -> None:
     path = tmp_path / "weights.npz"
     np.savez(path, **weights)
     model.load_specc_weights(str(path))
-    xs = [torch.from_numpy(first(inputs[x.name])) for x in case.shapes.model.inputs]
+    xs = [  # indices have no channel axis: they are taken as they are
+        torch.from_numpy(inputs[x.name] if x.integer else first(inputs[x.name]))
+        for x in case.shapes.model.inputs
+    ]
     with torch.no_grad():
         got = model(*xs)
     got = got if isinstance(got, tuple) else (got,)

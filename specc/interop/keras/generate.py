@@ -27,10 +27,14 @@ def generate(shapes: Shapes) -> str:
     weights: list[tuple[str, tuple[str, ...]]] = []
     values: dict[str, str] = {}
     classes: set[str] = set()
+    real: dict[str, str] = {}  # integer inputs as floats, for layers other than embeddings
     for x in model.inputs:
         values[x.name] = variables.of(x.name)
         shape = tuple(d if isinstance(d, int) else None for d in x.type.shape)
-        body.append(f"{values[x.name]} = {call('keras.Input', shape=shape, name=literal(x.name))}")
+        dtype = {"dtype": literal(x.dtype)} if x.integer else {}
+        made = call("keras.Input", shape=shape, **dtype, name=literal(x.name))
+        body.append(f"{values[x.name]} = {made}")
+    integer = {x.name for x in model.inputs if x.integer}
     for layer in _needed(model):
         info = shapes.layers[layer.name]
         for param in info.params:  # Keras makes its weights from the input's channels
@@ -41,7 +45,13 @@ def generate(shapes: Shapes) -> str:
         )  # fmt: skip
         steps = generate_site(site)
         var = variables.of(layer.name)
-        current = [values[n] for n in layer.inputs]
+        current = []
+        for n in layer.inputs:
+            if n in integer and layer.op.index_bound() is None and n not in real:
+                real[n] = variables.fresh(f"{values[n]}_real")
+                body.append(f'{real[n]} = keras.ops.cast({values[n]}, "float32")')
+            cast = n in integer and layer.op.index_bound() is None
+            current.append(real[n] if cast else values[n])
         for step in steps:
             body.append(f"{var} = {step.apply(current)}")
             current = [var]

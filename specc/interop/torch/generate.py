@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from specc.interop.pysource import INDENT, LINE, GenerateError, Names, camel, fit, literal
-from specc.interop.torch.site import FIRST, HELPERS, Site, Source, Value, convert, generate_site
+from specc.interop.torch.site import (
+    FIRST,
+    HELPERS,
+    LAST,
+    Site,
+    Source,
+    Value,
+    convert,
+    generate_site,
+)
 from specc.ir import Model
 from specc.passes.shapes import Shapes
 
@@ -30,18 +39,24 @@ def generate(shapes: Shapes) -> str:
     source = Source(Names({*RESERVED, *HELPERS, cls}))
     values: dict[str, Value] = {}
     args = []
+    integer = {x.name for x in model.inputs if x.integer}
     for x in model.inputs:
-        values[x.name] = Value(source.names.of(x.name), FIRST, x.type.shape)
+        # Indices have no channel axis: an integer input is taken as it is (channels last).
+        values[x.name] = Value(source.names.of(x.name), LAST if x.integer else FIRST, x.type.shape)
         args.append(values[x.name].code)
     needed = _needed(model)
     for layer in model.layers:
         info = shapes.layers[layer.name]
+        reads_indices = layer.op.index_bound() is not None
         site = Site(
             source,
             layer.name,
             source.names.of(layer.name),
             layer.op,
-            tuple(values[n] for n in layer.inputs),
+            tuple(
+                _real(values[n]) if n in integer and not reads_indices else values[n]
+                for n in layer.inputs
+            ),
             info.output,
             {p.name: p for p in info.params},
         )
@@ -51,6 +66,11 @@ def generate(shapes: Shapes) -> str:
             del source.forward[start:]
     outputs = [convert(values[n], FIRST) for n in model.outputs]
     return _file(model, cls, source, args, outputs)
+
+
+def _real(x: Value) -> Value:
+    """An integer input as real values, for a layer other than an embedding."""
+    return Value(f"{x.code}.float()", x.layout, x.shape)
 
 
 def _needed(model: Model) -> set[str]:

@@ -15,18 +15,22 @@ MOMENTUM = 0.01
 @GENERATORS.register(BatchNorm)
 def _batch_norm(site: Site) -> Value:
     """With only one of gamma and beta, the module is not affine and the one there is becomes
-    a parameter of its own, so that the parameter count is the spec's."""
+    a parameter of its own, so that the parameter count is the spec's. Statistics are per
+    channel: beyond three spatial axes, they are flattened into one for nn.BatchNorm1d."""
     op = site.op
     assert isinstance(op, BatchNorm)
     c, rank = site.channels(), site.inputs[0].rank
-    if rank > 4:
-        raise site.fail(f"has no module for {rank} axes per sample")
     affine = op.scale and op.center
     kwargs: dict[str, object] = {"eps": float(op.epsilon), "momentum": MOMENTUM}
     if not affine:
         kwargs["affine"] = "False"
-    bn = site.module(call(f"nn.BatchNorm{max(rank - 1, 1)}d", c, **kwargs))
-    y = f"{bn}({site.input(0, FIRST)})"
+    x = site.input(0, FIRST)
+    if rank <= 4:
+        bn = site.module(call(f"nn.BatchNorm{max(rank - 1, 1)}d", c, **kwargs))
+        y = f"{bn}({x})"
+    else:  # more spatial axes than nn.BatchNorm3d takes: as one
+        bn = site.module(call("nn.BatchNorm1d", c, **kwargs))
+        y = f"{bn}({x}.flatten(2)).view_as({x})"
     if affine:
         site.load("gamma", f"{bn}.weight")
         site.load("beta", f"{bn}.bias")
