@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 # Inputs shrunk for the runs (the networks end in global pooling, so nothing else changes).
 SHRINK = {"[224, 224, 3]": "[32, 32, 3]"}
-DIMS = {"speech_frontend": {"T": 13}}
+DIMS = {"speech_frontend": {"T": 13}, "speech_bigru": {"T": 13}, "conformer_block": {"T": 7}}
 
 
 def _spec(name: str, inputs: str, body: str, outputs: str = "") -> str:
@@ -235,6 +235,26 @@ SPECS: dict[str, tuple[str, dict[str, int]]] = {
             "mixed, c, emb2, d, e",
         ),
         {"T": 6},
+    ),
+    # Recurrent layers: nn.LSTM and nn.GRU where PyTorch has them (gates reordered, Keras's one
+    # LSTM bias), Keras's equations step by step where it has not, each merge mode.
+    "recurrent": (
+        _spec(
+            "recurrent",
+            "x: [T, 5]",
+            """
+            - {name: lstm, type: lstm, units: 4, return_sequences: true}
+            - {name: gru, type: gru, units: 3, bias: false, return_sequences: true}
+            - {name: bi_sum, type: bidirectional, merge_mode: sum, layer: {type: lstm, units: 3}}
+            - {name: bi_mul, type: bidirectional, merge_mode: mul, layer: {type: gru, units: 2, return_sequences: true}, inputs: gru}
+            - {name: bi_ave, type: bidirectional, merge_mode: ave, layer: {type: gru, units: 2, reset_after: false, activation: leaky_relu}, inputs: x}
+            - {name: bi_cat, type: bidirectional, layer: {type: lstm, units: 2, recurrent_activation: hard_sigmoid, return_sequences: true}, inputs: bi_mul}
+            - {name: old, type: gru, units: 3, reset_after: false, inputs: bi_cat}
+            - {name: last, type: gru, units: 2, inputs: x}
+            """,
+            "bi_sum, bi_ave, old, last",
+        ),
+        {"T": 5},
     ),
 }
 

@@ -124,7 +124,6 @@ def _weights_table(weights: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     if not weights:
         return [head + "}"]
     lines = [head]
-    for name, params in weights:  # the trailing comma after the row's last bracket, if broken
-        row = fit(f"{literal(name)}: {literal(params)}", 1)
-        lines += [*row[:-1], row[-1] + ","]
+    for name, params in weights:
+        lines += fit(f"{literal(name)}: {literal(params)}", 1, ",")
     return [*lines, "}"]

@@ -10,6 +10,7 @@ from specc.interop.torch.site import (
     Site,
     Source,
     Value,
+    Weight,
     convert,
     generate_site,
 )
@@ -126,15 +127,7 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         *(line for s in source.forward for line in fit(s, 2)),
         *fit(f"return {', '.join(outputs)}", 2),
         "",
-        "    def load_specc_weights(self, path: str) -> None:",
-        '        """Load the weights `specc export` wrote beside this file."""',
-        "        state = self.state_dict()",
-        "        with np.load(path) as arrays:",
-        "            for key, target, perm in SPECC_WEIGHTS:",
-        "                array = arrays[key] if perm is None else arrays[key].transpose(perm)",
-        "                array = array.reshape(state[target].shape)  # depthwise: (C*m, 1, k, k)",
-        "                state[target] = torch.from_numpy(np.ascontiguousarray(array))",
-        "        self.load_state_dict(state)",
+        *_loader(source.weights),
     ]
     return "\n".join(lines) + "\n"
 
@@ -150,12 +143,49 @@ def _signature(parameters: str, returns: str) -> list[str]:
     return [head, *(f"{INDENT * 2}{p}," for p in parameters.split(", ")), tail]
 
 
-def _weights_table(weights: list[tuple[str, str, tuple[int, ...] | None]]) -> list[str]:
-    head = "SPECC_WEIGHTS: tuple[tuple[str, str, tuple[int, ...] | None], ...] = ("
+def _weights_table(weights: list[Weight]) -> list[str]:
+    """Rows of (key, target, perm), and blocks where some weight has them."""
+    blocks = _has_blocks(weights)
+    kind = "tuple[int, ...] | None"
+    head = f"SPECC_WEIGHTS: tuple[tuple[str, str, {kind}{', ' + kind if blocks else ''}], ...] = ("
     if not weights:
         return [head + ")"]
-    rows = [f"    ({literal(k)}, {literal(t)}, {literal(p)})," for k, t, p in weights]
+    rows = []
+    for w in weights:
+        row = (w.key, w.target, w.perm, *((w.blocks,) if blocks else ()))
+        rows += fit(literal(row), 1, ",")
     return [head, *rows, ")"]
+
+
+def _has_blocks(weights: list[Weight]) -> bool:
+    return any(w.blocks is not None for w in weights)
+
+
+def _loader(weights: list[Weight]) -> list[str]:
+    """`load_specc_weights`: each array permuted to PyTorch's layout, and its gates reordered
+    where the rows have blocks."""
+    pad = " " * 16
+    if _has_blocks(weights):
+        loop = "for key, target, perm, blocks in SPECC_WEIGHTS:"
+        gates = [
+            f"{pad}if blocks is not None:  # a recurrent layer's gates, in PyTorch's order",
+            f"{pad}    size = state[target].shape[0] // len(blocks)",
+            f"{pad}    array = array.reshape(-1, size, *state[target].shape[1:])[list(blocks)]",
+        ]
+    else:
+        loop, gates = "for key, target, perm in SPECC_WEIGHTS:", []
+    return [
+        "    def load_specc_weights(self, path: str) -> None:",
+        '        """Load the weights `specc export` wrote beside this file."""',
+        "        state = self.state_dict()",
+        "        with np.load(path) as arrays:",
+        f"            {loop}",
+        f"{pad}array = arrays[key] if perm is None else arrays[key].transpose(perm)",
+        *gates,
+        f"{pad}array = array.reshape(state[target].shape)  # depthwise: (C*m, 1, k, k)",
+        f"{pad}state[target] = torch.from_numpy(np.ascontiguousarray(array))",
+        "        self.load_state_dict(state)",
+    ]
 
 
 def _doc_lines(text: str) -> list[str]:
