@@ -20,12 +20,12 @@ from numpy.typing import NDArray
 import specc
 from specc.api import check_text
 from specc.passes.shapes import Shapes
+from tests.conftest import example_dims
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 # Inputs shrunk for the runs (the networks end in global pooling, so nothing else changes).
 SHRINK = {"[224, 224, 3]": "[32, 32, 3]"}
-DIMS = {"speech_frontend": {"T": 13}, "speech_bigru": {"T": 13}, "conformer_block": {"T": 7}}
 
 
 def _spec(name: str, inputs: str, body: str, outputs: str = "") -> str:
@@ -290,7 +290,7 @@ def cases() -> list[Case]:
         text = path.read_text()
         for big, small in SHRINK.items():
             text = text.replace(big, small)
-        out.append(Case(path.stem, text, DIMS.get(path.stem, {})))
+        out.append(Case(path.stem, text, example_dims(path)))
     out += [Case(name, text, dims) for name, (text, dims) in SPECS.items()]
     return out
 

@@ -25,6 +25,9 @@ class Scale(layers.Layer):
 
     def call(self, x: keras.KerasTensor) -> keras.KerasTensor:
         return x * self.gamma
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
 ''',
 )
 
