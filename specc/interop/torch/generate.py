@@ -109,6 +109,7 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         "",
         "# Each array of the .npz (Keras layouts) -> the state entry it loads, and the axis order",
         "# that turns its layout into PyTorch's.",
+        *(_BLOCKS_NOTE if _has_blocks(source.weights) else []),
         *_weights_table(source.weights),
         "",
     ]
@@ -155,6 +156,12 @@ def _weights_table(weights: list[Weight]) -> list[str]:
         row = (w.key, w.target, w.perm, *((w.blocks,) if blocks else ()))
         rows += fit(literal(row), 1, ",")
     return [head, *rows, ")"]
+
+
+_BLOCKS_NOTE = [
+    "# Recurrent weights also name the gate blocks of their first axis to take, in PyTorch's",
+    "# gate order (Keras's GRU gates are z, r, h; PyTorch's r, z, n).",
+]
 
 
 def _has_blocks(weights: list[Weight]) -> bool:

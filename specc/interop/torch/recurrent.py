@@ -159,7 +159,7 @@ def _bidirectional(site: Site) -> Value:
     halves = []
     for direction in ("forward", "backward"):
         code = _run(site, op.layer, x if direction == "forward" else f"{x}.flip(1)", direction)
-        name = site.source.names.fresh(f"{site.attr}_{direction}")
+        name = site.source.names.fresh(f"{site.attr}_{direction[0]}w")  # _fw, _bw
         site.source.forward.append(f"{name} = {code}")
         if direction == "backward" and op.layer.return_sequences:
             site.source.forward.append(f"{name} = {name}.flip(1)")
