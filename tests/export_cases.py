@@ -11,19 +11,21 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 
 import specc
 from specc.api import check_text
 from specc.passes.shapes import Shapes
+from tests.conftest import example_dims
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 # Inputs shrunk for the runs (the networks end in global pooling, so nothing else changes).
 SHRINK = {"[224, 224, 3]": "[32, 32, 3]"}
-DIMS = {"speech_frontend": {"T": 13}}
 
 
 def _spec(name: str, inputs: str, body: str, outputs: str = "") -> str:
@@ -188,6 +190,72 @@ SPECS: dict[str, tuple[str, dict[str, int]]] = {
         ),
         {"T": 11},
     ),
+    # Causal and separable convolutions, transposed ones in every rank (dilated, `same` with
+    # an odd crop), normalisations over chosen axes with either of gamma and beta, and the
+    # hard activations fused into a layer.
+    "separable-transposed-norms": (
+        _spec(
+            "separable-transposed-norms",
+            "s: [T, 4]\n  x: [9, 8, 3]\n  v: [3, 4, 5, 2]",
+            """
+            - {name: causal, type: conv1d, filters: 5, kernel: 3, dilation: 2, padding: causal, activation: hard_swish, inputs: s}
+            - {name: sep1, type: separable_conv1d, filters: 6, kernel: 3, depth_multiplier: 2, padding: same, activation: mish}
+            - {name: up1, type: conv1d_transpose, filters: 3, kernel: 3, dilation: 2, padding: same}
+            - {name: ln1, type: layer_norm, center: false}
+            - {name: sep2, type: separable_conv2d, filters: 4, kernel: 3, stride: 2, padding: same, bias: false, inputs: x}
+            - {name: ln2, type: layer_norm, axis: [0, 2], scale: false}
+            - {name: gn, type: group_norm, groups: 2}
+            - {name: ls, type: scale, init_value: 0.5}
+            - {name: sm, type: softmax, axis: [0, 1]}
+            - {name: up2, type: conv2d_transpose, filters: 3, kernel: 2, stride: 2, activation: hard_sigmoid}
+            - {name: resc, type: rescaling, scale: 0.5, offset: -1.0}
+            - {name: norm, type: normalization}
+            - {name: up3, type: conv3d_transpose, filters: 2, kernel: [2, 3, 1], stride: [1, 2, 3], padding: same, inputs: v}
+            - {name: gn3, type: group_norm, groups: 1, center: false}
+            - {name: ln3, type: layer_norm, axis: [1, 2, 3], epsilon: 0.1}
+            """,
+            "ln1, norm, ln3",
+        ),
+        {"T": 10},
+    ),
+    # Integer inputs: embeddings read them as indices, other layers as real values.
+    "indices": (
+        _spec(
+            "indices",
+            "ids: {shape: [T], dtype: int32}\n  grid: {shape: [T, 3], dtype: int32}\n"
+            "  row: {shape: [5], dtype: int32}",
+            """
+            - {name: emb, type: embedding, input_dim: 7, output_dim: 4, inputs: ids}
+            - {name: c, type: conv1d, filters: 3, kernel: 2, inputs: grid}
+            - {name: emb2, type: embedding, input_dim: 5, output_dim: 2, inputs: grid}
+            - {name: d, type: dense, units: 3, inputs: row}
+            - {name: e, type: embedding, input_dim: 9, output_dim: 2, inputs: row}
+            - {name: mixed, type: conv1d, filters: 2, kernel: 1, inputs: emb}
+            """,
+            "mixed, c, emb2, d, e",
+        ),
+        {"T": 6},
+    ),
+    # Recurrent layers: nn.LSTM and nn.GRU where PyTorch has them (gates reordered, Keras's one
+    # LSTM bias), Keras's equations step by step where it has not, each merge mode.
+    "recurrent": (
+        _spec(
+            "recurrent",
+            "x: [T, 5]",
+            """
+            - {name: lstm, type: lstm, units: 4, return_sequences: true}
+            - {name: gru, type: gru, units: 3, bias: false, return_sequences: true}
+            - {name: bi_sum, type: bidirectional, merge_mode: sum, layer: {type: lstm, units: 3}}
+            - {name: bi_mul, type: bidirectional, merge_mode: mul, layer: {type: gru, units: 2, return_sequences: true}, inputs: gru}
+            - {name: bi_ave, type: bidirectional, merge_mode: ave, layer: {type: gru, units: 2, reset_after: false, activation: leaky_relu}, inputs: x}
+            - {name: bi_cat, type: bidirectional, layer: {type: lstm, units: 2, recurrent_activation: hard_sigmoid, return_sequences: true}, inputs: bi_mul}
+            - {name: old, type: gru, units: 3, reset_after: false, inputs: bi_cat}
+            - {name: last, type: gru, units: 2, inputs: x}
+            """,
+            "bi_sum, bi_ave, old, last",
+        ),
+        {"T": 5},
+    ),
 }
 
 
@@ -222,18 +290,33 @@ def cases() -> list[Case]:
         text = path.read_text()
         for big, small in SHRINK.items():
             text = text.replace(big, small)
-        out.append(Case(path.stem, text, DIMS.get(path.stem, {})))
+        out.append(Case(path.stem, text, example_dims(path)))
     out += [Case(name, text, dims) for name, (text, dims) in SPECS.items()]
     return out
 
 
 def drawn(kind: str) -> Case:
     """The small seeded network whose first layer is `kind` (tests/strategies.py), so that
-    every registered type is exported without a list to keep."""
+    every registered type is exported without a list to keep. Where a weight's size is a
+    symbol (a layer_norm over the time axis), which neither PyTorch nor Keras can hold, the
+    symbols are bound to their values in the spec."""
     from tests.strategies import network_with
 
     network = network_with(kind)
-    return Case(f"drawn-{kind}", network.text, network.dims)
+    case = Case(f"drawn-{kind}", network.text, network.dims)
+    if all(isinstance(layer.param_count, int) for layer in case.shapes.layers.values()):
+        return case
+    spec = _bound(network.spec, network.dims)
+    return Case(f"drawn-{kind}", yaml.safe_dump(spec, sort_keys=False), {})
+
+
+def _bound(data: Any, dims: dict[str, int]) -> Any:
+    """`data` with every string that names a symbol replaced by its value."""
+    if isinstance(data, dict):
+        return {k: _bound(v, dims) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_bound(v, dims) for v in data]
+    return dims.get(data, data) if isinstance(data, str) else data
 
 
 def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:
@@ -242,9 +325,9 @@ def perturbed(weights: dict[str, NDArray], seed: int = 0) -> dict[str, NDArray]:
     out = {}
     for key, array in weights.items():
         param = key.rsplit(".", 1)[1]
-        if param in ("moving_variance", "gamma"):
+        if param in ("moving_variance", "gamma", "variance"):
             array = rng.uniform(0.5, 1.5, array.shape)
-        elif param in ("bias", "beta", "moving_mean"):
+        elif param in ("bias", "beta", "moving_mean", "mean"):
             array = rng.normal(0.0, 0.1, array.shape)
         out[key] = np.asarray(array, weights[key].dtype)
     return out

@@ -91,23 +91,24 @@ def static(dim: Dim, what: str) -> int:
     return dim
 
 
-def fit(line: str, depth: int) -> list[str]:
+def fit(line: str, depth: int, after: str = "") -> list[str]:
     """`line` indented `depth` levels, broken as ruff's format breaks a call that is too long:
     at the last bracket whose opening line fits, its arguments on one line when they fit
-    there, else one per line."""
+    there, else one per line. `after` follows the line (a comma) and counts toward its width."""
     pad = INDENT * depth
-    if len(pad) + len(line) <= LINE:
-        return [pad + line]
+    if len(pad) + len(line) + len(after) <= LINE:
+        return [pad + line + after]
     splits = list(_trailing_brackets(line))
     if not splits:
-        return [pad + line]
+        return [pad + line + after]
     head, args, tail = next((s for s in splits if len(pad) + len(s[0]) <= LINE), splits[0])
     one = pad + INDENT + ", ".join(args)
     if len(one) <= LINE:
-        return [pad + head, one, pad + tail]
+        return [pad + head, one, pad + tail + after]
     if len(args) == 1:
-        return [pad + head, *fit(args[0], depth + 1), pad + tail]
-    return [pad + head, *(part for a in args for part in fit(a + ",", depth + 1)), pad + tail]
+        return [pad + head, *fit(args[0], depth + 1), pad + tail + after]
+    parts = (part for a in args for part in fit(a, depth + 1, ","))
+    return [pad + head, *parts, pad + tail + after]
 
 
 def _trailing_brackets(line: str) -> Iterator[tuple[str, list[str], str]]:

@@ -25,8 +25,15 @@ LAYERS: dict[str, tuple[str, Arguments]] = {
     "softmax": ("layers.Softmax", lambda alpha: {}),  # over the last axis, the channels
     "gelu": ("layers.Activation", lambda alpha: {"activation": '"gelu"'}),  # exact (erf)
     "silu": ("layers.Activation", lambda alpha: {"activation": '"silu"'}),
+    "hard_sigmoid": ("layers.Activation", lambda alpha: {"activation": '"hard_sigmoid"'}),
+    "hard_swish": ("layers.Activation", lambda alpha: {"activation": '"hard_swish"'}),
+    "hard_silu": ("layers.Activation", lambda alpha: {"activation": '"hard_silu"'}),
+    "mish": ("layers.Activation", lambda alpha: {"activation": '"mish"'}),
 }
-FUSED = {"relu", "relu6", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu"}
+FUSED = {
+    "relu", "relu6", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu", "hard_sigmoid",
+    "hard_swish", "hard_silu", "mish",
+}  # fmt: skip
 
 
 def fused(name: str | None) -> dict[str, object]:
@@ -45,3 +52,16 @@ def after(site: Site, name: str | None) -> None:
 def _activation(site: Site) -> None:
     function, kwargs = LAYERS[site.op.type]
     site.layer(function, **kwargs(getattr(site.op, "alpha", None)))
+
+
+@GENERATORS.register(act.Softmax)
+def _softmax(site: Site) -> None:
+    """layers.Softmax over the spec's axes, counted with the batch axis."""
+    op = site.op
+    assert isinstance(op, act.Softmax)
+    rank = site.inputs[0].rank
+    axes = tuple(a + 1 for a in op.axes(rank))
+    if axes == (rank,):
+        site.layer("layers.Softmax")
+    else:
+        site.layer("layers.Softmax", axis=axes[0] if len(axes) == 1 else axes)

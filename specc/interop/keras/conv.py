@@ -1,12 +1,12 @@
-"""Keras export of convolutions: Conv1D/2D/3D, DepthwiseConv2D and Conv2DTranspose, with
-explicit padding as a ZeroPadding layer before them."""
+"""Keras export of convolutions: Conv1D/2D/3D, DepthwiseConv2D, SeparableConv1D/2D and
+Conv1D/2D/3DTranspose, with explicit (and causal) padding as a ZeroPadding layer before them."""
 
 from __future__ import annotations
 
 from specc.interop.keras.activation import after, fused
 from specc.interop.keras.site import GENERATORS, Site
 from specc.interop.pysource import window
-from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
+from specc.ops.conv import ConvND, ConvTransposeND, DepthwiseConv2D, SeparableConvND, WindowOp
 from specc.ops.window import same_pads
 
 
@@ -85,17 +85,35 @@ def _depthwise(site: Site) -> None:
     after(site, op.activation)
 
 
-@GENERATORS.register(Conv2DTranspose)
+@GENERATORS.register(SeparableConvND)
+def _separable(site: Site) -> None:
+    """Keras keeps the weights as the spec: depthwise_kernel, pointwise_kernel, bias."""
+    op = site.op
+    assert isinstance(op, SeparableConvND)
+    kwargs = window_arguments(site, op)
+    if op.depth_multiplier != 1:
+        kwargs["depth_multiplier"] = op.depth_multiplier
+    site.layer(
+        f"layers.SeparableConv{op.spatial}D", op.filters, window(op.kernel_size),
+        **kwargs, **_bias(op.bias), **fused(op.activation),
+    )  # fmt: skip
+    subsample(site, op)
+    after(site, op.activation)
+
+
+@GENERATORS.register(ConvTransposeND)
 def _transpose(site: Site) -> None:
     op = site.op
-    assert isinstance(op, Conv2DTranspose)
+    assert isinstance(op, ConvTransposeND)
     kwargs: dict[str, object] = {}
     if set(op.strides) != {1}:
         kwargs["strides"] = window(op.strides)
     if op.padding == "same":
         kwargs["padding"] = '"same"'
+    if set(op.dilations) != {1}:
+        kwargs["dilation_rate"] = window(op.dilations)
     site.layer(
-        "layers.Conv2DTranspose", op.filters, window(op.kernel_size),
+        f"layers.Conv{op.spatial}DTranspose", op.filters, window(op.kernel_size),
         **kwargs, **_bias(op.bias), **fused(op.activation),
     )  # fmt: skip
     after(site, op.activation)

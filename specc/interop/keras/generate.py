@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from specc.dims import product
-from specc.interop.keras.site import Site, generate_site
+from specc.interop.keras.site import CLASSES, Site, generate_site
 from specc.interop.pysource import GenerateError, Names, call, fit, literal, static
 from specc.ir import Layer, Model, format_shape
 from specc.passes.shapes import Shapes
@@ -21,26 +21,37 @@ def generate(shapes: Shapes) -> str:
     model = shapes.model
     if not shapes.complete:
         raise GenerateError("the spec has errors; `specc check` shows them")
-    variables = Names(RESERVED)
+    variables = Names(RESERVED | set(CLASSES))
     layer_names = Names({x.name for x in model.inputs} | {layer.name for layer in model.layers})
     body: list[str] = []
     weights: list[tuple[str, tuple[str, ...]]] = []
     values: dict[str, str] = {}
+    classes: set[str] = set()
+    real: dict[str, str] = {}  # integer inputs as floats, for layers other than embeddings
     for x in model.inputs:
         values[x.name] = variables.of(x.name)
         shape = tuple(d if isinstance(d, int) else None for d in x.type.shape)
-        body.append(f"{values[x.name]} = {call('keras.Input', shape=shape, name=literal(x.name))}")
+        dtype = {"dtype": literal(x.dtype)} if x.integer else {}
+        made = call("keras.Input", shape=shape, **dtype, name=literal(x.name))
+        body.append(f"{values[x.name]} = {made}")
+    integer = {x.name for x in model.inputs if x.integer}
     for layer in _needed(model):
         info = shapes.layers[layer.name]
         for param in info.params:  # Keras makes its weights from the input's channels
             static(product(param.shape), f"{layer.name}: {param.name} {format_shape(param.shape)}")
         site = Site(
             layer_names, layer.name, layer.op, info.inputs, info.output,
-            {p.name: p for p in info.params},
+            {p.name: p for p in info.params}, classes=classes,
         )  # fmt: skip
         steps = generate_site(site)
         var = variables.of(layer.name)
-        current = [values[n] for n in layer.inputs]
+        current = []
+        for n in layer.inputs:
+            if n in integer and layer.op.index_bound() is None and n not in real:
+                real[n] = variables.fresh(f"{values[n]}_real")
+                body.append(f'{real[n]} = keras.ops.cast({values[n]}, "float32")')
+            cast = n in integer and layer.op.index_bound() is None
+            current.append(real[n] if cast else values[n])
         for step in steps:
             body.append(f"{var} = {step.apply(current)}")
             current = [var]
@@ -50,7 +61,7 @@ def generate(shapes: Shapes) -> str:
     ins = _one_or_list([values[x.name] for x in model.inputs])
     outs = _one_or_list([values[n] for n in model.outputs])
     body.append("return " + call("keras.Model", inputs=ins, outputs=outs, name=literal(model.name)))
-    return _file(model, body, weights)
+    return _file(model, body, weights, [CLASSES[name] for name in sorted(classes)])
 
 
 def _one_or_list(names: list[str]) -> str:
@@ -66,7 +77,9 @@ def _needed(model: Model) -> list[Layer]:
     return [layer for layer in model.layers if layer.name in needed]
 
 
-def _file(model: Model, body: list[str], weights: list[tuple[str, tuple[str, ...]]]) -> str:
+def _file(
+    model: Model, body: list[str], weights: list[tuple[str, tuple[str, ...]]], classes: list[str]
+) -> str:
     about = f"The spec {model.name}. {model.description}".replace("\\", "/").replace('"""', "'''")
     lines = [
         '"""A Keras 3 functional model computing a specc spec, written by `specc export`.',
@@ -84,6 +97,10 @@ def _file(model: Model, body: list[str], weights: list[tuple[str, tuple[str, ...
         "# the layer's weights.",
         *_weights_table(weights),
         "",
+    ]
+    for text in classes:
+        lines += ["", *text.strip("\n").splitlines(), ""]
+    lines += [
         "",
         "def build_model() -> keras.Model:",
         '    """The model, channels-last as the spec; symbolic dims are None."""',
@@ -94,7 +111,10 @@ def _file(model: Model, body: list[str], weights: list[tuple[str, tuple[str, ...
         '    """Set every layer\'s weights from the .npz `specc export` wrote beside this file."""',
         "    with np.load(path) as arrays:",
         "        for layer, params in SPECC_WEIGHTS.items():",
-        '            model.get_layer(layer).set_weights([arrays[f"{layer}.{p}"] for p in params])',
+        "            target = model.get_layer(layer)",
+        '            target.set_weights([arrays[f"{layer}.{p}"] for p in params])',
+        "            if isinstance(target, layers.Normalization):  # it reads them when built",
+        "                target.finalize_state()",
     ]
     return "\n".join(lines) + "\n"
 
@@ -104,7 +124,6 @@ def _weights_table(weights: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     if not weights:
         return [head + "}"]
     lines = [head]
-    for name, params in weights:  # the trailing comma after the row's last bracket, if broken
-        row = fit(f"{literal(name)}: {literal(params)}", 1)
-        lines += [*row[:-1], row[-1] + ","]
+    for name, params in weights:
+        lines += fit(f"{literal(name)}: {literal(params)}", 1, ",")
     return [*lines, "}"]

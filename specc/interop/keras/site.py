@@ -68,6 +68,7 @@ class Site:
     output: TensorType
     params: Mapping[str, Param]
     steps: list[Step] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)  # the file's layer classes (`CLASSES`)
 
     def layer(self, function: str, *args: object, **kwargs: object) -> None:
         """Add the spec layer's own Keras layer, which takes its name (and weights)."""
@@ -83,13 +84,18 @@ class Site:
         name = self.names.fresh(f"{self.name}_{suffix}")
         self.steps.append(Step(function, args, kwargs, name))
 
+    def definition(self, name: str) -> str:
+        """A layer class of the file (see `CLASSES`), defined once."""
+        self.classes.add(name)
+        return name
+
     def fail(self, why: str) -> GenerateError:
         return GenerateError(f"{self.name}: the Keras export of {self.op.type} {why}")
 
     def inner(self, op: Op, inputs: tuple[TensorType, ...], output: TensorType) -> Site:
         """The site of `op` (a wrapper's inner layer) with its layers, named after this one."""
         name = self.names.fresh(f"{self.name}_inner")
-        site = Site(self.names, name, op, inputs, output, self.params)
+        site = Site(self.names, name, op, inputs, output, self.params, classes=self.classes)
         generate_site(site)
         return site
 
@@ -105,3 +111,15 @@ def generate_site(site: Site) -> list[Step]:
         raise GenerateError(f"{site.name}: the Keras export has no mapping for {site.op.type}")
     generator(site)
     return site.steps
+
+
+def define(name: str, text: str) -> None:
+    """Declare a layer class that generators may ask the file for (`Site.definition`), where
+    Keras has none; a family defines its own where it imports."""
+    if CLASSES.get(name, text) != text:
+        raise ValueError(f"two layer classes are named {name}")
+    CLASSES[name] = text
+
+
+# Layer classes a generator may ask the file to define, by name.
+CLASSES: dict[str, str] = {}

@@ -1,5 +1,6 @@
-"""PyTorch export of convolutions: nn.Conv1d/2d/3d (grouped and depthwise) and
-nn.ConvTranspose2d, with the spec's padding."""
+"""PyTorch export of convolutions: nn.Conv1d/2d/3d (grouped, depthwise, causal), separable
+ones as a depthwise and a 1 x 1 convolution, and nn.ConvTranspose1d/2d/3d, with the spec's
+padding."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 from specc.interop.pysource import call, window
 from specc.interop.torch.activation import activate
 from specc.interop.torch.site import FIRST, GENERATORS, Site, Value
-from specc.ops.conv import Conv2DTranspose, ConvND, DepthwiseConv2D, WindowOp
-from specc.ops.window import same_pads
+from specc.ops.conv import ConvND, ConvTransposeND, DepthwiseConv2D, SeparableConvND, WindowOp
+from specc.ops.window import effective, same_pads
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,41 @@ def _depthwise(site: Site) -> Value:
     return _conv(site, op, c * op.multiplier, c, op.bias, op.spatial)
 
 
-@GENERATORS.register(Conv2DTranspose)
-def _transpose(site: Site) -> Value:
-    """Keras's lengths: `same` gives n*s, `valid` n*s + max(k - s, 0). PyTorch's length is
-    (n-1)*s + k - 2*padding + output_padding: `same` crops max(k - s, 0), the odd cell after
-    (sliced off), and a kernel shorter than its stride needs output_padding s - k."""
+@GENERATORS.register(SeparableConvND)
+def _separable(site: Site) -> Value:
+    """The depthwise step (one group per input channel, no bias: output c*m + j is filter j
+    of channel c, the order of Keras's (k..., C, m) kernel), then a 1 x 1 convolution with
+    the bias and the activation."""
     op = site.op
-    assert isinstance(op, Conv2DTranspose)
-    pairs = list(zip(op.kernel_size, op.strides, strict=True))
+    assert isinstance(op, SeparableConvND)
+    c, n = site.channels(), op.spatial
+    middle = c * op.depth_multiplier
+    padded = window_padding(site, op)
+    kwargs = conv_arguments(op, padded.argument)
+    depthwise = site.module(
+        call(f"nn.Conv{n}d", c, middle, **kwargs, groups=c, bias="False"), suffix="depthwise"
+    )
+    site.load("depthwise_kernel", f"{depthwise}.weight")
+    bias = {} if op.bias else {"bias": "False"}
+    pointwise = site.module(call(f"nn.Conv{n}d", middle, op.filters, 1, **bias), suffix="pointwise")
+    site.load("pointwise_kernel", f"{pointwise}.weight")
+    if op.bias:
+        site.load("bias", f"{pointwise}.bias")
+    mid = site.assign(f"{depthwise}({padded.apply(site.input(0, FIRST))})", FIRST)
+    y = site.assign(f"{pointwise}({mid.code})", FIRST)
+    return activate(site, y, op.activation)
+
+
+@GENERATORS.register(ConvTransposeND)
+def _transpose(site: Site) -> Value:
+    """Keras's lengths: `same` gives n*s, `valid` n*s + max(k' - s, 0), k' = d*(k-1) + 1 the
+    dilated extent. PyTorch's length is (n-1)*s + k' - 2*padding + output_padding: `same`
+    crops max(k' - s, 0), the odd cell after (sliced off), and a kernel shorter than its
+    stride needs output_padding s - k' (Keras takes a stride or a dilation, not both)."""
+    op = site.op
+    assert isinstance(op, ConvTransposeND)
+    extents = [effective(k, d) for k, d in zip(op.kernel_size, op.dilations, strict=True)]
+    pairs = list(zip(extents, op.strides, strict=True))
     crops = [max(k - s, 0) if op.padding == "same" else 0 for k, s in pairs]
     extra = [max(s - k, 0) for k, s in pairs]
     kwargs: dict[str, object] = {"kernel_size": window(op.kernel_size)}
@@ -125,9 +153,12 @@ def _transpose(site: Site) -> Value:
         kwargs["padding"] = window([c // 2 for c in crops])
     if any(extra):
         kwargs["output_padding"] = window(extra)
+    if set(op.dilations) != {1}:
+        kwargs["dilation"] = window(op.dilations)
     if not op.bias:
         kwargs["bias"] = "False"
-    conv = site.module(call("nn.ConvTranspose2d", site.channels(), op.filters, **kwargs))
+    function = f"nn.ConvTranspose{op.spatial}d"
+    conv = site.module(call(function, site.channels(), op.filters, **kwargs))
     site.load("kernel", f"{conv}.weight")
     if op.bias:
         site.load("bias", f"{conv}.bias")

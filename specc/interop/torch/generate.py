@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from specc.interop.pysource import INDENT, LINE, GenerateError, Names, camel, fit, literal
-from specc.interop.torch.site import FIRST, HELPERS, Site, Source, Value, convert, generate_site
+from specc.interop.torch.site import (
+    FIRST,
+    HELPERS,
+    LAST,
+    Site,
+    Source,
+    Value,
+    Weight,
+    convert,
+    generate_site,
+)
 from specc.ir import Model
 from specc.passes.shapes import Shapes
 
@@ -30,18 +40,24 @@ def generate(shapes: Shapes) -> str:
     source = Source(Names({*RESERVED, *HELPERS, cls}))
     values: dict[str, Value] = {}
     args = []
+    integer = {x.name for x in model.inputs if x.integer}
     for x in model.inputs:
-        values[x.name] = Value(source.names.of(x.name), FIRST, x.type.shape)
+        # Indices have no channel axis: an integer input is taken as it is (channels last).
+        values[x.name] = Value(source.names.of(x.name), LAST if x.integer else FIRST, x.type.shape)
         args.append(values[x.name].code)
     needed = _needed(model)
     for layer in model.layers:
         info = shapes.layers[layer.name]
+        reads_indices = layer.op.index_bound() is not None
         site = Site(
             source,
             layer.name,
             source.names.of(layer.name),
             layer.op,
-            tuple(values[n] for n in layer.inputs),
+            tuple(
+                _real(values[n]) if n in integer and not reads_indices else values[n]
+                for n in layer.inputs
+            ),
             info.output,
             {p.name: p for p in info.params},
         )
@@ -51,6 +67,11 @@ def generate(shapes: Shapes) -> str:
             del source.forward[start:]
     outputs = [convert(values[n], FIRST) for n in model.outputs]
     return _file(model, cls, source, args, outputs)
+
+
+def _real(x: Value) -> Value:
+    """An integer input as real values, for a layer other than an embedding."""
+    return Value(f"{x.code}.float()", x.layout, x.shape)
 
 
 def _needed(model: Model) -> set[str]:
@@ -88,6 +109,7 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         "",
         "# Each array of the .npz (Keras layouts) -> the state entry it loads, and the axis order",
         "# that turns its layout into PyTorch's.",
+        *(_BLOCKS_NOTE if _has_blocks(source.weights) else []),
         *_weights_table(source.weights),
         "",
     ]
@@ -106,15 +128,7 @@ def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list
         *(line for s in source.forward for line in fit(s, 2)),
         *fit(f"return {', '.join(outputs)}", 2),
         "",
-        "    def load_specc_weights(self, path: str) -> None:",
-        '        """Load the weights `specc export` wrote beside this file."""',
-        "        state = self.state_dict()",
-        "        with np.load(path) as arrays:",
-        "            for key, target, perm in SPECC_WEIGHTS:",
-        "                array = arrays[key] if perm is None else arrays[key].transpose(perm)",
-        "                array = array.reshape(state[target].shape)  # depthwise: (C*m, 1, k, k)",
-        "                state[target] = torch.from_numpy(np.ascontiguousarray(array))",
-        "        self.load_state_dict(state)",
+        *_loader(source.weights),
     ]
     return "\n".join(lines) + "\n"
 
@@ -130,12 +144,55 @@ def _signature(parameters: str, returns: str) -> list[str]:
     return [head, *(f"{INDENT * 2}{p}," for p in parameters.split(", ")), tail]
 
 
-def _weights_table(weights: list[tuple[str, str, tuple[int, ...] | None]]) -> list[str]:
-    head = "SPECC_WEIGHTS: tuple[tuple[str, str, tuple[int, ...] | None], ...] = ("
+def _weights_table(weights: list[Weight]) -> list[str]:
+    """Rows of (key, target, perm), and blocks where some weight has them."""
+    blocks = _has_blocks(weights)
+    kind = "tuple[int, ...] | None"
+    head = f"SPECC_WEIGHTS: tuple[tuple[str, str, {kind}{', ' + kind if blocks else ''}], ...] = ("
     if not weights:
         return [head + ")"]
-    rows = [f"    ({literal(k)}, {literal(t)}, {literal(p)})," for k, t, p in weights]
+    rows = []
+    for w in weights:
+        row = (w.key, w.target, w.perm, *((w.blocks,) if blocks else ()))
+        rows += fit(literal(row), 1, ",")
     return [head, *rows, ")"]
+
+
+_BLOCKS_NOTE = [
+    "# Recurrent weights also name the gate blocks of their first axis to take, in PyTorch's",
+    "# gate order (Keras's GRU gates are z, r, h; PyTorch's r, z, n).",
+]
+
+
+def _has_blocks(weights: list[Weight]) -> bool:
+    return any(w.blocks is not None for w in weights)
+
+
+def _loader(weights: list[Weight]) -> list[str]:
+    """`load_specc_weights`: each array permuted to PyTorch's layout, and its gates reordered
+    where the rows have blocks."""
+    pad = " " * 16
+    if _has_blocks(weights):
+        loop = "for key, target, perm, blocks in SPECC_WEIGHTS:"
+        gates = [
+            f"{pad}if blocks is not None:  # a recurrent layer's gates, in PyTorch's order",
+            f"{pad}    size = state[target].shape[0] // len(blocks)",
+            f"{pad}    array = array.reshape(-1, size, *state[target].shape[1:])[list(blocks)]",
+        ]
+    else:
+        loop, gates = "for key, target, perm in SPECC_WEIGHTS:", []
+    return [
+        "    def load_specc_weights(self, path: str) -> None:",
+        '        """Load the weights `specc export` wrote beside this file."""',
+        "        state = self.state_dict()",
+        "        with np.load(path) as arrays:",
+        f"            {loop}",
+        f"{pad}array = arrays[key] if perm is None else arrays[key].transpose(perm)",
+        *gates,
+        f"{pad}array = array.reshape(state[target].shape)  # depthwise: (C*m, 1, k, k)",
+        f"{pad}state[target] = torch.from_numpy(np.ascontiguousarray(array))",
+        "        self.load_state_dict(state)",
+    ]
 
 
 def _doc_lines(text: str) -> list[str]:

@@ -58,6 +58,19 @@ def convert(value: Value, layout: Layout) -> str:
     return f"{value.code}.movedim({1 if layout == LAST else -1}, {-1 if layout == LAST else 1})"
 
 
+@dataclass(frozen=True)
+class Weight:
+    """One array of the .npz loaded into the module: its key, the state entry, the axis order
+    that turns its Keras layout into PyTorch's (None: as it is), and `blocks`: None, or the
+    blocks of the first axis (in PyTorch's layout) to take, in order, where PyTorch orders a
+    recurrent layer's gates otherwise."""
+
+    key: str
+    target: str
+    perm: tuple[int, ...] | None
+    blocks: tuple[int, ...] | None = None
+
+
 @dataclass
 class Source:
     """The parts of the file that the layers fill in."""
@@ -65,7 +78,7 @@ class Source:
     names: Names
     init: list[str] = field(default_factory=list)  # statements of __init__
     forward: list[str] = field(default_factory=list)  # statements of forward
-    weights: list[tuple[str, str, tuple[int, ...] | None]] = field(default_factory=list)
+    weights: list[Weight] = field(default_factory=list)
     helpers: set[str] = field(default_factory=set)  # module-level functions the code calls
 
 
@@ -104,11 +117,14 @@ class Site:
         self.source.forward.append(f"{self.attr} = {expression}")
         return Value(self.attr, layout, self.output.shape if shape is None else shape)
 
-    def load(self, param: str, target: str) -> None:
+    def load(
+        self, param: str, target: str, *, keras: bool = False, blocks: tuple[int, ...] | None = None
+    ) -> None:
         """Load the spec's parameter into `target` (`self.conv1.weight`), permuted as the
-        parameter declares."""
+        parameter declares (kept in Keras's layout with `keras`), taking `blocks` (`Weight`)."""
         key, perm = weight_key(self.name, param), self.params[param].torch_perm
-        self.source.weights.append((key, target.removeprefix("self."), perm))
+        weight = Weight(key, target.removeprefix("self."), None if keras else perm, blocks)
+        self.source.weights.append(weight)
 
     def helper(self, name: str) -> str:
         """A module-level function of the file (see `HELPERS`), added once."""
