@@ -11,7 +11,9 @@ ROLES = ("query", "key", "value", "output")
 
 @maps("MultiHeadAttention")
 def _mha(layer: KerasLayer) -> list[Mapped]:
-    if layer.get("attention_axes") is not None:
+    axes = layer.get("attention_axes")  # built layers save their default: every inner axis
+    rank = layer.rank + 1  # with the batch axis
+    if axes is not None and sorted(a % rank for a in axes) != list(range(1, rank - 1)):
         raise layer.unsupported("with attention_axes (specc attends over every axis but the last)")
     out = layer.get("output_shape")
     if isinstance(out, list | tuple):
