@@ -163,7 +163,7 @@ def _weights(b: _Built, model: Model, file: WeightsFile) -> dict[str, Any]:
                     f"the weight {pname} of {spec_name} has shape {list(array.shape)} in the "
                     f"file; the spec's {m.type} layer needs {list(want)}"
                 )
-            out[f"{spec_name}.{pname}"] = np.ascontiguousarray(array, np.float32)
+            out[f"{spec_name}.{pname}"] = np.array(array, np.float32)  # 0-d stays 0-d
     return out
 
 
