@@ -277,9 +277,41 @@ APPLICATIONS = os.environ.get("SPECC_KERAS_APPLICATIONS") == "1"
 
 
 @pytest.mark.skipif(not APPLICATIONS, reason="set SPECC_KERAS_APPLICATIONS=1 (about 15 s a model)")
-@pytest.mark.parametrize("name", ["MobileNetV2", "ResNet50", "DenseNet121", "EfficientNetB0"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MobileNetV2",
+        "ResNet50",
+        "DenseNet121",
+        "EfficientNetB0",
+        "Xception",
+        "VGG16",
+        "InceptionV3",
+    ],
+)
 def test_keras_applications(name: str, tmp_path: Path) -> None:
+    needs = {"EfficientNetB0": {"rescaling", "normalization"}, "Xception": {"separable_conv2d"}}
+    if not needs.get(name, set()) <= set(REGISTRY):
+        pytest.skip(f"{name} needs layer types this specc lacks")
     keras = _keras()
-    model = getattr(keras.applications, name)(weights=None, input_shape=(96, 96, 3))
+    model = getattr(keras.applications, name)(
+        weights=None, input_shape=(96, 96, 3), classifier_activation=None
+    )
     xs = np.random.default_rng(0).uniform(0, 255, (1, 96, 96, 3)).astype(np.float32)
     _agrees(keras, model, tmp_path, xs)
+
+
+@pytest.mark.skipif(not APPLICATIONS, reason="set SPECC_KERAS_APPLICATIONS=1 (about 15 s a model)")
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("MobileNetV3Small", r"keras\.ops\.Add \(9, first: add\); keras\.ops\.Multiply \(9"),
+        ("ConvNeXtTiny", r"LayerScale \(18, .*Sequential \(4"),
+    ],
+)
+def test_keras_applications_refused(name: str, refused: str, tmp_path: Path) -> None:
+    keras = _keras()
+    model = getattr(keras.applications, name)(weights=None, input_shape=(96, 96, 3))
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(ImportFailed, match=refused):
+        import_model(tmp_path / "m.keras")

@@ -27,7 +27,8 @@ def _rescaling(layer: KerasLayer) -> list[Mapped]:
 def _normalization(layer: KerasLayer) -> list[Mapped]:
     require_type("normalization", layer)
     axis = layer.get("axis", -1)
-    if (axis if isinstance(axis, int) else tuple(axis)) not in (-1, (-1,), layer.rank):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    if len(axes) != 1 or axes[0] not in (-1, layer.rank):  # Keras counts the batch axis
         raise layer.unsupported(f"over axis {axis} (specc normalises channels last)")
     if layer.get("invert", False):
         raise layer.unsupported("with invert")

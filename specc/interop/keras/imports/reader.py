@@ -101,7 +101,7 @@ def _sequential(body: Mapping[str, Any], version: str) -> KerasGraph:
         shape = _first_shape(body, layers)
     nodes, previous, keys = [], (input_name, 0), _Keys()
     for layer in layers:
-        cls = layer["class_name"]
+        cls = _class(layer)
         node = Node(cls, _name(layer), layer.get("config", {}), (previous,), keys.next(cls))
         nodes.append(node)
         previous = (node.name, 0)
@@ -125,6 +125,13 @@ def _first_shape(body: Mapping[str, Any], layers: Sequence[Mapping[str, Any]]) -
     return tuple(shape)
 
 
+def _class(layer: Mapping[str, Any]) -> str:
+    """The class name; an operation on Keras tensors (`x + 3.0` makes keras.ops's Add, not the
+    Add layer) is named as such, so that it is not taken for the layer of the same name."""
+    cls = str(layer["class_name"])
+    return f"keras.ops.{cls}" if str(layer.get("module", "")).startswith("keras.src.ops") else cls
+
+
 def _name(layer: Mapping[str, Any]) -> str:
     return str(layer.get("name") or layer.get("config", {}).get("name"))
 
@@ -135,8 +142,9 @@ def _functional(body: Mapping[str, Any], version: str) -> KerasGraph:
     nodes: list[Node] = []
     keys = _Keys()
     for layer in body.get("layers", []):
-        name, cls = _name(layer), layer["class_name"]
-        key = keys.next(cls)
+        name, cls = _name(layer), _class(layer)
+        # keras.ops operations are not in model.layers: they take no key
+        key = "" if cls.startswith("keras.ops.") else keys.next(cls)
         if cls == "InputLayer":
             inputs[name], dtypes[name] = _input_layer(layer.get("config", {}))
             continue
