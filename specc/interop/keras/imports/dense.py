@@ -14,8 +14,8 @@ def _dense(layer: KerasLayer) -> list[Mapped]:
 
 @maps("Embedding")
 def _embedding(layer: KerasLayer) -> list[Mapped]:
+    """`embedding` (input_dim, output_dim; weights ("embeddings",)) once the YAML writer declares
+    integer inputs (`{shape: [...], dtype: int32}`); until then refused, not imported reading
+    float indices."""
     require_type("embedding", layer)
-    if layer.get("mask_zero", False):
-        raise layer.unsupported("with mask_zero (specc has no masks)")
-    attrs = {"input_dim": int(layer.get("input_dim")), "output_dim": int(layer.get("output_dim"))}
-    return [Mapped("embedding", attrs, ("embeddings",))]
+    raise layer.unsupported("reads integer indices: specc import does not declare them yet")

@@ -151,6 +151,8 @@ def _weights(b: _Built, model: Model, file: WeightsFile) -> dict[str, Any]:
     shapes = infer(model)
     out: dict[str, Any] = {}
     for spec_name, key, m in b.weighted:
+        if spec_name not in shapes.layers:  # a bug: the check below says what
+            raise ImportFailed(f"the imported spec does not infer at {spec_name}")
         params = {p.name: p for p in shapes.layers[spec_name].params}
         arrays = dict(zip(m.weights, file.arrays(key, m.groups, len(m.weights)), strict=True))
         for pname, value in m.constants.items():
