@@ -104,7 +104,12 @@ def export_command(
 @app.command("import")
 def import_command(
     model: Annotated[
-        Path, typer.Argument(help="The model to import: an ONNX file.", show_default=False)
+        Path,
+        typer.Argument(
+            help="The model to import: an ONNX file, a Keras .keras file, or a Keras "
+            "model.to_json() config (.json, no weights).",
+            show_default=False,
+        ),
     ],
     output: Annotated[
         Path | None,
@@ -128,16 +133,24 @@ def import_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing output files.")] = False,
 ) -> None:
-    """Import an ONNX model (PyTorch: via torch.onnx.export) as a spec with its weights."""
+    """Import an ONNX model (PyTorch: via torch.onnx.export) or a Keras model (.keras, or a
+    model.to_json() config without weights) as a spec with its weights."""
     from specc.files import FileRefused, atomic_write, refuse_special
     from specc.interop.importing import ImportFailed, import_model
 
-    if model.suffix.lower() != ".onnx":
-        fail(f"{model}: specc imports ONNX models (.onnx)", exits.USAGE)
+    if model.suffix.lower() not in (".onnx", ".keras", ".json", ".h5"):
+        fail(
+            f"{model}: specc imports ONNX models (.onnx), Keras models (.keras) and Keras "
+            "configs (.json)",
+            exits.USAGE,
+        )
     target = output or model.with_suffix(".yaml")
-    npz = weights_out or target.with_suffix(".npz")
+    config_only = model.suffix.lower() == ".json"  # a Keras config: no weights to write
+    npz = None if config_only else weights_out or target.with_suffix(".npz")
     refuse_writing_inputs("import", [(target, "spec file"), (npz, "weights file")], [model])
     for path, what in ((target, "spec file"), (npz, "weights file")):
+        if path is None:
+            continue
         try:
             refuse_special(path, what)
         except FileRefused as exc:
@@ -147,15 +160,19 @@ def import_command(
     if not model.is_file():
         fail(f"cannot read {model}: no such file", exits.IO_ERROR)
     try:
-        done = import_model(model, name=name, weights_name=npz.name)
+        done = import_model(model, name=name, weights_name=npz.name if npz else None)
     except ImportFailed as exc:
         fail(str(exc), exits.FINDINGS)
     try:
         import numpy as np
 
         arrays = done.weights
-        atomic_write(npz, lambda f: np.savez(f, **arrays), force, "weights file")  # type: ignore[arg-type]
+        if npz is not None:
+            atomic_write(npz, lambda f: np.savez(f, **arrays), force, "weights file")  # type: ignore[arg-type]
         atomic_write(target, lambda f: f.write(done.text.encode()), force, "spec file")
     except FileRefused as exc:
         fail(str(exc), exits.USAGE)
-    typer.echo(f"wrote {target} and {npz}")
+    if npz is None:
+        typer.echo(f"wrote {target} (no weights: a Keras JSON config holds none)")
+    else:
+        typer.echo(f"wrote {target} and {npz}")

@@ -24,7 +24,7 @@ _RESERVED = re.compile(
 
 
 def scalar(value: Any) -> str:
-    """One YAML scalar (or flow list) for a spec value."""
+    """One YAML scalar (or flow list or mapping) for a spec value."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -43,6 +43,8 @@ def scalar(value: Any) -> str:
         return value if _PLAIN.match(value) and not _RESERVED.match(value) else json.dumps(value)
     if isinstance(value, Sequence):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
+    if isinstance(value, Mapping):  # an inner layer (time_distributed's, bidirectional's)
+        return "{" + ", ".join(f"{scalar(k)}: {scalar(v)}" for k, v in value.items()) + "}"
     if hasattr(value, "free_symbols") or not isinstance(value, Iterable):
         return scalar(format_dim(value))
     raise TypeError(f"cannot write {type(value).__name__} in a spec")
