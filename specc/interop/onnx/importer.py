@@ -29,7 +29,7 @@ from specc.interop.onnx.layout import Const, Perm, Val, first, identity
 from specc.interop.onnx.patterns import named, rewrite
 from specc.interop.onnx.reader import GraphInput, ImportFailed, Node, OnnxGraph
 from specc.ir import Input, Layer, Model, TensorType
-from specc.ops.base import REGISTRY, Problem
+from specc.ops.base import REGISTRY, Param, Problem
 from specc.ops.common import IDENTIFIER
 
 # Operators that want their input channels first: a graph input they read is declared
@@ -340,13 +340,23 @@ def _weights(b: Builder, model: Model) -> dict[str, NDArray]:
         for pname, (array, layout) in e.weights.items():
             param = params[pname]
             a = np.asarray(array, np.float32)
-            a = from_torch(a, param) if layout == "torch" else a.reshape(_ints(param.shape))
+            a = from_torch(a, param) if layout == "torch" else a.reshape(_concrete(param, a))
             out[f"{e.name}.{pname}"] = a
     return out
 
 
-def _ints(shape: tuple[Dim, ...]) -> tuple[int, ...]:
-    return tuple(int(d) for d in shape)  # type: ignore[arg-type]
+def _concrete(param: Param, a: NDArray) -> tuple[int, ...]:
+    """The parameter's shape for the array `a`: a shape may depend on a symbolic input dim
+    (a batch norm after a flatten of [T, ...]), while the ONNX weight has the size it was
+    exported at; one symbolic axis takes what is left, several take `a`'s own axes."""
+    symbolic = [i for i, d in enumerate(param.shape) if not isinstance(d, int)]
+    if not symbolic:
+        return tuple(int(d) for d in param.shape)  # type: ignore[arg-type]
+    if len(symbolic) == 1:
+        return tuple(-1 if i in symbolic else int(d) for i, d in enumerate(param.shape))  # type: ignore[arg-type]
+    if a.ndim == len(param.shape):
+        return tuple(a.shape)
+    raise ImportFailed(f"the weight {param.name} has symbolic dims {param.shape}")
 
 
 def count_ops(graph: OnnxGraph) -> Counter[str]:

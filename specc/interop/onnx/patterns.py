@@ -300,7 +300,97 @@ class PadIntoConv(Rewrite):
         return merged, [node, conv]
 
 
-PASSES: tuple[Callable[[], Rewrite], ...] = (Silu, Gelu, Dense, GlobalPool, PadIntoConv)
+class Normalization(Rewrite):
+    """(x - mean) / std by constants of the same shape (specc's Normalization, its
+    max(sqrt(variance), eps) folded to `std`)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Sub" or node.domain or m.const(node.inputs[0]) is not None:
+            return None
+        mean = m.const(node.inputs[1])
+        div = m.only_user(node.outputs[0])
+        if mean is None or div is None or div.op_type != "Div" or div.inputs[0] != node.outputs[0]:
+            return None
+        std = m.const(div.inputs[1])
+        if std is None or std.shape != mean.shape or mean.size < 1:
+            return None
+        return fused("Normalization", div, [node.inputs[0], node.inputs[1], div.inputs[1]]), [
+            node,
+            div,
+        ]
+
+
+class Mish(Rewrite):
+    """x * Tanh(Softplus(x)) (Mish before opset 18)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Softplus" or node.domain:
+            return None
+        x = node.inputs[0]
+        tanh = m.only_user(node.outputs[0])
+        if tanh is None or tanh.op_type != "Tanh":
+            return None
+        mul = m.only_user(tanh.outputs[0])
+        if mul is None or mul.op_type != "Mul" or m.other(mul, tanh.outputs[0]) != x:
+            return None
+        return fused("Mish", mul, [x]), [node, tanh, mul]
+
+
+class GroupNorm(Rewrite):
+    """Reshape to (N, groups, -1), InstanceNormalization with unit scale and zero bias, Reshape
+    back to Shape(x), then an optional Mul and Add by per-channel constants (specc's export)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Reshape" or node.domain:
+            return None
+        target = m.const(node.inputs[1])
+        if target is None or target.size != 3 or int(target[0]) != 0 or int(target[2]) != -1:
+            return None
+        x, groups = node.inputs[0], int(target[1])
+        norm = m.only_user(node.outputs[0])
+        if norm is None or norm.op_type != "InstanceNormalization" or len(norm.inputs) != 3:
+            return None
+        ones, zeros = m.const(norm.inputs[1]), m.const(norm.inputs[2])
+        if ones is None or zeros is None or not (np.all(ones == 1) and np.all(zeros == 0)):
+            return None
+        back = m.only_user(norm.outputs[0])
+        shape = (
+            m.producer.get(back.inputs[1]) if back is not None and len(back.inputs) > 1 else None
+        )
+        if back is None or back.op_type != "Reshape" or back.inputs[0] != norm.outputs[0]:
+            return None
+        if shape is None or shape.op_type != "Shape" or shape.inputs != [x] or shape.attrs:
+            return None
+        if len(m.users.get(shape.outputs[0], [])) != 1:
+            return None
+        group, last, gamma, beta = [node, norm, shape, back], back, "", ""
+        for op_type in ("Mul", "Add"):
+            after = m.only_user(last.outputs[0])
+            if after is None or after.op_type != op_type:
+                continue
+            c = m.other(after, last.outputs[0])
+            if c is None or m.const(c) is None:
+                continue
+            if op_type == "Mul":
+                gamma = c
+            else:
+                beta = c
+            group.append(after)
+            last = after
+        attrs = {"groups": groups, "epsilon": float(norm.attr("epsilon", 1e-5))}
+        return fused("GroupNorm", last, [x, gamma, beta], **attrs), group
+
+
+PASSES: tuple[Callable[[], Rewrite], ...] = (
+    Silu,
+    Gelu,
+    Dense,
+    GlobalPool,
+    PadIntoConv,
+    Normalization,
+    Mish,
+    GroupNorm,
+)
 
 
 def rewrite(graph: OnnxGraph) -> OnnxGraph:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from specc.dims import Dim
 from specc.interop.onnx.imports.site import Site
+from specc.interop.onnx.layout import Val
 from specc.ops.window import same_pads
 
 
@@ -78,3 +82,16 @@ def window_padding(
 def ints(site: Site, key: str, n: int, default: int) -> tuple[int, ...]:
     value = site.attr(key)
     return tuple(int(v) for v in value) if value else (default,) * n
+
+
+def channel_vector(x: Val, c: NDArray) -> NDArray | None:
+    """A constant that broadcasts over `x` as one value per spec channel, as a (C,) vector
+    (None when it varies along another axis or does not have C values)."""
+    rank, channels = x.rank, x.shape[-1] if x.shape else None
+    if c.ndim > rank or not isinstance(channels, int):
+        return None
+    full = (1,) * (rank - c.ndim) + tuple(c.shape)
+    axis = x.perm.index(rank - 1)
+    if full[axis] != channels or any(n != 1 for i, n in enumerate(full) if i != axis):
+        return None
+    return np.asarray(c).reshape(-1)
