@@ -31,7 +31,8 @@ from specc.api import Checked, check_text
 from specc.dims import substitute
 from specc.ir import TensorType
 from specc.lower import Plan
-from specc.ops.conv import WindowOp
+from specc.ops.conv import ConvTransposeND, WindowOp
+from specc.ops.window import effective
 from tests.conftest import EXAMPLES, example_dims, spec
 from tests.strategies import Network, network_with, networks
 
@@ -49,11 +50,6 @@ NOT_IMPORTED = {
     "layer, which batch-first specs cannot express (the batch axis is not a spec axis)",
     "multi_head_attention": "exports as MatMul projections, head Reshape/Transpose and Softmax "
     "of the scores: a subgraph the importer does not match back to one layer",
-    "conv2d_transpose": "not imported yet: dilated ConvTranspose",
-    "conv1d_transpose": "not imported yet: ConvTranspose over 1 or 3 spatial axes",
-    "conv3d_transpose": "not imported yet: ConvTranspose over 1 or 3 spatial axes",
-    "separable_conv1d": "not imported yet: the grouped Conv then 1x1 Conv pattern",
-    "separable_conv2d": "not imported yet: the grouped Conv then 1x1 Conv pattern",
     "embedding": "not imported yet: Gather of a weight by an integer input",
     "lstm": "not imported yet: ONNX LSTM",
     "gru": "not imported yet: ONNX GRU",
@@ -94,6 +90,11 @@ def _comparable(checked: Checked, name: str) -> tuple[str, dict[str, Any]] | Non
         attrs["stride"] = op.strides
         if "dilation" in attrs:
             attrs["dilation"] = op.dilations
+    if isinstance(op, ConvTransposeND) and all(
+        effective(k, d) <= s
+        for k, d, s in zip(op.kernel_size, op.dilations, op.strides, strict=True)
+    ):
+        attrs["padding"] = "valid"  # `same` crops max(K - s, 0): nothing here
     if op.type == "batch_norm":
         attrs.pop("center"), attrs.pop("scale")
         attrs["epsilon"] = round(attrs["epsilon"], 6)
@@ -291,6 +292,27 @@ LAYER_CASES = {
     "rescale_scale": (
         "- {name: a, type: rescaling, scale: 0.00392156862745098, offset: -1}\n- {name: c, type: conv2d, filters: 4, kernel: 3}\n- {name: s, type: scale, init_value: 0.5}\n- {name: n, type: normalization}",
         "x: [8, 8, 3]",
+    ),
+    "separable": (
+        "- {name: s, type: separable_conv2d, filters: 5, kernel: 3, depth_multiplier: 2, "
+        "padding: same, activation: relu}\n"
+        "- {name: r, type: reshape, shape: [64, 5]}\n"
+        "- {name: t, type: separable_conv1d, filters: 2, kernel: 2, stride: 2, bias: false}",
+        "x: [8, 8, 3]",
+    ),
+    "transpose": (
+        "- {name: a, type: conv1d_transpose, filters: 2, kernel: 3, stride: 2, padding: same}\n"
+        "- {name: b, type: conv1d_transpose, filters: 2, kernel: 2, stride: 3}\n"
+        "- {name: c, type: conv1d_transpose, filters: 2, kernel: 3, dilation: 2}",
+        "x: [5, 3]",
+    ),
+    "transpose3d": (
+        "- {name: a, type: conv3d_transpose, filters: 2, kernel: 3, stride: 2, padding: same}",
+        "x: [3, 4, 5, 2]",
+    ),
+    "causal": (
+        "- {name: a, type: conv1d, filters: 2, kernel: 3, padding: causal, dilation: 2}",
+        "x: [9, 3]",
     ),
     "mish_hs": (
         "- {name: c, type: conv2d, filters: 4, kernel: 3, activation: mish}\n- {name: h, type: hard_sigmoid}\n- {name: w, type: hard_swish}",

@@ -381,12 +381,49 @@ class GroupNorm(Rewrite):
         return fused("GroupNorm", last, [x, gamma, beta], **attrs), group
 
 
+class SeparableConv(Rewrite):
+    """A depthwise Conv (one input channel per group) without bias whose output only a 1x1,
+    stride-1, unpadded, ungrouped Conv reads: a separable convolution (1-D or 2-D)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Conv" or node.domain or len(node.inputs) > 2:
+            return None
+        w = m.const(node.inputs[1])
+        group = int(node.attr("group", 1))
+        if w is None or w.ndim not in (3, 4) or w.shape[1] != 1 or group <= 1:
+            return None
+        if w.shape[0] % group:
+            return None
+        after = m.only_user(node.outputs[0])
+        if after is None or after.op_type != "Conv" or after.inputs[0] != node.outputs[0]:
+            return None
+        pw = m.const(after.inputs[1])
+        n = w.ndim - 2
+        if pw is None or pw.shape[1:] != (w.shape[0], *(1,) * n):
+            return None
+        for key, neutral in (("group", 1), ("auto_pad", "NOTSET")):
+            if after.attr(key, neutral) != neutral:
+                return None
+        for key in ("strides", "dilations", "pads"):
+            if any(int(v) != (0 if key == "pads" else 1) for v in after.attr(key) or []):
+                return None
+        bias = after.inputs[2] if len(after.inputs) > 2 else ""
+        inputs = [node.inputs[0], node.inputs[1], after.inputs[1], bias]
+        return Node(
+            "SeparableConv", after.name, inputs, list(after.outputs), dict(node.attrs), SPECC
+        ), [
+            node,
+            after,
+        ]
+
+
 PASSES: tuple[Callable[[], Rewrite], ...] = (
     Silu,
     Gelu,
     Dense,
     GlobalPool,
     PadIntoConv,
+    SeparableConv,
     Normalization,
     Mish,
     GroupNorm,
