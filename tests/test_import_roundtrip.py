@@ -51,9 +51,6 @@ NOT_IMPORTED = {
     "multi_head_attention": "exports as MatMul projections, head Reshape/Transpose and Softmax "
     "of the scores: a subgraph the importer does not match back to one layer",
     "embedding": "not imported yet: Gather of a weight by an integer input",
-    "lstm": "not imported yet: ONNX LSTM",
-    "gru": "not imported yet: ONNX GRU",
-    "bidirectional": "not imported yet: ONNX LSTM and GRU",
 }
 
 
@@ -313,6 +310,20 @@ LAYER_CASES = {
     "causal": (
         "- {name: a, type: conv1d, filters: 2, kernel: 3, padding: causal, dilation: 2}",
         "x: [9, 3]",
+    ),
+    "recurrent": (
+        "- {name: a, type: lstm, units: 3, return_sequences: true, activation: relu}\n"
+        "- {name: b, type: gru, units: 2, reset_after: false, return_sequences: true}\n"
+        "- {name: c, type: gru, units: 2, bias: false, recurrent_activation: tanh}",
+        "x: [5, 4]",
+    ),
+    "bidirectional": (
+        "- {name: a, type: bidirectional, merge_mode: sum, "
+        "layer: {type: lstm, units: 3, return_sequences: true}}\n"
+        "- {name: b, type: bidirectional, merge_mode: ave, layer: {type: gru, units: 2, "
+        "reset_after: false, return_sequences: true}}\n"
+        "- {name: c, type: bidirectional, merge_mode: mul, layer: {type: lstm, units: 2}}",
+        "x: [5, 4]",
     ),
     "mish_hs": (
         "- {name: c, type: conv2d, filters: 4, kernel: 3, activation: mish}\n- {name: h, type: hard_sigmoid}\n- {name: w, type: hard_swish}",

@@ -43,6 +43,9 @@ def scalar(value: Any) -> str:
         return value if _PLAIN.match(value) and not _RESERVED.match(value) else json.dumps(value)
     if isinstance(value, Sequence):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
+    if isinstance(value, Mapping) and "type" in value:  # a wrapper's inner layer
+        items = {"type": value["type"], **non_default(value["type"], value)}
+        return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in items.items()) + "}"
     if hasattr(value, "free_symbols") or not isinstance(value, Iterable):
         return scalar(format_dim(value))
     raise TypeError(f"cannot write {type(value).__name__} in a spec")

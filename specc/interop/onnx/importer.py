@@ -116,7 +116,7 @@ class Builder:
         cls = REGISTRY.get(type_)
         if cls is None:
             raise site.unsupported(f"needs the layer type {type_}, which specc does not have")
-        op = cls(**attrs)
+        op = cls.from_mapping(attrs)
         types = [TensorType(v.shape) for v in inputs]
         try:
             out = op.infer(types)
@@ -319,7 +319,7 @@ def _model(
 ) -> Model:
     layers = []
     for i, e in enumerate(b.layers):
-        op = REGISTRY[e.type](**e.attrs)
+        op = REGISTRY[e.type].from_mapping(e.attrs)
         layers.append(Layer(e.name, op, e.inputs, i))
     ins = tuple(Input(n, TensorType(s)) for n, s in inputs.items())
     return Model(name, "", ins, tuple(layers), outputs)

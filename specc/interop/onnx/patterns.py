@@ -417,10 +417,69 @@ class SeparableConv(Rewrite):
         ]
 
 
+class Recurrent(Rewrite):
+    """Transpose (N, T, in) -> (T, N, in), LSTM or GRU (layout 0), a Transpose of Y (every
+    step) or of Y_h (the last state) back to batch first, then a Reshape joining the
+    directions or a reduction over them (specc's export of lstm, gru and bidirectional)."""
+
+    MERGES: ClassVar[dict[str, str]] = {
+        "ReduceSum": "sum",
+        "ReduceProd": "mul",
+        "ReduceMean": "ave",
+    }
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type not in ("LSTM", "GRU") or node.domain or node.attr("layout", 0):
+            return None
+        before = m.producer.get(node.inputs[0])
+        if before is None or before.op_type != "Transpose" or before.attr("perm") != [1, 0, 2]:
+            return None
+        if m.only_user(before.outputs[0]) is not node:
+            return None
+        used = [i for i, o in enumerate(node.outputs) if o and (m.users.get(o) or o in m.outputs)]
+        if len(used) != 1 or used[0] > 1:
+            return None
+        sequences = used[0] == 0
+        after = m.only_user(node.outputs[used[0]])
+        perm = [2, 0, 1, 3] if sequences else [1, 0, 2]
+        if after is None or after.op_type != "Transpose" or after.attr("perm") != perm:
+            return None
+        merge_node = m.users.get(after.outputs[0], [])
+        if len(merge_node) != 1 or named(after.outputs[0]) or after.outputs[0] in m.outputs:
+            return None
+        last = merge_node[0]
+        axis = 2 if sequences else 1
+        if last.op_type == "Reshape":
+            shape = m.const(last.inputs[1])
+            if shape is None or [int(v) for v in shape.reshape(-1)] != [0] * axis + [-1]:
+                return None
+            merge = "concat"
+        elif last.op_type in self.MERGES and int(last.attr("keepdims", 1)) == 0:
+            axes = last.attr("axes")
+            if axes is None and len(last.inputs) > 1:
+                c = m.const(last.inputs[1])
+                axes = None if c is None else [int(v) for v in c.reshape(-1)]
+            if axes is None or list(axes) != [axis]:
+                return None
+            merge = self.MERGES[last.op_type]
+        else:
+            return None
+        attrs = {
+            **node.attrs,
+            "kind": node.op_type,
+            "return_sequences": int(sequences),
+            "merge": merge,
+        }
+        inputs = [before.inputs[0], *node.inputs[1:4]]
+        made = Node("Recurrent", last.name, inputs, list(last.outputs), attrs, SPECC)
+        return made, [before, node, after, last]
+
+
 PASSES: tuple[Callable[[], Rewrite], ...] = (
     Silu,
     Gelu,
     Dense,
+    Recurrent,  # before GlobalPool: its merge may be a ReduceMean
     GlobalPool,
     PadIntoConv,
     SeparableConv,
