@@ -55,7 +55,9 @@ def import_model(
         comments.append(f"Weights: {weights_name} (specc run SPEC --weights {weights_name}).")
     comments += [f"Note: {n}." for n in imported.notes]
     layers = [(e.name, e.type, e.attrs, e.inputs) for e in imported.layers]
-    text = dump_spec(spec_name, imported.inputs, layers, imported.outputs, comments)
+    text = dump_spec(
+        spec_name, imported.inputs, layers, imported.outputs, comments, imported.dtypes
+    )
     return ImportResult(text, imported.weights, checked)
 
 

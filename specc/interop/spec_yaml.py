@@ -76,13 +76,18 @@ def dump_spec(
     layers: Iterable[tuple[str, str, Mapping[str, Any], Sequence[str]]],
     outputs: Sequence[str],
     comments: Sequence[str] = (),
+    dtypes: Mapping[str, str] | None = None,
 ) -> str:
     """The YAML text of a spec. `layers` are (name, type, attributes, inputs); `inputs:` is
     written only where a layer does not read the layer before it, and `outputs:` only when it
     is not just the last layer."""
     lines = [f"# {c}" if c else "#" for c in comments]
     lines += ["specc: 1", f"name: {scalar(name)}", "inputs:"]
-    lines += [f"  {scalar(n)}: {scalar([_dim(d) for d in shape])}" for n, shape in inputs.items()]
+    for n, shape in inputs.items():
+        dims = scalar([_dim(d) for d in shape])
+        dtype = (dtypes or {}).get(n, "float32")
+        typed = dims if dtype == "float32" else f"{{shape: {dims}, dtype: {dtype}}}"
+        lines.append(f"  {scalar(n)}: {typed}")
     lines.append("layers:")
     previous = next(iter(inputs)) if len(inputs) == 1 else None
     last = None

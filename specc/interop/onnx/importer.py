@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class Imported:
     outputs: tuple[str, ...]
     weights: dict[str, NDArray]
     notes: tuple[str, ...]
+    dtypes: dict[str, str] = field(default_factory=dict)  # inputs that are not float32
 
 
 class Builder:
@@ -195,6 +196,7 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
     _refuse_unsupported(graph)
     b = Builder(graph)
     inputs = _declare_inputs(b, graph)
+    dtypes = {n: x.dtype for n, x in zip(inputs, graph.inputs, strict=True) if x.dtype != "float32"}
     for node in graph.nodes:
         if _fold(b, node):
             continue
@@ -207,9 +209,9 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
         importer(Site(b, node))
         b.adopt_names(node)
     outputs = _outputs(b, graph)
-    model = _model(name, inputs, b, outputs)
+    model = _model(name, inputs, b, outputs, dtypes)
     weights = _weights(b, model)
-    return Imported(model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes))
+    return Imported(model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes), dtypes)
 
 
 def _refuse_unsupported(graph: OnnxGraph) -> None:
@@ -315,13 +317,20 @@ def _outputs(b: Builder, graph: OnnxGraph) -> tuple[str, ...]:
 
 
 def _model(
-    name: str, inputs: dict[str, tuple[Dim, ...]], b: Builder, outputs: tuple[str, ...]
+    name: str,
+    inputs: dict[str, tuple[Dim, ...]],
+    b: Builder,
+    outputs: tuple[str, ...],
+    dtypes: dict[str, str],
 ) -> Model:
     layers = []
     for i, e in enumerate(b.layers):
         op = REGISTRY[e.type].from_mapping(e.attrs)
         layers.append(Layer(e.name, op, e.inputs, i))
-    ins = tuple(Input(n, TensorType(s)) for n, s in inputs.items())
+    ins = tuple(
+        Input(n, TensorType(s), dtype=dtypes.get(n, "float32"))  # type: ignore[arg-type]
+        for n, s in inputs.items()
+    )
     return Model(name, "", ins, tuple(layers), outputs)
 
 

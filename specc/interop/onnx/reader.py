@@ -40,6 +40,7 @@ class GraphInput:
 
     name: str
     shape: tuple[int | str, ...]
+    dtype: str = "float32"  # "int32" for integer inputs (indices), else "float32"
 
 
 @dataclass
@@ -104,7 +105,9 @@ def from_proto(proto: Any) -> OnnxGraph:
             constants[node.outputs[0]] = _constant(node)
             continue
         nodes.append(node)
-    inputs = [GraphInput(v.name, _shape(v)) for v in graph.input if v.name not in constants]
+    inputs = [
+        GraphInput(v.name, _shape(v), _dtype(v)) for v in graph.input if v.name not in constants
+    ]
     return OnnxGraph(
         nodes,
         constants,
@@ -139,6 +142,14 @@ def _constant(node: Node) -> NDArray:
         if key in ("value_floats", "value_ints"):
             return np.asarray(value, np.float32 if key == "value_floats" else np.int64)
     raise ImportFailed(f"{node.name}: a Constant without a value this importer reads")
+
+
+def _dtype(v: Any) -> str:
+    """int32 for ONNX's integer element types (the spec's one integer input type)."""
+    from onnx import TensorProto
+
+    ints = (TensorProto.INT32, TensorProto.INT64, TensorProto.INT16, TensorProto.INT8)
+    return "int32" if v.type.tensor_type.elem_type in ints else "float32"
 
 
 def _shape(v: Any) -> tuple[int | str, ...]:
