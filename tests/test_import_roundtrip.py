@@ -164,6 +164,7 @@ def round_trip(checked: Checked, dims: dict[str, int], seed: int = 0) -> None:
         layers,
         imported.outputs,
         dtypes=imported.dtypes,
+        assume=[str(a) for a in imported.assume.entries],
     )
     again = check_text(text, "imported.yaml")
     assert again.ok, (text, again.diagnostics)
@@ -218,11 +219,8 @@ def _types(checked: Checked) -> set[str]:
     return found
 
 
-# Examples that do not round trip, with the reason.
-EXAMPLE_EXCEPTIONS = {
-    "unet_symbolic": "not yet: the spec's `assume:` is not carried through ONNX, and without it "
-    "the imported skips and upsampled maps differ symbolically (floor(H/8) vs 2*floor(H/16))",
-}
+# Examples that do not round trip, with the reason (none today).
+EXAMPLE_EXCEPTIONS: dict[str, str] = {}
 
 
 def _importable(network: Network) -> bool:

@@ -56,7 +56,13 @@ def import_model(
     comments += [f"Note: {n}." for n in imported.notes]
     layers = [(e.name, e.type, e.attrs, e.inputs) for e in imported.layers]
     text = dump_spec(
-        spec_name, imported.inputs, layers, imported.outputs, comments, imported.dtypes
+        spec_name,
+        imported.inputs,
+        layers,
+        imported.outputs,
+        comments,
+        imported.dtypes,
+        [str(a) for a in imported.assume.entries],
     )
     return ImportResult(text, imported.weights, checked)
 

@@ -77,6 +77,7 @@ def dump_spec(
     outputs: Sequence[str],
     comments: Sequence[str] = (),
     dtypes: Mapping[str, str] | None = None,
+    assume: Sequence[str] = (),
 ) -> str:
     """The YAML text of a spec. `layers` are (name, type, attributes, inputs); `inputs:` is
     written only where a layer does not read the layer before it, and `outputs:` only when it
@@ -88,6 +89,8 @@ def dump_spec(
         dtype = (dtypes or {}).get(n, "float32")
         typed = dims if dtype == "float32" else f"{{shape: {dims}, dtype: {dtype}}}"
         lines.append(f"  {scalar(n)}: {typed}")
+    if assume:
+        lines.append(f"assume: {scalar(list(assume))}")
     lines.append("layers:")
     previous = next(iter(inputs)) if len(inputs) == 1 else None
     last = None

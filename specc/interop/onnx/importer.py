@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.assume import NONE, Assumptions
+from specc.assume import parse as parse_assumption
 from specc.dims import Dim, symbol
 from specc.interop.onnx.fold import FOLDS, FoldConstants, evaluate
 from specc.interop.onnx.imports.site import (
@@ -62,6 +64,7 @@ class Imported:
     weights: dict[str, NDArray]
     notes: tuple[str, ...]
     dtypes: dict[str, str] = field(default_factory=dict)  # inputs that are not float32
+    assume: Assumptions = NONE  # what the source's spec assumed of its symbols
 
 
 class Builder:
@@ -192,10 +195,11 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
     """The spec of an ONNX graph; ImportFailed (with every unsupported operator) otherwise."""
     import specc.interop.onnx.imports  # noqa: F401  (registers every family's importers)
 
+    assumed = _assumptions(graph)
     graph = rewrite(FoldConstants().call(graph).graph)
     _refuse_unsupported(graph)
     b = Builder(graph)
-    inputs = _declare_inputs(b, graph)
+    inputs = _declare_inputs(b, graph, assumed)
     dtypes = {n: x.dtype for n, x in zip(inputs, graph.inputs, strict=True) if x.dtype != "float32"}
     for node in graph.nodes:
         if _fold(b, node):
@@ -209,9 +213,25 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
         importer(Site(b, node))
         b.adopt_names(node)
     outputs = _outputs(b, graph)
-    model = _model(name, inputs, b, outputs, dtypes)
+    model = _model(name, inputs, b, outputs, dtypes, assumed)
     weights = _weights(b, model)
-    return Imported(model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes), dtypes)
+    return Imported(
+        model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes), dtypes, assumed
+    )
+
+
+def _assumptions(graph: OnnxGraph) -> Assumptions:
+    """The recorded `assume:` entries about symbols of the inputs (others are dropped)."""
+    names = {d for x in graph.inputs for d in x.shape if isinstance(d, str)}
+    known = NONE
+    for text in graph.assume:
+        try:
+            entry = parse_assumption(text)
+        except ValueError:
+            continue
+        if entry.symbol in names:
+            known, _ = known.add(entry)
+    return known
 
 
 def _refuse_unsupported(graph: OnnxGraph) -> None:
@@ -268,11 +288,13 @@ class _NotFoldable(Exception):
     pass
 
 
-def _declare_inputs(b: Builder, graph: OnnxGraph) -> dict[str, tuple[Dim, ...]]:
+def _declare_inputs(
+    b: Builder, graph: OnnxGraph, assumed: Assumptions
+) -> dict[str, tuple[Dim, ...]]:
     out: dict[str, tuple[Dim, ...]] = {}
     for x in graph.inputs:
         name = b.claim(x.name if named(x.name) else layer_name(x.name, "") or "input")
-        shape = _per_sample(x)
+        shape = _per_sample(x, assumed)
         rank = len(shape) + 1
         wants_first = rank > 2 and any(u.op_type in CHANNELS_FIRST for u in b.users.get(x.name, []))
         perm = first(rank) if wants_first else identity(rank)
@@ -282,7 +304,7 @@ def _declare_inputs(b: Builder, graph: OnnxGraph) -> dict[str, tuple[Dim, ...]]:
     return out
 
 
-def _per_sample(x: GraphInput) -> tuple[Dim, ...]:
+def _per_sample(x: GraphInput, assumed: Assumptions = NONE) -> tuple[Dim, ...]:
     """The shape without the batch axis; named dims become symbols, unknown ones an error."""
     if len(x.shape) < 2:
         raise ImportFailed(
@@ -294,7 +316,7 @@ def _per_sample(x: GraphInput) -> tuple[Dim, ...]:
         if isinstance(d, int) and d > 0:
             dims.append(d)
         elif isinstance(d, str) and re.match(IDENTIFIER, d):
-            dims.append(symbol(d))
+            dims.append(assumed.form(d) if assumed.about(d) else symbol(d))
         else:
             raise ImportFailed(
                 f"the input {x.name} has shape {list(x.shape)}: give each axis after the batch "
@@ -322,6 +344,7 @@ def _model(
     b: Builder,
     outputs: tuple[str, ...],
     dtypes: dict[str, str],
+    assumed: Assumptions,
 ) -> Model:
     layers = []
     for i, e in enumerate(b.layers):
@@ -331,7 +354,7 @@ def _model(
         Input(n, TensorType(s), dtype=dtypes.get(n, "float32"))  # type: ignore[arg-type]
         for n, s in inputs.items()
     )
-    return Model(name, "", ins, tuple(layers), outputs)
+    return Model(name, "", ins, tuple(layers), outputs, assume=assumed)
 
 
 def _weights(b: Builder, model: Model) -> dict[str, NDArray]:

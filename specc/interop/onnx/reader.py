@@ -54,6 +54,8 @@ class OnnxGraph:
     opset: int
     producer: str = ""
     name: str = ""
+    # The spec's `assume:` entries, as specc's exporter records them in the model's metadata.
+    assume: tuple[str, ...] = ()
 
     def consumers(self) -> dict[str, list[Node]]:
         """The nodes that read each value (a node reading one value twice counts once)."""
@@ -116,7 +118,18 @@ def from_proto(proto: Any) -> OnnxGraph:
         opset,
         f"{proto.producer_name} {proto.producer_version}".strip(),
         graph.name,
+        _assumed(proto),
     )
+
+
+ASSUME_KEY = "specc.assume"  # metadata: the spec's `assume:` entries, one per line
+
+
+def _assumed(proto: Any) -> tuple[str, ...]:
+    for prop in proto.metadata_props:
+        if prop.key == ASSUME_KEY:
+            return tuple(line for line in prop.value.splitlines() if line.strip())
+    return ()
 
 
 def _attribute(a: Any) -> Any:

@@ -40,11 +40,12 @@ def is_same(
     dilations: Sequence[int],
     pairs: tuple[tuple[int, int], ...],
 ) -> bool:
-    """Whether the pads are TensorFlow's `same` for these (known) sizes."""
-    if not all(isinstance(n, int) for n in sizes):
+    """Whether the pads are TensorFlow's `same` for these sizes (a symbolic size only at
+    stride 1, where `same` pads the dilated extent - 1 whatever the size)."""
+    if not all(isinstance(n, int) or s == 1 for n, s in zip(sizes, strides, strict=True)):
         return False
     return all(
-        same_pads(n, k, s, d) == p  # type: ignore[arg-type]
+        same_pads(n if isinstance(n, int) else 1, k, s, d) == p
         for n, k, s, d, p in zip(sizes, kernel, strides, dilations, pairs, strict=True)
     )
 
