@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from specc.dims import Dim
 from specc.interop.onnx.imports.site import Site
-from specc.interop.onnx.layout import Val
+from specc.interop.onnx.layout import Val, first
 from specc.ops.window import same_pads
 
 
@@ -83,6 +83,25 @@ def window_padding(
 def ints(site: Site, key: str, n: int, default: int) -> tuple[int, ...]:
     value = site.attr(key)
     return tuple(int(v) for v in value) if value else (default,) * n
+
+
+def per_channel(site: Site, x: Val, *arrays: NDArray) -> tuple[Val, list[NDArray]] | None:
+    """`x` and each constant as one value per spec channel; when they vary along ONNX's axis 1
+    instead (channels first), `x` is first seen channels first (a permute where needed)."""
+    found = [channel_vector(x, a) for a in arrays]
+    if all(v is not None for v in found):
+        return x, found  # type: ignore[return-value]
+    if x.rank > 2 and x.perm != first(x.rank):
+        shape = list(x.onnx_shape)
+        on_axis1 = all(
+            a.ndim == x.rank and a.shape[1] == shape[1] and a.size == a.shape[1] for a in arrays
+        )
+        if on_axis1:
+            y = site.as_perm(x, first(x.rank))
+            found = [channel_vector(y, a) for a in arrays]
+            if all(v is not None for v in found):
+                return y, found  # type: ignore[return-value]
+    return None
 
 
 def channel_vector(x: Val, c: NDArray) -> NDArray | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from specc.interop.onnx.imports.common import channel_vector
+from specc.interop.onnx.imports.common import per_channel
 from specc.interop.onnx.imports.site import Site, imports
 from specc.interop.onnx.layout import Val
 from specc.interop.onnx.patterns import named
@@ -93,9 +93,10 @@ def _constant_operand(site: Site) -> None:
             attrs = {"scale": -1.0, "offset": number(v)}
         site.out(site.emit("rescaling", [x], attrs, nonneg=op == "Mul" and v >= 0 and x.nonneg))
         return
-    gamma = channel_vector(x, c)
-    if op != "Mul" or gamma is None:
+    found = per_channel(site, x, c) if op == "Mul" else None
+    if found is None:
         raise site.unsupported("with a constant operand other than a scalar or a per-channel scale")
+    x, (gamma,) = found
     site.out(site.emit("scale", [x], {}, weights={"gamma": (gamma, "keras")}))
 
 

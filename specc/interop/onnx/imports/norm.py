@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from specc.interop.onnx.imports.common import channel_vector
+from specc.interop.onnx.imports.common import channel_vector, per_channel
 from specc.interop.onnx.imports.merge import number
 from specc.interop.onnx.imports.site import Site, imports
 
@@ -92,20 +92,22 @@ def _group_norm(site: Site) -> None:
 
 @imports("specc.Normalization")
 def _normalization(site: Site) -> None:
-    """Keras's count is kept where the source keeps it (as specc's export does)."""
+    """Keras's count is kept where the source keeps it (as specc's export does), else 0
+    (nothing reads it at inference)."""
     x = site.val(0)
     mean_c, std_c = site.const(1), site.const(2)
     assert mean_c is not None and std_c is not None
-    mean, std = channel_vector(x, mean_c), channel_vector(x, std_c)
-    if mean is None or std is None:
+    found = per_channel(site, x, mean_c, std_c)
+    if found is None:
         if mean_c.size == 1:
             m, s = float(mean_c.reshape(-1)[0]), float(std_c.reshape(-1)[0])
             attrs = {"scale": number(1 / s), "offset": number(-m / s)}
             site.out(site.emit("rescaling", [x], attrs))
             return
         raise site.unsupported("by constants that are not one value per channel")
+    x, (mean, std) = found
     weights = {"mean": (mean, "keras"), "variance": (np.square(std.astype(np.float64)), "keras")}
     count = site.b.graph.constants.get(f"{site.node.outputs[0]}.count")
-    if count is not None and count.size == 1:
-        weights["count"] = (count.reshape(()), "keras")
+    kept = count is not None and count.size == 1
+    weights["count"] = (count.reshape(()) if kept else np.zeros(()), "keras")  # type: ignore[union-attr]
     site.out(site.emit("normalization", [x], {}, weights=weights))  # type: ignore[arg-type]
