@@ -387,3 +387,40 @@ def test_missing_onnx_package_is_one_clear_line(
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportFailed, match=r"pip install 'specc\[onnx\]'"):
         import_model(path)
+
+
+def test_pytorch_style_norms_scales_and_hard_activations(tmp_path: Path) -> None:
+    """ConvNeXt's channels-last LayerNormalization between Transposes, its layer scale (a Mul
+    by (C, 1, 1)), (x - mean) / std preprocessing by per-channel constants, x * 2 + 1, and
+    MobileNetV3's HardSigmoid and HardSwish."""
+    g = G()
+    x = g.op("Conv", ["x", g.const(weight(3, 3, 1, 1))], kernel_shape=[1, 1])
+    x = g.op(
+        "Div",
+        [
+            g.op("Sub", [x, g.const(weight(1, 3, 1, 1))]),
+            g.const(np.abs(weight(1, 3, 1, 1)) + 0.5),
+        ],
+    )
+    x = g.op("Add", [g.op("Mul", [x, g.const(np.float32(2.0))]), g.const(np.float32(1.0))])
+    x = g.op("Transpose", [x], perm=[0, 2, 3, 1])
+    x = g.op(
+        "LayerNormalization", [x, g.const(weight(3)), g.const(weight(3))], axis=-1, epsilon=1e-6
+    )
+    x = g.op("Transpose", [x], perm=[0, 3, 1, 2])
+    x = g.op("Mul", [x, g.const(weight(3, 1, 1))])
+    x = g.op("HardSwish", [g.op("HardSigmoid", [x], alpha=1 / 6, beta=0.5)])
+    layers, _ = imported(g.model(x, ["N", 3, 5, 6]), tmp_path, [2, 3, 5, 6])
+    assert types(layers) == [
+        "conv2d", "normalization", "rescaling", "layer_norm", "scale", "hard_sigmoid", "hard_swish"
+    ]  # fmt: skip
+    assert layers[2][1] == {"scale": 2.0, "offset": 1.0}
+
+
+def test_keras_hard_sigmoid_is_refused(tmp_path: Path) -> None:
+    g = G()
+    model = g.model(g.op("HardSigmoid", ["x"], alpha=0.2, beta=0.5), ["N", 4])
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ImportFailed, match=r"HardSigmoid with alpha 0\.2"):
+        import_model(path)

@@ -103,7 +103,15 @@ def _finish(
         comments.append("Weights: none (a Keras JSON config holds none; specc run seeds its own).")
     comments += [f"Note: {n}." for n in imported.notes]
     layers = [(e.name, e.type, e.attrs, e.inputs) for e in imported.layers]
-    text = dump_spec(spec_name, imported.inputs, layers, imported.outputs, comments)
+    text = dump_spec(
+        spec_name,
+        imported.inputs,
+        layers,
+        imported.outputs,
+        comments,
+        imported.dtypes,
+        [str(a) for a in imported.assume.entries],
+    )
     return ImportResult(text, imported.weights, checked, source.suffix.lower() != ".json")
 
 

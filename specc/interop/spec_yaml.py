@@ -43,7 +43,10 @@ def scalar(value: Any) -> str:
         return value if _PLAIN.match(value) and not _RESERVED.match(value) else json.dumps(value)
     if isinstance(value, Sequence):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
-    if isinstance(value, Mapping):  # an inner layer (time_distributed's, bidirectional's)
+    if isinstance(value, Mapping) and "type" in value:  # a wrapper's inner layer
+        items = {"type": value["type"], **non_default(value["type"], value)}
+        return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in items.items()) + "}"
+    if isinstance(value, Mapping):  # any other mapping
         return "{" + ", ".join(f"{scalar(k)}: {scalar(v)}" for k, v in value.items()) + "}"
     if hasattr(value, "free_symbols") or not isinstance(value, Iterable):
         return scalar(format_dim(value))
@@ -75,13 +78,21 @@ def dump_spec(
     layers: Iterable[tuple[str, str, Mapping[str, Any], Sequence[str]]],
     outputs: Sequence[str],
     comments: Sequence[str] = (),
+    dtypes: Mapping[str, str] | None = None,
+    assume: Sequence[str] = (),
 ) -> str:
     """The YAML text of a spec. `layers` are (name, type, attributes, inputs); `inputs:` is
     written only where a layer does not read the layer before it, and `outputs:` only when it
     is not just the last layer."""
     lines = [f"# {c}" if c else "#" for c in comments]
     lines += ["specc: 1", f"name: {scalar(name)}", "inputs:"]
-    lines += [f"  {scalar(n)}: {scalar([_dim(d) for d in shape])}" for n, shape in inputs.items()]
+    for n, shape in inputs.items():
+        dims = scalar([_dim(d) for d in shape])
+        dtype = (dtypes or {}).get(n, "float32")
+        typed = dims if dtype == "float32" else f"{{shape: {dims}, dtype: {dtype}}}"
+        lines.append(f"  {scalar(n)}: {typed}")
+    if assume:
+        lines.append(f"assume: {scalar(list(assume))}")
     lines.append("layers:")
     previous = next(iter(inputs)) if len(inputs) == 1 else None
     last = None

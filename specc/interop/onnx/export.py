@@ -106,6 +106,11 @@ def export_model(
         doc_string=model.description or model.name,
     )
     proto.ir_version = _ir_version(opset)
+    if model.assume:  # read back by `specc import`: the symbols' congruences prove the merges
+        from specc.interop.onnx.reader import ASSUME_KEY
+
+        entries = "\n".join(str(a) for a in model.assume.entries)
+        helper.set_model_props(proto, {ASSUME_KEY: entries})
     return proto
 
 

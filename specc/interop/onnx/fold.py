@@ -114,6 +114,8 @@ FOLDS: dict[str, Fold] = {
     "Equal": _binary(np.equal),
     "Where": lambda node, ins: np.where(ins[0], ins[1], ins[2]),
     "Sqrt": lambda node, ins: np.sqrt(ins[0]),
+    "Max": lambda node, ins: np.asarray(np.maximum.reduce(np.broadcast_arrays(*ins))),
+    "Min": lambda node, ins: np.asarray(np.minimum.reduce(np.broadcast_arrays(*ins))),
     "Floor": lambda node, ins: np.floor(ins[0]),
     "Ceil": lambda node, ins: np.ceil(ins[0]),
     "Neg": lambda node, ins: np.negative(ins[0]),

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from specc.assume import NONE, Assumptions
+from specc.assume import parse as parse_assumption
 from specc.dims import Dim, symbol
 from specc.interop.onnx.fold import FOLDS, FoldConstants, evaluate
 from specc.interop.onnx.imports.site import (
@@ -29,7 +31,7 @@ from specc.interop.onnx.layout import Const, Perm, Val, first, identity
 from specc.interop.onnx.patterns import named, rewrite
 from specc.interop.onnx.reader import GraphInput, ImportFailed, Node, OnnxGraph
 from specc.ir import Input, Layer, Model, TensorType
-from specc.ops.base import REGISTRY, Problem
+from specc.ops.base import REGISTRY, Param, Problem
 from specc.ops.common import IDENTIFIER
 
 # Operators that want their input channels first: a graph input they read is declared
@@ -61,6 +63,8 @@ class Imported:
     outputs: tuple[str, ...]
     weights: dict[str, NDArray]
     notes: tuple[str, ...]
+    dtypes: dict[str, str] = field(default_factory=dict)  # inputs that are not float32
+    assume: Assumptions = NONE  # what the source's spec assumed of its symbols
 
 
 class Builder:
@@ -116,7 +120,7 @@ class Builder:
         cls = REGISTRY.get(type_)
         if cls is None:
             raise site.unsupported(f"needs the layer type {type_}, which specc does not have")
-        op = cls(**attrs)
+        op = cls.from_mapping(attrs)
         types = [TensorType(v.shape) for v in inputs]
         try:
             out = op.infer(types)
@@ -191,10 +195,12 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
     """The spec of an ONNX graph; ImportFailed (with every unsupported operator) otherwise."""
     import specc.interop.onnx.imports  # noqa: F401  (registers every family's importers)
 
+    assumed = _assumptions(graph)
     graph = rewrite(FoldConstants().call(graph).graph)
     _refuse_unsupported(graph)
     b = Builder(graph)
-    inputs = _declare_inputs(b, graph)
+    inputs = _declare_inputs(b, graph, assumed)
+    dtypes = {n: x.dtype for n, x in zip(inputs, graph.inputs, strict=True) if x.dtype != "float32"}
     for node in graph.nodes:
         if _fold(b, node):
             continue
@@ -207,9 +213,25 @@ def import_graph(graph: OnnxGraph, name: str) -> Imported:
         importer(Site(b, node))
         b.adopt_names(node)
     outputs = _outputs(b, graph)
-    model = _model(name, inputs, b, outputs)
+    model = _model(name, inputs, b, outputs, dtypes, assumed)
     weights = _weights(b, model)
-    return Imported(model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes))
+    return Imported(
+        model, tuple(b.layers), inputs, outputs, weights, tuple(b.notes), dtypes, assumed
+    )
+
+
+def _assumptions(graph: OnnxGraph) -> Assumptions:
+    """The recorded `assume:` entries about symbols of the inputs (others are dropped)."""
+    names = {d for x in graph.inputs for d in x.shape if isinstance(d, str)}
+    known = NONE
+    for text in graph.assume:
+        try:
+            entry = parse_assumption(text)
+        except ValueError:
+            continue
+        if entry.symbol in names:
+            known, _ = known.add(entry)
+    return known
 
 
 def _refuse_unsupported(graph: OnnxGraph) -> None:
@@ -266,11 +288,13 @@ class _NotFoldable(Exception):
     pass
 
 
-def _declare_inputs(b: Builder, graph: OnnxGraph) -> dict[str, tuple[Dim, ...]]:
+def _declare_inputs(
+    b: Builder, graph: OnnxGraph, assumed: Assumptions
+) -> dict[str, tuple[Dim, ...]]:
     out: dict[str, tuple[Dim, ...]] = {}
     for x in graph.inputs:
         name = b.claim(x.name if named(x.name) else layer_name(x.name, "") or "input")
-        shape = _per_sample(x)
+        shape = _per_sample(x, assumed)
         rank = len(shape) + 1
         wants_first = rank > 2 and any(u.op_type in CHANNELS_FIRST for u in b.users.get(x.name, []))
         perm = first(rank) if wants_first else identity(rank)
@@ -280,7 +304,7 @@ def _declare_inputs(b: Builder, graph: OnnxGraph) -> dict[str, tuple[Dim, ...]]:
     return out
 
 
-def _per_sample(x: GraphInput) -> tuple[Dim, ...]:
+def _per_sample(x: GraphInput, assumed: Assumptions = NONE) -> tuple[Dim, ...]:
     """The shape without the batch axis; named dims become symbols, unknown ones an error."""
     if len(x.shape) < 2:
         raise ImportFailed(
@@ -292,7 +316,7 @@ def _per_sample(x: GraphInput) -> tuple[Dim, ...]:
         if isinstance(d, int) and d > 0:
             dims.append(d)
         elif isinstance(d, str) and re.match(IDENTIFIER, d):
-            dims.append(symbol(d))
+            dims.append(assumed.form(d) if assumed.about(d) else symbol(d))
         else:
             raise ImportFailed(
                 f"the input {x.name} has shape {list(x.shape)}: give each axis after the batch "
@@ -315,14 +339,22 @@ def _outputs(b: Builder, graph: OnnxGraph) -> tuple[str, ...]:
 
 
 def _model(
-    name: str, inputs: dict[str, tuple[Dim, ...]], b: Builder, outputs: tuple[str, ...]
+    name: str,
+    inputs: dict[str, tuple[Dim, ...]],
+    b: Builder,
+    outputs: tuple[str, ...],
+    dtypes: dict[str, str],
+    assumed: Assumptions,
 ) -> Model:
     layers = []
     for i, e in enumerate(b.layers):
-        op = REGISTRY[e.type](**e.attrs)
+        op = REGISTRY[e.type].from_mapping(e.attrs)
         layers.append(Layer(e.name, op, e.inputs, i))
-    ins = tuple(Input(n, TensorType(s)) for n, s in inputs.items())
-    return Model(name, "", ins, tuple(layers), outputs)
+    ins = tuple(
+        Input(n, TensorType(s), dtype=dtypes.get(n, "float32"))  # type: ignore[arg-type]
+        for n, s in inputs.items()
+    )
+    return Model(name, "", ins, tuple(layers), outputs, assume=assumed)
 
 
 def _weights(b: Builder, model: Model) -> dict[str, NDArray]:
@@ -340,13 +372,23 @@ def _weights(b: Builder, model: Model) -> dict[str, NDArray]:
         for pname, (array, layout) in e.weights.items():
             param = params[pname]
             a = np.asarray(array, np.float32)
-            a = from_torch(a, param) if layout == "torch" else a.reshape(_ints(param.shape))
+            a = from_torch(a, param) if layout == "torch" else a.reshape(_concrete(param, a))
             out[f"{e.name}.{pname}"] = a
     return out
 
 
-def _ints(shape: tuple[Dim, ...]) -> tuple[int, ...]:
-    return tuple(int(d) for d in shape)  # type: ignore[arg-type]
+def _concrete(param: Param, a: NDArray) -> tuple[int, ...]:
+    """The parameter's shape for the array `a`: a shape may depend on a symbolic input dim
+    (a batch norm after a flatten of [T, ...]), while the ONNX weight has the size it was
+    exported at; one symbolic axis takes what is left, several take `a`'s own axes."""
+    symbolic = [i for i, d in enumerate(param.shape) if not isinstance(d, int)]
+    if not symbolic:
+        return tuple(int(d) for d in param.shape)  # type: ignore[arg-type]
+    if len(symbolic) == 1:
+        return tuple(-1 if i in symbolic else int(d) for i, d in enumerate(param.shape))  # type: ignore[arg-type]
+    if a.ndim == len(param.shape):
+        return tuple(a.shape)
+    raise ImportFailed(f"the weight {param.name} has symbolic dims {param.shape}")
 
 
 def count_ops(graph: OnnxGraph) -> Counter[str]:

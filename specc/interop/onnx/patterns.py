@@ -300,7 +300,193 @@ class PadIntoConv(Rewrite):
         return merged, [node, conv]
 
 
-PASSES: tuple[Callable[[], Rewrite], ...] = (Silu, Gelu, Dense, GlobalPool, PadIntoConv)
+class Normalization(Rewrite):
+    """(x - mean) / std by constants of the same shape (specc's Normalization, its
+    max(sqrt(variance), eps) folded to `std`)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Sub" or node.domain or m.const(node.inputs[0]) is not None:
+            return None
+        mean = m.const(node.inputs[1])
+        div = m.only_user(node.outputs[0])
+        if mean is None or div is None or div.op_type != "Div" or div.inputs[0] != node.outputs[0]:
+            return None
+        std = m.const(div.inputs[1])
+        if std is None or std.shape != mean.shape or mean.size < 1:
+            return None
+        return fused("Normalization", div, [node.inputs[0], node.inputs[1], div.inputs[1]]), [
+            node,
+            div,
+        ]
+
+
+class Mish(Rewrite):
+    """x * Tanh(Softplus(x)) (Mish before opset 18)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Softplus" or node.domain:
+            return None
+        x = node.inputs[0]
+        tanh = m.only_user(node.outputs[0])
+        if tanh is None or tanh.op_type != "Tanh":
+            return None
+        mul = m.only_user(tanh.outputs[0])
+        if mul is None or mul.op_type != "Mul" or m.other(mul, tanh.outputs[0]) != x:
+            return None
+        return fused("Mish", mul, [x]), [node, tanh, mul]
+
+
+class GroupNorm(Rewrite):
+    """Reshape to (N, groups, -1), InstanceNormalization with unit scale and zero bias, Reshape
+    back to Shape(x), then an optional Mul and Add by per-channel constants (specc's export)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Reshape" or node.domain:
+            return None
+        target = m.const(node.inputs[1])
+        if target is None or target.size != 3 or int(target[0]) != 0 or int(target[2]) != -1:
+            return None
+        x, groups = node.inputs[0], int(target[1])
+        norm = m.only_user(node.outputs[0])
+        if norm is None or norm.op_type != "InstanceNormalization" or len(norm.inputs) != 3:
+            return None
+        ones, zeros = m.const(norm.inputs[1]), m.const(norm.inputs[2])
+        if ones is None or zeros is None or not (np.all(ones == 1) and np.all(zeros == 0)):
+            return None
+        back = m.only_user(norm.outputs[0])
+        shape = (
+            m.producer.get(back.inputs[1]) if back is not None and len(back.inputs) > 1 else None
+        )
+        if back is None or back.op_type != "Reshape" or back.inputs[0] != norm.outputs[0]:
+            return None
+        if shape is None or shape.op_type != "Shape" or shape.inputs != [x] or shape.attrs:
+            return None
+        if len(m.users.get(shape.outputs[0], [])) != 1:
+            return None
+        group, last, gamma, beta = [node, norm, shape, back], back, "", ""
+        for op_type in ("Mul", "Add"):
+            after = m.only_user(last.outputs[0])
+            if after is None or after.op_type != op_type:
+                continue
+            c = m.other(after, last.outputs[0])
+            if c is None or m.const(c) is None:
+                continue
+            if op_type == "Mul":
+                gamma = c
+            else:
+                beta = c
+            group.append(after)
+            last = after
+        attrs = {"groups": groups, "epsilon": float(norm.attr("epsilon", 1e-5))}
+        return fused("GroupNorm", last, [x, gamma, beta], **attrs), group
+
+
+class SeparableConv(Rewrite):
+    """A depthwise Conv (one input channel per group) without bias whose output only a 1x1,
+    stride-1, unpadded, ungrouped Conv reads: a separable convolution (1-D or 2-D)."""
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type != "Conv" or node.domain or len(node.inputs) > 2:
+            return None
+        w = m.const(node.inputs[1])
+        group = int(node.attr("group", 1))
+        if w is None or w.ndim not in (3, 4) or w.shape[1] != 1 or group <= 1:
+            return None
+        if w.shape[0] % group:
+            return None
+        after = m.only_user(node.outputs[0])
+        if after is None or after.op_type != "Conv" or after.inputs[0] != node.outputs[0]:
+            return None
+        pw = m.const(after.inputs[1])
+        n = w.ndim - 2
+        if pw is None or pw.shape[1:] != (w.shape[0], *(1,) * n):
+            return None
+        for key, neutral in (("group", 1), ("auto_pad", "NOTSET")):
+            if after.attr(key, neutral) != neutral:
+                return None
+        for key in ("strides", "dilations", "pads"):
+            if any(int(v) != (0 if key == "pads" else 1) for v in after.attr(key) or []):
+                return None
+        bias = after.inputs[2] if len(after.inputs) > 2 else ""
+        inputs = [node.inputs[0], node.inputs[1], after.inputs[1], bias]
+        return Node(
+            "SeparableConv", after.name, inputs, list(after.outputs), dict(node.attrs), SPECC
+        ), [
+            node,
+            after,
+        ]
+
+
+class Recurrent(Rewrite):
+    """Transpose (N, T, in) -> (T, N, in), LSTM or GRU (layout 0), a Transpose of Y (every
+    step) or of Y_h (the last state) back to batch first, then a Reshape joining the
+    directions or a reduction over them (specc's export of lstm, gru and bidirectional)."""
+
+    MERGES: ClassVar[dict[str, str]] = {
+        "ReduceSum": "sum",
+        "ReduceProd": "mul",
+        "ReduceMean": "ave",
+    }
+
+    def match(self, m: Matcher, node: Node) -> tuple[Node, list[Node]] | None:
+        if node.op_type not in ("LSTM", "GRU") or node.domain or node.attr("layout", 0):
+            return None
+        before = m.producer.get(node.inputs[0])
+        if before is None or before.op_type != "Transpose" or before.attr("perm") != [1, 0, 2]:
+            return None
+        if m.only_user(before.outputs[0]) is not node:
+            return None
+        used = [i for i, o in enumerate(node.outputs) if o and (m.users.get(o) or o in m.outputs)]
+        if len(used) != 1 or used[0] > 1:
+            return None
+        sequences = used[0] == 0
+        after = m.only_user(node.outputs[used[0]])
+        perm = [2, 0, 1, 3] if sequences else [1, 0, 2]
+        if after is None or after.op_type != "Transpose" or after.attr("perm") != perm:
+            return None
+        merge_node = m.users.get(after.outputs[0], [])
+        if len(merge_node) != 1 or named(after.outputs[0]) or after.outputs[0] in m.outputs:
+            return None
+        last = merge_node[0]
+        axis = 2 if sequences else 1
+        if last.op_type == "Reshape":
+            shape = m.const(last.inputs[1])
+            if shape is None or [int(v) for v in shape.reshape(-1)] != [0] * axis + [-1]:
+                return None
+            merge = "concat"
+        elif last.op_type in self.MERGES and int(last.attr("keepdims", 1)) == 0:
+            axes = last.attr("axes")
+            if axes is None and len(last.inputs) > 1:
+                c = m.const(last.inputs[1])
+                axes = None if c is None else [int(v) for v in c.reshape(-1)]
+            if axes is None or list(axes) != [axis]:
+                return None
+            merge = self.MERGES[last.op_type]
+        else:
+            return None
+        attrs = {
+            **node.attrs,
+            "kind": node.op_type,
+            "return_sequences": int(sequences),
+            "merge": merge,
+        }
+        inputs = [before.inputs[0], *node.inputs[1:4]]
+        made = Node("Recurrent", last.name, inputs, list(last.outputs), attrs, SPECC)
+        return made, [before, node, after, last]
+
+
+PASSES: tuple[Callable[[], Rewrite], ...] = (
+    Silu,
+    Gelu,
+    Dense,
+    Recurrent,  # before GlobalPool: its merge may be a ReduceMean
+    GlobalPool,
+    PadIntoConv,
+    SeparableConv,
+    Normalization,
+    Mish,
+    GroupNorm,
+)
 
 
 def rewrite(graph: OnnxGraph) -> OnnxGraph:

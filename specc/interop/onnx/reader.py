@@ -40,6 +40,7 @@ class GraphInput:
 
     name: str
     shape: tuple[int | str, ...]
+    dtype: str = "float32"  # "int32" for integer inputs (indices), else "float32"
 
 
 @dataclass
@@ -53,6 +54,8 @@ class OnnxGraph:
     opset: int
     producer: str = ""
     name: str = ""
+    # The spec's `assume:` entries, as specc's exporter records them in the model's metadata.
+    assume: tuple[str, ...] = ()
 
     def consumers(self) -> dict[str, list[Node]]:
         """The nodes that read each value (a node reading one value twice counts once)."""
@@ -104,7 +107,9 @@ def from_proto(proto: Any) -> OnnxGraph:
             constants[node.outputs[0]] = _constant(node)
             continue
         nodes.append(node)
-    inputs = [GraphInput(v.name, _shape(v)) for v in graph.input if v.name not in constants]
+    inputs = [
+        GraphInput(v.name, _shape(v), _dtype(v)) for v in graph.input if v.name not in constants
+    ]
     return OnnxGraph(
         nodes,
         constants,
@@ -113,7 +118,18 @@ def from_proto(proto: Any) -> OnnxGraph:
         opset,
         f"{proto.producer_name} {proto.producer_version}".strip(),
         graph.name,
+        _assumed(proto),
     )
+
+
+ASSUME_KEY = "specc.assume"  # metadata: the spec's `assume:` entries, one per line
+
+
+def _assumed(proto: Any) -> tuple[str, ...]:
+    for prop in proto.metadata_props:
+        if prop.key == ASSUME_KEY:
+            return tuple(line for line in prop.value.splitlines() if line.strip())
+    return ()
 
 
 def _attribute(a: Any) -> Any:
@@ -139,6 +155,14 @@ def _constant(node: Node) -> NDArray:
         if key in ("value_floats", "value_ints"):
             return np.asarray(value, np.float32 if key == "value_floats" else np.int64)
     raise ImportFailed(f"{node.name}: a Constant without a value this importer reads")
+
+
+def _dtype(v: Any) -> str:
+    """int32 for ONNX's integer element types (the spec's one integer input type)."""
+    from onnx import TensorProto
+
+    ints = (TensorProto.INT32, TensorProto.INT64, TensorProto.INT16, TensorProto.INT8)
+    return "int32" if v.type.tensor_type.elem_type in ints else "float32"
 
 
 def _shape(v: Any) -> tuple[int | str, ...]:

@@ -54,10 +54,19 @@ for _op, _type in (
     ("specc.Silu", "silu"),
     ("specc.Gelu", "gelu"),
     ("HardSwish", "hard_swish"),
-    ("HardSigmoid", "hard_sigmoid"),
+    ("Mish", "mish"),
+    ("specc.Mish", "mish"),
 ):
-    if _type in REGISTRY:  # hard_swish and hard_sigmoid only once specc has them
-        _simple(_op, _type)
+    _simple(_op, _type)
+
+
+@imports("HardSigmoid")
+def _hard_sigmoid(site: Site) -> None:
+    """Only max(0, min(1, x / 6 + 1 / 2)) (PyTorch's and Keras 3's) is the layer."""
+    alpha, beta = float(site.attr("alpha", 0.2)), float(site.attr("beta", 0.5))
+    if not (np.isclose(alpha, 1 / 6, rtol=1e-6) and np.isclose(beta, 0.5, rtol=1e-6)):
+        raise site.unsupported(f"with alpha {alpha} and beta {beta} (the layer's are 1/6, 1/2)")
+    activate(site, "hard_sigmoid")
 
 
 @imports("Gelu")
@@ -97,9 +106,14 @@ def _softmax(site: Site) -> None:
     axis = int(site.attr("axis", default)) % x.rank
     if site.b.graph.opset < 13 and axis != x.rank - 1:
         raise site.unsupported("over several axes (opset < 13)")
-    if x.spec_axis(axis) != len(x.shape) - 1:
-        raise site.unsupported("over an axis other than the channels")
-    activate(site, "softmax")
+    try:
+        spec_axis = x.spec_axis(axis)
+    except ValueError:
+        raise site.unsupported("over the batch axis") from None
+    if spec_axis == len(x.shape) - 1:
+        activate(site, "softmax")
+    else:
+        site.out(site.emit("softmax", [x], {"axis": spec_axis}, nonneg=True))
 
 
 @imports("Identity", "Dropout")

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from specc.dims import Dim
 from specc.interop.onnx.imports.site import Site
+from specc.interop.onnx.layout import Val, first
 from specc.ops.window import same_pads
 
 
@@ -36,11 +40,12 @@ def is_same(
     dilations: Sequence[int],
     pairs: tuple[tuple[int, int], ...],
 ) -> bool:
-    """Whether the pads are TensorFlow's `same` for these (known) sizes."""
-    if not all(isinstance(n, int) for n in sizes):
+    """Whether the pads are TensorFlow's `same` for these sizes (a symbolic size only at
+    stride 1, where `same` pads the dilated extent - 1 whatever the size)."""
+    if not all(isinstance(n, int) or s == 1 for n, s in zip(sizes, strides, strict=True)):
         return False
     return all(
-        same_pads(n, k, s, d) == p  # type: ignore[arg-type]
+        same_pads(n if isinstance(n, int) else 1, k, s, d) == p
         for n, k, s, d, p in zip(sizes, kernel, strides, dilations, pairs, strict=True)
     )
 
@@ -78,3 +83,35 @@ def window_padding(
 def ints(site: Site, key: str, n: int, default: int) -> tuple[int, ...]:
     value = site.attr(key)
     return tuple(int(v) for v in value) if value else (default,) * n
+
+
+def per_channel(site: Site, x: Val, *arrays: NDArray) -> tuple[Val, list[NDArray]] | None:
+    """`x` and each constant as one value per spec channel; when they vary along ONNX's axis 1
+    instead (channels first), `x` is first seen channels first (a permute where needed)."""
+    found = [channel_vector(x, a) for a in arrays]
+    if all(v is not None for v in found):
+        return x, found  # type: ignore[return-value]
+    if x.rank > 2 and x.perm != first(x.rank):
+        shape = list(x.onnx_shape)
+        on_axis1 = all(
+            a.ndim == x.rank and a.shape[1] == shape[1] and a.size == a.shape[1] for a in arrays
+        )
+        if on_axis1:
+            y = site.as_perm(x, first(x.rank))
+            found = [channel_vector(y, a) for a in arrays]
+            if all(v is not None for v in found):
+                return y, found  # type: ignore[return-value]
+    return None
+
+
+def channel_vector(x: Val, c: NDArray) -> NDArray | None:
+    """A constant that broadcasts over `x` as one value per spec channel, as a (C,) vector
+    (None when it varies along another axis or does not have C values)."""
+    rank, channels = x.rank, x.shape[-1] if x.shape else None
+    if c.ndim > rank or not isinstance(channels, int):
+        return None
+    full = (1,) * (rank - c.ndim) + tuple(c.shape)
+    axis = x.perm.index(rank - 1)
+    if full[axis] != channels or any(n != 1 for i, n in enumerate(full) if i != axis):
+        return None
+    return np.asarray(c).reshape(-1)
