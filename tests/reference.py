@@ -185,6 +185,8 @@ def activation(x: NDArray, name: str, alpha: float | None = None) -> NDArray:
             return min(max(v + 3.0, 0.0), 6.0) / 6.0
         if name in ("hard_swish", "hard_silu"):
             return v * min(max(v + 3.0, 0.0), 6.0) / 6.0
+        if name == "softplus":  # log(1 + exp(v)), written so that exp cannot overflow
+            return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
         if name == "mish":  # softplus written so that exp cannot overflow
             softplus = max(v, 0.0) + math.log1p(math.exp(-abs(v)))
             return v * math.tanh(softplus)
@@ -307,6 +309,7 @@ ACTIVATIONS = (
     "hard_swish",
     "hard_silu",
     "mish",
+    "softplus",
 )
 
 

@@ -22,6 +22,7 @@ ACTIVATIONS = (
     "hard_swish",
     "hard_silu",  # Keras 3's name of hard_swish: the same function
     "mish",
+    "softplus",
 )
 ACTIVATION = {
     "description": "an activation name: " + ", ".join(ACTIVATIONS),
@@ -136,3 +137,8 @@ class HardSilu(HardSwish):
 class Mish(Activation):
     type = "mish"
     summary = "x * tanh(softplus(x)), softplus(x) = log(1 + exp(x))"
+
+
+class Softplus(Activation):
+    type = "softplus"
+    summary = "log(1 + exp(x)), a smooth relu"

@@ -29,10 +29,11 @@ LAYERS: dict[str, tuple[str, Arguments]] = {
     "hard_swish": ("layers.Activation", lambda alpha: {"activation": '"hard_swish"'}),
     "hard_silu": ("layers.Activation", lambda alpha: {"activation": '"hard_silu"'}),
     "mish": ("layers.Activation", lambda alpha: {"activation": '"mish"'}),
+    "softplus": ("layers.Activation", lambda alpha: {"activation": '"softplus"'}),
 }
 FUSED = {
     "relu", "relu6", "elu", "sigmoid", "tanh", "softmax", "gelu", "silu", "hard_sigmoid",
-    "hard_swish", "hard_silu", "mish",
+    "hard_swish", "hard_silu", "mish", "softplus",
 }  # fmt: skip
 
 

@@ -80,6 +80,7 @@ ACTIVATIONS: dict[str, Emit] = {
     "hard_swish": _unary("HardSwish"),
     "hard_silu": _unary("HardSwish"),
     "mish": _mish,
+    "softplus": _unary("Softplus"),
 }
 
 

@@ -37,6 +37,7 @@ ACTIVATIONS: dict[str, Module] = {
     "hard_swish": lambda alpha, dim: "nn.Hardswish()",
     "hard_silu": lambda alpha, dim: "nn.Hardswish()",
     "mish": lambda alpha, dim: "nn.Mish()",
+    "softplus": lambda alpha, dim: "nn.Softplus()",
 }
 
 

@@ -160,6 +160,10 @@ def _mish(x: NDArray, y: NDArray, alpha: float | None) -> None:
     np.multiply(x, t, out=y)
 
 
+def _softplus(x: NDArray, y: NDArray, alpha: float | None) -> None:
+    np.logaddexp(x, x.dtype.type(0), out=y)  # log(exp(x) + exp(0)), stable for any x
+
+
 _ACTIVATIONS = {
     "relu": _relu,
     "relu6": _relu6,
@@ -173,6 +177,7 @@ _ACTIVATIONS = {
     "hard_swish": _hard_swish,
     "hard_silu": _hard_swish,
     "mish": _mish,
+    "softplus": _softplus,
 }
 
 # erf on [0, 6) as 24 pieces of degree-9 polynomials (Chebyshev interpolants of math.erf, within

@@ -56,6 +56,7 @@ for _op, _type in (
     ("HardSwish", "hard_swish"),
     ("Mish", "mish"),
     ("specc.Mish", "mish"),
+    ("Softplus", "softplus"),
 ):
     _simple(_op, _type)
 
