@@ -333,9 +333,22 @@ def _outputs(b: Builder, graph: OnnxGraph) -> tuple[str, ...]:
             raise ImportFailed(f"the output {o} is a constant: the spec has nothing to compute")
         if v.perm != identity(v.rank):
             b.notes.append(f"the output {v.ref} is channels last (the ONNX model's is not)")
-        if v.ref not in outs:
-            outs.append(v.ref)
+        ref = v.ref
+        layers = {e.name for e in b.layers}
+        if ref not in layers:  # the output is a model input: a spec names it with an identity
+            ref = _unique(layer_name(o, "Identity"), {ref, *layers})
+            b.layers.append(Emitted(ref, "identity", {}, (v.ref,)))
+        if ref not in outs:
+            outs.append(ref)
     return tuple(outs)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    out, i = name, 1
+    while out in taken:
+        i += 1
+        out = f"{name}_{i}"
+    return out
 
 
 def _model(
