@@ -62,24 +62,14 @@ def export_command(
 ) -> None:
     """Export a spec to ONNX, or to PyTorch or Keras source, with its weights (given, or the
     seeded ones `specc run --seed` uses, so both agree from the start)."""
-    from specc.files import FileRefused, atomic_write, refuse_special
+    from specc.files import FileRefused, atomic_write
     from specc.interop.export import SUFFIX, ExportFailed, export
     from specc.lower import RunError
 
     target = output or spec.with_suffix(SUFFIX[to.value])
     npz = target.with_suffix(".npz") if to is not To.onnx else None
-    refuse_writing_inputs(
-        "export", [(target, "output file"), (npz, "weights file")], [*files_read(spec), weights]
-    )
-    for path, what in ((target, "output file"), (npz, "weights file")):
-        if path is None:
-            continue
-        try:
-            refuse_special(path, what)
-        except FileRefused as exc:
-            fail(str(exc), exits.USAGE)
-        if path.exists() and not force:
-            fail(f"{what} {path} already exists; pass --force to replace it", exits.USAGE)
+    outputs = [(target, "output file"), (npz, "weights file")]
+    refuse_outputs("export", outputs, [*files_read(spec), weights], force)
     checked = load_or_exit(spec)
     try:
         done = export(
@@ -135,7 +125,7 @@ def import_command(
 ) -> None:
     """Import an ONNX model (PyTorch: via torch.onnx.export) or a Keras model (.keras, or a
     model.to_json() config without weights) as a spec with its weights."""
-    from specc.files import FileRefused, atomic_write, refuse_special
+    from specc.files import FileRefused, atomic_write
     from specc.interop.importing import ImportFailed, import_model
 
     if model.suffix.lower() not in (".onnx", ".keras", ".json", ".h5"):
@@ -147,16 +137,7 @@ def import_command(
     target = output or model.with_suffix(".yaml")
     config_only = model.suffix.lower() == ".json"  # a Keras config: no weights to write
     npz = None if config_only else weights_out or target.with_suffix(".npz")
-    refuse_writing_inputs("import", [(target, "spec file"), (npz, "weights file")], [model])
-    for path, what in ((target, "spec file"), (npz, "weights file")):
-        if path is None:
-            continue
-        try:
-            refuse_special(path, what)
-        except FileRefused as exc:
-            fail(str(exc), exits.USAGE)
-        if path.exists() and not force:
-            fail(f"{what} {path} already exists; pass --force to replace it", exits.USAGE)
+    refuse_outputs("import", [(target, "spec file"), (npz, "weights file")], [model], force)
     if not model.is_file():
         fail(f"cannot read {model}: no such file", exits.IO_ERROR)
     try:
@@ -176,3 +157,22 @@ def import_command(
         typer.echo(f"wrote {target} (no weights: a Keras JSON config holds none)")
     else:
         typer.echo(f"wrote {target} and {npz}")
+
+
+def refuse_outputs(
+    command: str, outputs: list[tuple[Path | None, str]], inputs: list[Path | None], force: bool
+) -> None:
+    """Exit 2, before any work, for an output that is a file the command reads, is not a
+    regular file, or exists without --force."""
+    from specc.files import FileRefused, refuse_special
+
+    refuse_writing_inputs(command, outputs, inputs)
+    for path, what in outputs:
+        if path is None:
+            continue
+        try:
+            refuse_special(path, what)
+        except FileRefused as exc:
+            fail(str(exc), exits.USAGE)
+        if path.exists() and not force:
+            fail(f"{what} {path} already exists; pass --force to replace it", exits.USAGE)
