@@ -165,3 +165,22 @@ def test_the_cli_writes_a_file_that_loads(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
     onto_spec = CliRunner().invoke(app, ["export", str(spec), "-o", str(spec), "--force"])
     assert onto_spec.exit_code == 2 and spec.read_text().startswith("#")
+
+
+def test_run_on_onnxruntime_prints_what_the_numpy_engine_does(tmp_path: Path) -> None:
+    spec = str(EXAMPLES / "keras_question.yaml")
+    runner = CliRunner()
+    numpy_run = runner.invoke(app, ["run", spec, "--seed", "4", "-o", str(tmp_path / "a.npy")])
+    ort_run = runner.invoke(
+        app, ["run", spec, "--seed", "4", "--engine", "onnxruntime", "-o", str(tmp_path / "b.npy")]
+    )
+    assert numpy_run.exit_code == ort_run.exit_code == 0, ort_run.output
+    assert (
+        numpy_run.output.splitlines()[0].split()[:4] == ort_run.output.splitlines()[0].split()[:4]
+    )
+    assert "onnxruntime)" in ort_run.output
+    np.testing.assert_allclose(
+        np.load(tmp_path / "b.npy"), np.load(tmp_path / "a.npy"), rtol=1e-4, atol=1e-4
+    )
+    double = runner.invoke(app, ["run", spec, "--engine", "onnxruntime", "--dtype", "float64"])
+    assert double.exit_code == 2 and "float32 only" in double.output
