@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from specc.ir import Layer, Model, TensorType
-from specc.ops.base import Op, attr
+from specc.ops.base import Op, Param, attr
 from specc.ops.conv import WindowOp
 from specc.ops.reshape import ZeroPad
 from specc.ops.window import same_pads
@@ -65,8 +65,12 @@ class PadOutput(Op):
         out = self.layer.infer(inputs)
         return ZeroPad.around(self.pairs).infer([out])
 
-    def params(self, inputs: Sequence[TensorType]):  # type: ignore[no-untyped-def]
+    def params(self, inputs: Sequence[TensorType]) -> tuple[Param, ...]:
         return self.layer.params(inputs)
+
+    @classmethod
+    def inner_input(cls, x: TensorType) -> TensorType:
+        return x  # the inner layer reads the whole input (it is padded afterwards)
 
 
 @dataclass(frozen=True)
