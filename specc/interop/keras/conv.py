@@ -55,34 +55,32 @@ def _bias(bias: bool) -> dict[str, object]:
     return {} if bias else {"use_bias": "False"}
 
 
+def _windowed(site: Site, op: WindowOp, layer: str, *args: object, **extra: object) -> None:
+    """A Keras convolution layer with the op's window arguments, bias and activation (fused
+    where Keras names it, a layer after it otherwise), subsampled where Keras cannot stride."""
+    activation = op.output_activation()
+    site.layer(
+        layer, *args, **window_arguments(site, op), **extra,
+        **_bias(op.bias), **fused(activation),  # type: ignore[attr-defined]
+    )  # fmt: skip
+    subsample(site, op)
+    after(site, activation)
+
+
 @GENERATORS.register(ConvND)
 def _conv(site: Site) -> None:
     op = site.op
     assert isinstance(op, ConvND)
-    kwargs = window_arguments(site, op)
-    if op.groups != 1:
-        kwargs["groups"] = op.groups
-    site.layer(
-        f"layers.Conv{op.spatial}D", op.filters, window(op.kernel_size),
-        **kwargs, **_bias(op.bias), **fused(op.activation),
-    )  # fmt: skip
-    subsample(site, op)
-    after(site, op.activation)
+    groups = {"groups": op.groups} if op.groups != 1 else {}
+    _windowed(site, op, f"layers.Conv{op.spatial}D", op.filters, window(op.kernel_size), **groups)
 
 
 @GENERATORS.register(DepthwiseConv2D)
 def _depthwise(site: Site) -> None:
     op = site.op
     assert isinstance(op, DepthwiseConv2D)
-    kwargs = window_arguments(site, op)
-    if op.multiplier != 1:
-        kwargs["depth_multiplier"] = op.multiplier
-    site.layer(
-        "layers.DepthwiseConv2D", window(op.kernel_size),
-        **kwargs, **_bias(op.bias), **fused(op.activation),
-    )  # fmt: skip
-    subsample(site, op)
-    after(site, op.activation)
+    mult = {"depth_multiplier": op.multiplier} if op.multiplier != 1 else {}
+    _windowed(site, op, "layers.DepthwiseConv2D", window(op.kernel_size), **mult)
 
 
 @GENERATORS.register(SeparableConvND)
@@ -90,15 +88,9 @@ def _separable(site: Site) -> None:
     """Keras keeps the weights as the spec: depthwise_kernel, pointwise_kernel, bias."""
     op = site.op
     assert isinstance(op, SeparableConvND)
-    kwargs = window_arguments(site, op)
-    if op.depth_multiplier != 1:
-        kwargs["depth_multiplier"] = op.depth_multiplier
-    site.layer(
-        f"layers.SeparableConv{op.spatial}D", op.filters, window(op.kernel_size),
-        **kwargs, **_bias(op.bias), **fused(op.activation),
-    )  # fmt: skip
-    subsample(site, op)
-    after(site, op.activation)
+    mult = {"depth_multiplier": op.depth_multiplier} if op.depth_multiplier != 1 else {}
+    layer = f"layers.SeparableConv{op.spatial}D"
+    _windowed(site, op, layer, op.filters, window(op.kernel_size), **mult)
 
 
 @GENERATORS.register(ConvTransposeND)
