@@ -116,3 +116,11 @@ class Model:
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers)
+
+    def needed(self) -> set[str]:
+        """The names (layers and inputs) that the outputs depend on; other layers never run."""
+        found = set(self.outputs)
+        for layer in reversed(self.layers):
+            if layer.name in found:
+                found.update(layer.inputs)
+        return found

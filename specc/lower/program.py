@@ -70,7 +70,7 @@ class Program:
         model = rewritten.model
         b = Builder(model, self.dtype.itemsize, workspace)
         self.inputs: dict[str, Value] = {}
-        needed = _needed(model)
+        needed = model.needed()
         for x in model.inputs:
             itemsize = INDEX_DTYPE.itemsize if x.integer else None
             self.inputs[x.name] = b.new(x.name, (batch, *sizes[x.name]), "input", itemsize)
@@ -356,15 +356,6 @@ def _ints(shape: tuple[Dim, ...], dims: Mapping[str, int]) -> tuple[int, ...]:
     out = tuple(substitute(d, dims) for d in shape)
     assert all(isinstance(d, int) for d in out), (shape, dims)
     return out  # type: ignore[return-value]
-
-
-def _needed(model: Model) -> set[str]:
-    """The layers that the outputs depend on (the others are not run)."""
-    needed = set(model.outputs)
-    for layer in reversed(model.layers):
-        if layer.name in needed:
-            needed.update(layer.inputs)
-    return needed
 
 
 def concrete(shapes: Shapes, dims: Mapping[str, int]) -> dict[str, tuple[int, ...]]:

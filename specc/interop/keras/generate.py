@@ -7,7 +7,7 @@ import textwrap
 from specc.dims import product
 from specc.interop.keras.site import CLASSES, Site, generate_site
 from specc.interop.pysource import GenerateError, Names, call, fit, literal, static
-from specc.ir import Layer, Model, format_shape
+from specc.ir import Model, format_shape
 from specc.passes.shapes import Shapes
 
 RESERVED = {
@@ -35,7 +35,8 @@ def generate(shapes: Shapes) -> str:
         made = call("keras.Input", shape=shape, **dtype, name=literal(x.name))
         body.append(f"{values[x.name]} = {made}")
     integer = {x.name for x in model.inputs if x.integer}
-    for layer in _needed(model):
+    needed = model.needed()  # the functional model holds only what an output depends on
+    for layer in (x for x in model.layers if x.name in needed):
         info = shapes.layers[layer.name]
         for param in info.params:  # Keras makes its weights from the input's channels
             static(product(param.shape), f"{layer.name}: {param.name} {format_shape(param.shape)}")
@@ -66,15 +67,6 @@ def generate(shapes: Shapes) -> str:
 
 def _one_or_list(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"[{', '.join(names)}]"
-
-
-def _needed(model: Model) -> list[Layer]:
-    """The layers an output depends on, in order: the functional model holds only those."""
-    needed = set(model.outputs)
-    for layer in reversed(model.layers):
-        if layer.name in needed:
-            needed.update(layer.inputs)
-    return [layer for layer in model.layers if layer.name in needed]
 
 
 def _file(

@@ -10,7 +10,6 @@ from numpy.typing import NDArray
 
 from specc.interop.onnx.graph import FIRST, LAST, Graph, Layout, Tensor, onnx_shape
 from specc.interop.onnx.site import EXPORTS, ExportError, Site, export_site
-from specc.ir import Model
 from specc.ops.base import Op
 from specc.passes.shapes import Shapes
 
@@ -64,8 +63,9 @@ def export_model(
         graph_inputs.append(helper.make_tensor_value_info(t.name, kind, onnx_shape(t)))
     real: dict[str, Tensor] = {}  # integer inputs cast to the float type, made once
     outputs = set(model.outputs)
+    needed = model.needed()
     for layer in model.layers:
-        if layer.name not in _needed(model):
+        if layer.name not in needed:
             continue
         info = shapes.layers[layer.name]
         site = Site(
@@ -144,14 +144,6 @@ def _rename_converted(g: Graph, old: str, new: str) -> None:
     for key, value in list(g._converted.items()):
         if value == old:
             g._converted[key] = new
-
-
-def _needed(model: Model) -> set[str]:
-    needed = set(model.outputs)
-    for layer in reversed(model.layers):
-        if layer.name in needed:
-            needed.update(layer.inputs)
-    return needed
 
 
 def _identifier(name: str) -> str:

@@ -45,7 +45,7 @@ def generate(shapes: Shapes) -> str:
         # Indices have no channel axis: an integer input is taken as it is (channels last).
         values[x.name] = Value(source.names.of(x.name), LAST if x.integer else FIRST, x.type.shape)
         args.append(values[x.name].code)
-    needed = _needed(model)
+    needed = model.needed()
     for layer in model.layers:
         info = shapes.layers[layer.name]
         reads_indices = layer.op.index_bound() is not None
@@ -72,14 +72,6 @@ def generate(shapes: Shapes) -> str:
 def _real(x: Value) -> Value:
     """An integer input as real values, for a layer other than an embedding."""
     return Value(f"{x.code}.float()", x.layout, x.shape)
-
-
-def _needed(model: Model) -> set[str]:
-    needed = set(model.outputs)
-    for layer in reversed(model.layers):
-        if layer.name in needed:
-            needed.update(layer.inputs)
-    return needed
 
 
 def _file(model: Model, cls: str, source: Source, args: list[str], outputs: list[str]) -> str:
